@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages cotenant needs to build and test,
+# only those missing. Runs apt-get as root, or through sudo.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config git libjansson-dev libyaml-dev libgsl-dev
+          libcmocka-dev gnuplot-nox python3 procps)
+# clang brings libFuzzer and the sanitizers' runtimes for the fuzz targets.
+if [ "${COTENANT_WITH_CLANG:-1}" = 1 ]; then packages+=(clang); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "cotenant: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite: build and run every test, then the same suite
+# built with AddressSanitizer and UBSan, then each fuzz target for a bounded
+# time. Set COTENANT_FUZZ_SECONDS to change the fuzzing time (0 skips it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+werror=OFF
+[ "${CI:-}" = true ] && werror=ON
+
+echo "== build and test"
+scripts/build.sh -DCOTENANT_WERROR=$werror
+(cd build && ctest --output-on-failure -j2)
+
+echo "== AddressSanitizer + UBSan build and test"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCOTENANT_SANITIZE=ON -DCOTENANT_CUDA=OFF \
+      -DCOTENANT_WERROR=$werror >/dev/null
+cmake --build build-asan -j"$(nproc)"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
+
+seconds=${COTENANT_FUZZ_SECONDS:-30}
+if [ "$seconds" -gt 0 ]; then
+  echo "== fuzzing each parser for ${seconds}s"
+  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCOTENANT_FUZZ=ON -DCOTENANT_CUDA=OFF \
+        -DBUILD_TESTING=ON >/dev/null
+  cmake --build build-fuzz -j"$(nproc)" --target fuzz_scenario fuzz_event_line
+  for t in fuzz_scenario fuzz_event_line; do
+    corpus=$(mktemp -d)
+    cp tests/fuzz/corpus/${t#fuzz_}/* "$corpus"/
+    log=build-fuzz/$t.log
+    # libFuzzer exits non-zero, with the input that failed, when it finds a bug.
+    if ! (cd build-fuzz && bin/$t -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 \
+          "$corpus" >"$t.log" 2>&1); then
+      tail -40 "$log"; echo "fuzz target $t found a failure (input saved in build-fuzz/)" >&2; exit 1
+    fi
+    echo "$t: $(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$log" | cut -d' ' -f2) inputs, no failure"
+    rm -rf "$corpus"
+  done
+fi
+echo "== all tests passed"

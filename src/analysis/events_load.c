@@ -1,0 +1,84 @@
+#include "analysis/events_load.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Long runs of a server can write millions of latency events; beyond this
+ * the file is not a cotenant events file. */
+#define EVENTS_FILE_MAX_LINES 50000000L
+
+static int grow(void **v, int *cap, int need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    int ncap = *cap ? *cap * 2 : 1024;
+    while (ncap < need) ncap *= 2;
+    void *nv = realloc(*v, (size_t)ncap * elem);
+    if (!nv) return -1;
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
+static int cmp_step(const void *a, const void *b)
+{
+    int64_t x = ((const step_rec *)a)->t_ns, y = ((const step_rec *)b)->t_ns;
+    return (x > y) - (x < y);
+}
+
+int wl_events_load(const char *path, wl_events *e, cot_err *err)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->unit, sizeof e->unit, "samples");
+    FILE *f = fopen(path, "r");
+    if (!f) return cot_errno(err, "cannot open %s", path);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lines = 0;
+    bool sorted = true;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        if (++lines > EVENTS_FILE_MAX_LINES) {
+            fclose(f);
+            free(line);
+            wl_events_free(e);
+            return cot_errf(err, "%s has over %ld lines", path, EVENTS_FILE_MAX_LINES);
+        }
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        if (len == 0) continue;
+        event ev;
+        char why[256];
+        if (event_parse(line, (size_t)len, &ev, why, sizeof why) != 0) {
+            e->invalid++;
+            continue;
+        }
+        if (ev.type == EV_START && !e->start_ns) {
+            e->start_ns = ev.t_ns;
+            snprintf(e->unit, sizeof e->unit, "%s", ev.unit);
+        } else if (ev.type == EV_STEP) {
+            if (grow((void **)&e->steps, &e->steps_cap, e->nsteps + 1, sizeof *e->steps) != 0) goto oom;
+            if (e->nsteps && ev.t_ns < e->steps[e->nsteps - 1].t_ns) sorted = false;
+            e->steps[e->nsteps++] = (step_rec){ev.t_ns, ev.n};
+        } else if (ev.type == EV_LATENCY) {
+            if (grow((void **)&e->lat, &e->lat_cap, e->nlat + 1, sizeof *e->lat) != 0) goto oom;
+            e->lat[e->nlat++] = (latency_rec){ev.t_ns, ev.latency_ns, ev.ok};
+        }
+    }
+    free(line);
+    fclose(f);
+    /* Threads of one workload may write steps slightly out of order. */
+    if (!sorted) qsort(e->steps, (size_t)e->nsteps, sizeof *e->steps, cmp_step);
+    return 0;
+oom:
+    free(line);
+    fclose(f);
+    wl_events_free(e);
+    return cot_errf(err, "out of memory reading %s", path);
+}
+
+void wl_events_free(wl_events *e)
+{
+    free(e->steps);
+    free(e->lat);
+    memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,250 @@
+/* cotenant run: scenario -> plan -> segments -> metrics -> report. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analyze.h"
+#include "cli/commands.h"
+#include "exec/proc.h"
+#include "exec/runner.h"
+#include "host/host.h"
+#include "mode/mode.h"
+#include "plan/plan.h"
+#include "report/report.h"
+#include "scenario/kinds.h"
+#include "scenario/scenario_default.h"
+#include "scenario/scenario_parse.h"
+#include "util/fsutil.h"
+#include "util/timeutil.h"
+
+typedef struct {
+    const char *out, *modes;
+    double duration_s, warmup_s;
+    long repeats, seed;
+    int shuffle, plan_only;
+} run_opts;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "cotenant run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry: cotenant run --help\n");
+    return EXIT_USAGE;
+}
+
+static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_path)
+{
+    static const struct option longs[] = {
+        {"out", required_argument, 0, 'o'},     {"modes", required_argument, 0, 'm'},
+        {"duration", required_argument, 0, 'd'}, {"warmup", required_argument, 0, 'w'},
+        {"repeats", required_argument, 0, 'r'}, {"shuffle", no_argument, 0, 'S'},
+        {"seed", required_argument, 0, 's'},    {"plan", no_argument, 0, 'P'},
+        {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->duration_s = o->warmup_s = -1;
+    o->repeats = o->seed = -1;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:m:d:w:r:qh", longs, NULL)) != -1) {
+        const char *why;
+        char *end;
+        switch (c) {
+        case 'o': o->out = optarg; break;
+        case 'm': o->modes = optarg; break;
+        case 'd':
+        case 'w': {
+            double v = parse_duration_s(optarg, &why);
+            if (v < 0 || (c == 'd' && v < 0.1))
+                return usage_error(c == 'd' ? "--duration '%s': expected a duration of at least 0.1 s (30s, 2m, 500ms)"
+                                            : "--warmup '%s': expected a duration (30s, 2m, 500ms)", optarg);
+            *(c == 'd' ? &o->duration_s : &o->warmup_s) = v;
+            break;
+        }
+        case 'r':
+            o->repeats = strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->repeats < 1 || o->repeats > SCENARIO_MAX_REPEATS)
+                return usage_error("--repeats '%s': expected a whole number from 1 to 100", optarg);
+            break;
+        case 's':
+            o->seed = strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->seed < 0) return usage_error("--seed '%s': expected a whole number >= 0", optarg);
+            break;
+        case 'S': o->shuffle = 1; break;
+        case 'P': o->plan_only = 1; break;
+        case 'q': cot_quiet = 1; break;
+        case 'h': fputs(usage_run, stdout); return -1;
+        case ':': return usage_error("%s needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc - 1) return usage_error("expected at most one scenario file, got also '%s'", argv[optind + 1]);
+    *scenario_path = optind < argc ? argv[optind] : NULL;
+    return EXIT_OK;
+}
+
+static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
+{
+    if (o->duration_s >= 0) sc->duration_s = o->duration_s;
+    if (o->warmup_s >= 0) sc->warmup_s = o->warmup_s;
+    if (o->repeats > 0) sc->repeats = (int)o->repeats;
+    if (o->seed >= 0) sc->seed = (uint64_t)o->seed;
+    if (o->shuffle) sc->shuffle = true;
+    if (!o->modes) return 0;
+    for (int i = 0; i < sc->nmodes; i++) free(sc->modes[i]);
+    sc->nmodes = 0;
+    char *copy = strdup(o->modes), *save = NULL;
+    for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+        while (*m == ' ') m++;
+        const mode_ops *ops = mode_lookup(m);
+        int dup = 0;
+        for (int i = 0; i < sc->nmodes; i++) dup |= !strcmp(sc->modes[i], m);
+        if (!ops || dup || sc->nmodes >= SCENARIO_MAX_MODES) {
+            cot_errf(err, "--modes: %s '%s'; expected a comma-separated list of: %s", dup ? "repeated mode" : "unknown mode", m,
+                     mode_names());
+            free(copy);
+            return -1;
+        }
+        if (sc->device == DEVICE_CPU && !ops->cpu_ok) {
+            cot_errf(err, "--modes: mode '%s' needs a GPU, but scenario %s runs CPU workloads", m, sc->name);
+            free(copy);
+            return -1;
+        }
+        sc->modes[sc->nmodes++] = strdup(m);
+    }
+    free(copy);
+    if (sc->nmodes == 0) return cot_errf(err, "--modes: the list is empty; expected some of: %s", mode_names());
+    return 0;
+}
+
+/* Every mode's check; failures drop the mode from the built-in default (which
+ * the user did not choose) and stop a scenario the user wrote. */
+static int check_modes(scenario *sc, const host_info *host, json_t *skipped, cot_err *err)
+{
+    for (int i = 0; i < sc->nmodes; i++) {
+        cot_err why;
+        const mode_ops *ops = mode_lookup(sc->modes[i]);
+        if (ops->check(sc, host, &why) == 0) continue;
+        if (!sc->builtin_default)
+            return cot_errf(err, "mode %s cannot run here: %s", sc->modes[i], why.msg);
+        cot_warn("mode %s left out of the built-in default: %s", sc->modes[i], why.msg);
+        json_array_append_new(skipped, json_pack("{s:s, s:s}", "mode", sc->modes[i], "reason", why.msg));
+        free(sc->modes[i]);
+        memmove(&sc->modes[i], &sc->modes[i + 1], (size_t)(sc->nmodes - i - 1) * sizeof sc->modes[0]);
+        sc->nmodes--;
+        i--;
+    }
+    if (sc->nmodes == 0) return cot_errf(err, "no mode of the scenario can run here");
+    return 0;
+}
+
+static int check_workload_programs(const scenario *sc, cot_err *err)
+{
+    for (int i = 0; i < sc->nworkloads; i++) {
+        const workload_spec *w = &sc->workloads[i];
+        char exe[PATH_MAX];
+        const char *prog = w->kind ? kind_lookup(w->kind)->executable : w->command[0];
+        if (proc_find_executable(prog, exe, sizeof exe) == 0) continue;
+        if (w->kind)
+            return cot_errf(err, "workload %s: the program %s of kind %s was not found next to cotenant or on PATH%s", w->name,
+                            prog, w->kind, !strcmp(w->kind, "gpu-gemm") ? " (it is built only where CUDA's nvcc is found)" : "");
+        return cot_errf(err, "workload %s: command '%s' was not found (as a path, or on PATH)", w->name, prog);
+    }
+    return 0;
+}
+
+static void print_plan(const scenario *sc)
+{
+    plan p;
+    if (plan_build(sc, &p) != 0) return;
+    printf("Plan for %s: %d segment%s, each about %gs warm-up + %gs measured after the workloads start\n", sc->name, p.n,
+           p.n == 1 ? "" : "s", sc->warmup_s, sc->duration_s);
+    for (int i = 0; i < p.n; i++) printf("  %s\n", p.segs[i].id);
+    plan_free(&p);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_opts o;
+    const char *path;
+    int rc = parse_opts(argc, argv, &o, &path);
+    if (rc != EXIT_OK) return rc < 0 ? EXIT_OK : rc;
+
+    scenario sc;
+    host_info host;
+    cot_err err;
+    char *text = NULL;
+    size_t len = 0;
+    if (path) {
+        if (read_file_limited(path, SCENARIO_MAX_BYTES, &text, &len, &err) != 0 ||
+            scenario_parse_buffer(path, text, len, &sc, &err) != 0) {
+            fprintf(stderr, "cotenant: %s\n", err.msg);
+            free(text);
+            return EXIT_USAGE;
+        }
+        host_probe(&host, sc.device == DEVICE_GPU ? sc.gpu : NULL);
+    } else {
+        host_probe(&host, "0");
+        scenario_builtin_default(&host, &sc);
+        if (sc.device == DEVICE_CPU)
+            cot_info("no NVIDIA GPU here (%s), so this runs the built-in CPU default: CPU workloads contending for "
+                     "cores, to show the whole pipeline; its report says nothing about GPU sharing.", host.gpu_why);
+        else
+            cot_info("running the built-in GPU default on %s (%s)", host.gpu_name, host.gpu_uuid);
+    }
+    json_t *skipped = json_array();
+    if (apply_overrides(&sc, &o, &err) != 0 || check_modes(&sc, &host, skipped, &err) != 0 ||
+        check_workload_programs(&sc, &err) != 0) {
+        fprintf(stderr, "cotenant: %s\n", err.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (o.plan_only) {
+        print_plan(&sc);
+        goto out;
+    }
+    char out[PATH_MAX];
+    if (o.out) {
+        snprintf(out, sizeof out, "%s", o.out);
+    } else {
+        char stamp[32];
+        wall_time_compact(stamp, sizeof stamp);
+        snprintf(out, sizeof out, "results/%s-%s", sc.name, stamp);
+    }
+    if (!dir_is_empty_or_missing(out)) {
+        fprintf(stderr, "cotenant: results folder %s exists and is not empty; choose another --out (nothing was written)\n", out);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (mkdir_p(out, &err) != 0) {
+        fprintf(stderr, "cotenant: %s\n", err.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    json_t *cmdline = json_array();
+    for (int i = 0; i < argc; i++) json_array_append_new(cmdline, json_string(argv[i]));
+    run_request req = {.sc = &sc, .host = &host, .out_dir = out, .command_line = cmdline, .skipped_modes = skipped,
+                       .scenario_text = text, .scenario_len = len, .progress = !cot_quiet};
+    cot_info("results go to %s", out);
+    rc = runner_run(&req, &err);
+    json_decref(cmdline);
+    if (rc < 0) {
+        fprintf(stderr, "cotenant: %s\n", err.msg);
+        rc = EXIT_RUN_FAILED;
+    }
+    if (analyze_run(out, &err) != 0 || report_run(out, &err) != 0) {
+        fprintf(stderr, "cotenant: %s\n", err.msg);
+        rc = EXIT_RUN_FAILED;
+    } else {
+        cot_info("report: %s/report.md", out);
+    }
+out:
+    json_decref(skipped);
+    free(text);
+    scenario_free(&sc);
+    return rc;
+}

@@ -1,0 +1,12 @@
+/* commands.h - the subcommands of the cotenant CLI (table in main.c). */
+#ifndef COTENANT_COMMANDS_H
+#define COTENANT_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_modes(int argc, char **argv);
+
+extern const char usage_run[], usage_analyze[], usage_report[], usage_modes[];
+
+#endif

@@ -1,0 +1,218 @@
+#include "exec/runner.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec/proc.h"
+#include "exec/segment.h"
+#include "mode/mode.h"
+#include "plan/plan.h"
+#include "util/fsutil.h"
+#include "util/timeutil.h"
+#include "version.h"
+
+static volatile sig_atomic_t stop_requests;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requests++;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+typedef struct {
+    const run_request *req;
+    const plan *p;
+    int current;
+    double planned_s;       /* expected length of one segment */
+    int64_t run_start_ns;
+    int64_t last_draw_ns;
+    bool tty;
+} progress_state;
+
+static void on_tick(void *arg, const segment_progress *sp)
+{
+    progress_state *ps = arg;
+    if (!ps->req->progress) return;
+    int64_t now = now_ns();
+    if (now - ps->last_draw_ns < 500 * NS_PER_MS) return;
+    ps->last_draw_ns = now;
+    const plan_segment *s = &ps->p->segs[ps->current];
+    const scenario *sc = ps->req->sc;
+    double elapsed = (double)(now - ps->run_start_ns) / 1e9;
+    double seg_left = ps->planned_s - (double)(now - sp->t0_ns) / 1e9;
+    if (sp->window_end_ns) seg_left = (double)(sp->window_end_ns - now) / 1e9 + 1;
+    if (seg_left < 0) seg_left = 0;
+    double remaining = seg_left + ps->planned_s * (ps->p->n - ps->current - 1);
+    char el[32], rem[32];
+    format_duration(elapsed, el, sizeof el);
+    format_duration(remaining, rem, sizeof rem);
+    const char *phase = !sp->window_start_ns ? "starting" : now < sp->window_start_ns ? "warming up" : "measuring";
+    fprintf(stderr, "%s[%s] segment %d/%d repeat %d %s%s%s: %s | elapsed %s, about %s left%s", ps->tty ? "\r\033[K" : "",
+            sc->modes[s->mode], s->index, ps->p->n, s->repeat, segment_kind_name(s->kind), s->kind == SEG_ALONE ? " " : "",
+            s->kind == SEG_ALONE ? sc->workloads[s->workload].name : "", phase, el, rem, ps->tty ? "" : "\n");
+    if (!ps->tty) ps->last_draw_ns = now + 9 * NS_PER_S; /* a line every 10 s when logging to a file */
+}
+
+static json_t *plan_json(const scenario *sc, const plan *p)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < p->n; i++) {
+        const plan_segment *s = &p->segs[i];
+        int idx[SCENARIO_MAX_WORKLOADS], n = plan_segment_workloads(sc, s, idx);
+        json_t *names = json_array();
+        for (int k = 0; k < n; k++) json_array_append_new(names, json_string(sc->workloads[idx[k]].name));
+        json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:s, s:s, s:o, s:s}", "id", s->id, "index", s->index, "repeat",
+                                           s->repeat, "mode", sc->modes[s->mode], "kind", segment_kind_name(s->kind),
+                                           "workloads", names, "status", "pending"));
+    }
+    return a;
+}
+
+static int save_run(const run_request *req, json_t *run, cot_err *err)
+{
+    char path[PATH_MAX];
+    if (path_join(path, sizeof path, req->out_dir, "run.json", err)) return -1;
+    return write_json_atomic(path, run, err);
+}
+
+static void set_wall(json_t *run, const char *key)
+{
+    char t[64];
+    wall_time_iso(t, sizeof t);
+    json_object_set_new(run, key, json_string(t));
+}
+
+int runner_run(const run_request *req, cot_err *err)
+{
+    const scenario *sc = req->sc;
+    plan p;
+    if (plan_build(sc, &p) != 0) return cot_errf(err, "out of memory building the plan");
+    char segdir[PATH_MAX];
+    if (path_join(segdir, sizeof segdir, req->out_dir, "segments", err) || mkdir_p(segdir, err)) {
+        plan_free(&p);
+        return -1;
+    }
+    if (req->scenario_text) {
+        char path[PATH_MAX];
+        if (path_join(path, sizeof path, req->out_dir, "scenario.yaml", err) == 0)
+            write_file_atomic(path, req->scenario_text, req->scenario_len, NULL);
+    }
+    json_t *run = json_object();
+    json_object_set_new(run, "cotenant", json_pack("{s:s, s:s}", "version", COTENANT_VERSION, "git_revision", COTENANT_GIT_REV));
+    json_object_set_new(run, "scenario", scenario_to_json(sc));
+    json_object_set_new(run, "host", host_to_json(req->host));
+    json_object_set_new(run, "command_line", json_incref(req->command_line));
+    json_object_set_new(run, "skipped_modes", req->skipped_modes ? json_incref(req->skipped_modes) : json_array());
+    json_object_set_new(run, "status", json_string("running"));
+    set_wall(run, "started_at");
+    json_t *segs = plan_json(sc, &p), *failures = json_array(), *modes_info = json_object();
+    json_object_set_new(run, "plan", segs);
+    json_object_set_new(run, "failures", failures);
+    json_object_set_new(run, "modes", modes_info);
+    if (save_run(req, run, err) != 0) {
+        json_decref(run);
+        plan_free(&p);
+        return -1;
+    }
+
+    stop_requests = 0;
+    install_signals();
+    progress_state ps = {.req = req, .p = &p, .run_start_ns = now_ns(), .tty = isatty(2)};
+    ps.planned_s = sc->warmup_s + sc->duration_s + 2;
+    mode_state ms;
+    memset(&ms, 0, sizeof ms);
+    int active_mode = -1, rc = 0, nfail = 0;
+    bool interrupted = false;
+    for (int i = 0; i < p.n && !stop_requests; i++) {
+        const plan_segment *s = &p.segs[i];
+        ps.current = i;
+        if (s->mode != active_mode) {
+            if (active_mode >= 0) {
+                ms.ops->teardown(&ms);
+                json_decref(ms.info);
+            }
+            memset(&ms, 0, sizeof ms);
+            ms.ops = mode_lookup(sc->modes[s->mode]);
+            ms.sc = sc;
+            ms.host = req->host;
+            ms.info = json_object();
+            snprintf(ms.run_dir, sizeof ms.run_dir, "%s", req->out_dir);
+            active_mode = s->mode;
+            cot_err e;
+            if (ms.ops->prepare(&ms, &e) != 0) {
+                ms.prepared = true; /* teardown undoes whatever half of prepare happened */
+                ms.ops->teardown(&ms);
+                json_decref(ms.info);
+                active_mode = -1;
+                rc = cot_errf(err, "cannot set up mode %s: %s", ms.ops->name, e.msg);
+                break;
+            }
+            ms.prepared = true;
+            json_object_set(modes_info, ms.ops->name, ms.info);
+        }
+        segment_job job = {.sc = sc, .seg = s, .mode = &ms, .run_dir = req->out_dir, .stop_requests = &stop_requests,
+                           .on_tick = on_tick, .tick_arg = &ps};
+        segment_outcome out;
+        cot_err e;
+        int64_t t = now_ns();
+        int src = segment_run(&job, &out, &e);
+        /* Learn how long segments really take, for the remaining-time estimate. */
+        ps.planned_s = 0.5 * ps.planned_s + 0.5 * (double)(now_ns() - t) / 1e9;
+        if (req->progress && ps.tty) fputs("\r\033[K", stderr);
+        json_t *entry = json_array_get(segs, (size_t)i);
+        if (src != 0) {
+            json_decref(out.failed);
+            rc = cot_errf(err, "segment %s could not run: %s", s->id, e.msg);
+            json_object_set_new(entry, "status", json_string("error"));
+            break;
+        }
+        json_array_extend(failures, out.failed);
+        nfail += out.failures;
+        const char *status = out.interrupted ? "interrupted" : out.failures ? "failed" : "complete";
+        json_object_set_new(entry, "status", json_string(status));
+        json_object_set_new(entry, "failures", json_integer(out.failures));
+        for (size_t k = 0; k < json_array_size(out.failed); k++) {
+            json_t *f = json_array_get(out.failed, k);
+            cot_warn("%s: workload %s failed: %s", s->id, json_string_value(json_object_get(f, "workload")),
+                     json_string_value(json_object_get(f, "reason")));
+        }
+        json_decref(out.failed);
+        if (out.interrupted) interrupted = true;
+        else if (!req->progress || !ps.tty) cot_info("segment %d/%d %s: %s", s->index, p.n, s->id, status);
+        cot_err se;
+        if (save_run(req, run, &se) != 0) cot_warn("%s", se.msg);
+    }
+    if (active_mode >= 0) {
+        ms.ops->teardown(&ms);
+        json_decref(ms.info);
+    }
+    proc_kill_strays(NULL, 0);
+    if (stop_requests) interrupted = true;
+    const char *final = rc != 0 ? "error" : interrupted ? "interrupted" : nfail ? "failed" : "complete";
+    json_object_set_new(run, "status", json_string(final));
+    set_wall(run, "ended_at");
+    cot_err se;
+    if (save_run(req, run, &se) != 0) cot_warn("%s", se.msg);
+    json_decref(run);
+    plan_free(&p);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (rc != 0) return -1;
+    if (interrupted) cot_warn("interrupted: every finished segment is kept in %s (run.json status: interrupted)", req->out_dir);
+    return interrupted || nfail ? EXIT_RUN_FAILED : EXIT_OK;
+}

@@ -1,0 +1,400 @@
+#include "exec/segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "events/event.h"
+#include "events/line_reader.h"
+#include "exec/proc.h"
+#include "scenario/kinds.h"
+#include "util/fsutil.h"
+#include "util/strvec.h"
+#include "util/timeutil.h"
+
+#define MAX_INVALID_SAMPLES 5
+#define STDERR_TAIL_BYTES 2000
+/* An event whose clock is this far from ours was not written on CLOCK_MONOTONIC. */
+#define CLOCK_SKEW_LIMIT_NS (60 * NS_PER_S)
+
+typedef struct {
+    const workload_spec *w;
+    child_proc proc;
+    bool spawned;
+    char spawn_error[2048];
+    char dir[PATH_MAX];
+    line_reader lr;
+    int events_fd;              /* events.jsonl, appended line by line */
+    int64_t first_step_ns;
+    int64_t n_events, n_invalid, n_steps;
+    bool clock_suspect;
+    json_t *invalid_samples;
+    bool stop_sent, killed;
+} wl_rt;
+
+static void on_line(void *arg, const char *line, size_t len, line_status st)
+{
+    wl_rt *r = arg;
+    char why[256];
+    event ev;
+    if (st == LINE_TOO_LONG)
+        snprintf(why, sizeof why, "line over the %d-byte limit", EVENT_LINE_MAX);
+    else if (st == LINE_TORN)
+        snprintf(why, sizeof why, "torn line: the stream ended before its newline");
+    if (st != LINE_OK || event_parse(line, len, &ev, why, sizeof why) != 0) {
+        r->n_invalid++;
+        if (json_array_size(r->invalid_samples) < MAX_INVALID_SAMPLES) {
+            char snippet[161];
+            snprintf(snippet, sizeof snippet, "%.*s", (int)(len < 160 ? len : 160), line);
+            json_array_append_new(r->invalid_samples, json_pack("{s:s, s:s}", "line", snippet, "why", why));
+        }
+        return;
+    }
+    r->n_events++;
+    int64_t now = now_ns();
+    if (ev.t_ns > now + CLOCK_SKEW_LIMIT_NS || ev.t_ns < now - 24 * 3600 * NS_PER_S) r->clock_suspect = true;
+    if (ev.type == EV_STEP) {
+        r->n_steps++;
+        if (!r->first_step_ns) r->first_step_ns = ev.t_ns;
+    }
+    /* The line as the workload wrote it: analysis re-parses it from here. */
+    if (write(r->events_fd, line, len) < 0 || write(r->events_fd, "\n", 1) < 0) r->n_invalid++;
+}
+
+static void drain(wl_rt *r)
+{
+    if (r->proc.events_fd < 0) return;
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(r->proc.events_fd, buf, sizeof buf);
+        if (n > 0) {
+            line_reader_feed(&r->lr, buf, (size_t)n, on_line, r);
+            continue;
+        }
+        if (n == 0) { /* every writer closed it */
+            line_reader_finish(&r->lr, on_line, r);
+            close(r->proc.events_fd);
+            r->proc.events_fd = -1;
+        }
+        return; /* EAGAIN, or an error: try again later */
+    }
+}
+
+static int build_argv(const workload_spec *w, strvec *argv, cot_err *err)
+{
+    if (w->kind) {
+        const builtin_kind *k = kind_lookup(w->kind);
+        char exe[PATH_MAX];
+        if (!k) return cot_errf(err, "unknown kind %s", w->kind);
+        if (proc_find_executable(k->executable, exe, sizeof exe) != 0)
+            return cot_errf(err, "the built-in workload program %s (kind %s) was not found next to cotenant or on PATH",
+                            k->executable, k->name);
+        strvec_push(argv, exe);
+        for (int i = 0; k->args[i]; i++) strvec_push(argv, k->args[i]);
+    } else {
+        for (int i = 0; w->command[i]; i++) strvec_push(argv, w->command[i]);
+    }
+    for (int i = 0; i < w->nargs; i++) strvec_push(argv, w->args[i]);
+    return argv->v ? 0 : cot_errf(err, "out of memory");
+}
+
+static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
+{
+    strvec argv = {0}, env = {0};
+    int rc = -1;
+    char out_path[PATH_MAX], err_path[PATH_MAX], ev_path[PATH_MAX];
+    if (path_join(out_path, sizeof out_path, r->dir, "stdout.log", err) || path_join(err_path, sizeof err_path, r->dir, "stderr.log", err) ||
+        path_join(ev_path, sizeof ev_path, r->dir, "events.jsonl", err))
+        goto out;
+    r->events_fd = open(ev_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (r->events_fd < 0) {
+        cot_errno(err, "cannot create %s", ev_path);
+        goto out;
+    }
+    if (build_argv(r->w, &argv, err) != 0 || strvec_from_environ(&env) != 0) goto out;
+    if (job->mode->ops->env_for(job->mode, r->w, &env, err) != 0) goto out;
+    for (int i = 0; i < r->w->nenv; i++) strvec_setenv(&env, r->w->env[i].key, r->w->env[i].value);
+    char fd_text[8];
+    snprintf(fd_text, sizeof fd_text, "%d", PROC_EVENTS_FD);
+    strvec_setenv(&env, "COTENANT_EVENTS_FD", fd_text);
+    strvec_setenv(&env, "COTENANT_WORKLOAD", r->w->name);
+    strvec_setenv(&env, "COTENANT_MODE", job->mode->ops->name);
+    spawn_opts o = {.argv = argv.v, .envp = env.v, .stdout_path = out_path, .stderr_path = err_path, .events_pipe = true};
+    rc = proc_spawn(&o, &r->proc, err);
+out:
+    strvec_free(&argv);
+    strvec_free(&env);
+    return rc;
+}
+
+static bool stop_requested(const segment_job *job, int level)
+{
+    return job->stop_requests && *job->stop_requests >= level;
+}
+
+static json_t *argv_json(const workload_spec *w)
+{
+    strvec argv = {0};
+    json_t *a = json_array();
+    if (build_argv(w, &argv, NULL) == 0)
+        for (int i = 0; i < argv.n; i++) json_array_append_new(a, json_string(argv.v[i]));
+    strvec_free(&argv);
+    return a;
+}
+
+/* How a workload's run ended, for segment.json; adds to out->failed. */
+static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_end, bool interrupted,
+                               segment_outcome *out)
+{
+    json_t *o = json_object();
+    const char *status = "ok";
+    char reason[4096] = "", how[160] = "";
+    if (!r->spawned) {
+        status = "failed";
+        snprintf(reason, sizeof reason, "%s", r->spawn_error);
+    } else {
+        proc_describe_status(r->proc.wait_status, how, sizeof how);
+        bool clean = WIFEXITED(r->proc.wait_status) && WEXITSTATUS(r->proc.wait_status) == 0;
+        bool ended_own = !r->stop_sent;
+        if (ended_own && !clean) {
+            status = "failed";
+            snprintf(reason, sizeof reason, "%s while running", how);
+        } else if (ended_own && r->w->measure == MEASURE_EVENTS && (!window_end || r->proc.ended_ns < window_end) &&
+                   !interrupted) {
+            status = "failed";
+            snprintf(reason, sizeof reason,
+                     "ended (%s) before the measured window closed; a workload measured by events must run until "
+                     "cotenant stops it (or use measure: wall_time for one that runs to completion)", how);
+        } else if (r->stop_sent && r->w->measure == MEASURE_WALL_TIME && !interrupted) {
+            status = "failed";
+            snprintf(reason, sizeof reason, "did not finish within the segment's time limit of %.0f s (scenario 'timeout')",
+                     scenario_segment_budget_s(job->sc, true));
+        } else if (interrupted) {
+            status = "interrupted";
+        }
+        if (!strcmp(status, "ok") && r->w->measure == MEASURE_EVENTS && r->n_steps == 0) {
+            status = "failed";
+            snprintf(reason, sizeof reason, "sent no step events; does it write to the descriptor in COTENANT_EVENTS_FD? "
+                                            "(docs/protocol.md; or use measure: wall_time)");
+        }
+        json_object_set_new(o, "pid", json_integer(r->proc.pid));
+        json_object_set_new(o, "exit", json_string(how));
+        if (WIFEXITED(r->proc.wait_status))
+            json_object_set_new(o, "exit_code", json_integer(WEXITSTATUS(r->proc.wait_status)));
+        if (WIFSIGNALED(r->proc.wait_status))
+            json_object_set_new(o, "signal", json_integer(WTERMSIG(r->proc.wait_status)));
+        json_object_set_new(o, "started_ns", json_integer(r->proc.started_ns));
+        json_object_set_new(o, "ended_ns", json_integer(r->proc.ended_ns));
+        json_object_set_new(o, "wall_s", json_real((double)(r->proc.ended_ns - r->proc.started_ns) / 1e9));
+        json_object_set_new(o, "stopped_by_cotenant", json_boolean(r->stop_sent));
+        json_object_set_new(o, "killed_after_grace", json_boolean(r->killed));
+    }
+    if (!strcmp(status, "failed")) {
+        char path[PATH_MAX], *tail;
+        snprintf(path, sizeof path, "%s/stderr.log", r->dir);
+        tail = file_tail(path, STDERR_TAIL_BYTES);
+        json_object_set_new(o, "stderr_tail", json_string(tail ? tail : ""));
+        free(tail);
+        out->failures++;
+        json_array_append_new(out->failed, json_pack("{s:s, s:s, s:s}", "segment", job->seg->id, "workload",
+                                                     r->w->name, "reason", reason));
+    }
+    json_object_set_new(o, "status", json_string(status));
+    if (reason[0]) json_object_set_new(o, "reason", json_string(reason));
+    json_object_set_new(o, "measure", json_string(r->w->measure == MEASURE_WALL_TIME ? "wall_time" : "events"));
+    json_object_set_new(o, "argv", argv_json(r->w));
+    json_object_set_new(o, "events", json_integer(r->n_events));
+    json_object_set_new(o, "steps", json_integer(r->n_steps));
+    json_object_set_new(o, "invalid_events", json_integer(r->n_invalid));
+    json_object_set_new(o, "invalid_samples", json_incref(r->invalid_samples));
+    json_object_set_new(o, "clock_suspect", json_boolean(r->clock_suspect));
+    if (r->first_step_ns) json_object_set_new(o, "first_step_ns", json_integer(r->first_step_ns));
+    return o;
+}
+
+int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
+{
+    const scenario *sc = job->sc;
+    memset(out, 0, sizeof *out);
+    out->failed = json_array();
+    int idx[SCENARIO_MAX_WORKLOADS];
+    int n = plan_segment_workloads(sc, job->seg, idx);
+    wl_rt rt[SCENARIO_MAX_WORKLOADS];
+    memset(rt, 0, sizeof rt);
+
+    char seg_root[PATH_MAX], tmp_dir[PATH_MAX], name[PATH_MAX];
+    if (path_join(seg_root, sizeof seg_root, job->run_dir, "segments", err)) return -1;
+    snprintf(name, sizeof name, ".%s.partial", job->seg->id);
+    if (path_join(tmp_dir, sizeof tmp_dir, seg_root, name, err)) return -1;
+    remove_tree(tmp_dir);
+    if (mkdir_p(tmp_dir, err) != 0) return -1;
+
+    bool has_wall = false, has_events = false;
+    for (int i = 0; i < n; i++) {
+        wl_rt *r = &rt[i];
+        r->w = &sc->workloads[idx[i]];
+        r->events_fd = -1;
+        r->proc.events_fd = -1;
+        r->invalid_samples = json_array();
+        line_reader_init(&r->lr, EVENT_LINE_MAX);
+        has_wall |= r->w->measure == MEASURE_WALL_TIME;
+        has_events |= r->w->measure == MEASURE_EVENTS;
+        if (path_join(r->dir, sizeof r->dir, tmp_dir, r->w->name, err) || mkdir_p(r->dir, err)) return -1;
+    }
+    json_t *warnings = json_array();
+    /* Start them back to back: a workload that cannot start is a failure of
+     * that workload, and the others still run. */
+    for (int i = 0; i < n; i++) {
+        cot_err e;
+        if (start_workload(job, &rt[i], &e) == 0)
+            rt[i].spawned = true;
+        else
+            snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "%s", e.msg);
+    }
+    segment_progress pr = {.t0_ns = now_ns()};
+    const int64_t deadline = pr.t0_ns + (int64_t)(scenario_segment_budget_s(sc, has_wall) * 1e9);
+    const int64_t startup_limit = pr.t0_ns + (int64_t)(sc->startup_timeout_s * 1e9);
+    int64_t stop_at = 0, kill_at = 0, first_wall_exit = 0;
+    bool interrupted = false;
+
+    for (;;) {
+        struct pollfd pfd[SCENARIO_MAX_WORKLOADS];
+        int np = 0;
+        for (int i = 0; i < n; i++)
+            if (rt[i].spawned && rt[i].proc.events_fd >= 0) pfd[np++] = (struct pollfd){.fd = rt[i].proc.events_fd, .events = POLLIN};
+        if (poll(pfd, (nfds_t)np, 50) < 0 && errno != EINTR) cot_warn("poll: %s", strerror(errno));
+        int64_t now = now_ns();
+        pr.running = 0;
+        for (int i = 0; i < n; i++) {
+            if (!rt[i].spawned) continue;
+            drain(&rt[i]);
+            if (!proc_poll(&rt[i].proc)) {
+                pr.running++;
+            } else if (rt[i].w->measure == MEASURE_WALL_TIME && !first_wall_exit) {
+                first_wall_exit = rt[i].proc.ended_ns;
+            }
+        }
+        /* Open the window once every event workload has made progress. */
+        if (!pr.window_start_ns && has_events) {
+            int64_t ready = pr.t0_ns;
+            bool all = true;
+            for (int i = 0; i < n; i++) {
+                if (!rt[i].spawned || rt[i].w->measure != MEASURE_EVENTS || !rt[i].proc.running) continue;
+                if (!rt[i].first_step_ns) all = false;
+                else if (rt[i].first_step_ns > ready) ready = rt[i].first_step_ns;
+            }
+            if (all) {
+                pr.window_start_ns = ready + (int64_t)(sc->warmup_s * 1e9);
+            } else if (now >= startup_limit) {
+                pr.window_start_ns = now + (int64_t)(sc->warmup_s * 1e9);
+                for (int i = 0; i < n; i++)
+                    if (rt[i].spawned && rt[i].w->measure == MEASURE_EVENTS && !rt[i].first_step_ns)
+                        json_array_append_new(warnings, json_sprintf("%s sent no step within the startup timeout of %.0f s; "
+                                                                     "the window opened without it",
+                                                                     rt[i].w->name, sc->startup_timeout_s));
+            }
+            if (pr.window_start_ns && !has_wall) pr.window_end_ns = pr.window_start_ns + (int64_t)(sc->duration_s * 1e9);
+        }
+        if (has_wall && first_wall_exit && !pr.window_end_ns) pr.window_end_ns = first_wall_exit;
+        if (job->on_tick) job->on_tick(job->tick_arg, &pr);
+
+        bool all_wall_done = has_wall;
+        for (int i = 0; i < n; i++)
+            if (rt[i].spawned && rt[i].w->measure == MEASURE_WALL_TIME && rt[i].proc.running) all_wall_done = false;
+        if (pr.running == 0) break;
+        if (!stop_at) {
+            const char *why = NULL;
+            if (stop_requested(job, 1)) {
+                interrupted = true;
+                why = "interrupted";
+            } else if (!has_wall && pr.window_end_ns && now >= pr.window_end_ns) {
+                why = "window closed";
+            } else if (all_wall_done) {
+                why = "wall-time workloads finished";
+            } else if (now >= deadline) {
+                why = "time limit";
+                json_array_append_new(warnings, json_sprintf("the segment hit its time limit of %.0f s",
+                                                             (double)(deadline - pr.t0_ns) / 1e9));
+            }
+            if (why) {
+                stop_at = now;
+                kill_at = now + (int64_t)(sc->grace_s * 1e9);
+                for (int i = 0; i < n; i++)
+                    if (rt[i].spawned && rt[i].proc.running) {
+                        rt[i].stop_sent = true;
+                        proc_signal_group(&rt[i].proc, SIGTERM);
+                    }
+            }
+        } else if (now >= kill_at || stop_requested(job, 2)) {
+            for (int i = 0; i < n; i++)
+                if (rt[i].spawned && rt[i].proc.running) {
+                    rt[i].killed = true;
+                    proc_wait_or_kill(&rt[i].proc, 0);
+                }
+        }
+    }
+    /* Whatever is still in the pipes arrived before the exit: keep it. */
+    for (int i = 0; i < n; i++) {
+        if (!rt[i].spawned) continue;
+        proc_signal_group(&rt[i].proc, SIGKILL); /* leftovers of the group */
+        for (int k = 0; k < 100 && rt[i].proc.events_fd >= 0; k++) {
+            drain(&rt[i]);
+            if (rt[i].proc.events_fd >= 0) sleep_ns(2 * NS_PER_MS);
+        }
+        if (rt[i].proc.events_fd >= 0) {
+            line_reader_finish(&rt[i].lr, on_line, &rt[i]);
+            close(rt[i].proc.events_fd);
+        }
+    }
+    int nstray = proc_kill_strays(job->mode->keep_pids, job->mode->nkeep);
+    if (nstray > 0)
+        json_array_append_new(warnings, json_sprintf("%d process%s that escaped the workloads' process groups %s killed",
+                                                     nstray, nstray == 1 ? "" : "es", nstray == 1 ? "was" : "were"));
+
+    json_t *seg = json_object();
+    json_object_set_new(seg, "id", json_string(job->seg->id));
+    json_object_set_new(seg, "index", json_integer(job->seg->index));
+    json_object_set_new(seg, "repeat", json_integer(job->seg->repeat));
+    json_object_set_new(seg, "mode", json_string(sc->modes[job->seg->mode]));
+    json_object_set_new(seg, "kind", json_string(segment_kind_name(job->seg->kind)));
+    json_t *names = json_array(), *results = json_object();
+    for (int i = 0; i < n; i++) {
+        json_array_append_new(names, json_string(rt[i].w->name));
+        json_object_set_new(results, rt[i].w->name, workload_result(job, &rt[i], pr.window_end_ns, interrupted, out));
+        if (rt[i].events_fd >= 0) close(rt[i].events_fd);
+        line_reader_free(&rt[i].lr);
+        json_decref(rt[i].invalid_samples);
+    }
+    json_object_set_new(seg, "workloads", names);
+    json_object_set_new(seg, "results", results);
+    json_object_set_new(seg, "t0_ns", json_integer(pr.t0_ns));
+    json_object_set_new(seg, "ended_ns", json_integer(now_ns()));
+    /* The window is what was actually measured: if the segment stopped early, it ends there. */
+    int64_t wend = pr.window_end_ns && stop_at && stop_at < pr.window_end_ns ? stop_at : pr.window_end_ns;
+    if (pr.window_start_ns && wend > pr.window_start_ns)
+        json_object_set_new(seg, "window", json_pack("{s:I, s:I, s:f}", "start_ns", (json_int_t)pr.window_start_ns, "end_ns",
+                                                     (json_int_t)wend, "seconds", (double)(wend - pr.window_start_ns) / 1e9));
+    else
+        json_object_set_new(seg, "window", json_null());
+    json_object_set_new(seg, "mode_info", json_deep_copy(job->mode->info));
+    json_object_set_new(seg, "warnings", warnings);
+    json_object_set_new(seg, "status", json_string(interrupted ? "interrupted" : "complete"));
+    json_object_set_new(seg, "failures", json_integer(out->failures));
+
+    char seg_json[PATH_MAX];
+    int rc = 0;
+    if (path_join(seg_json, sizeof seg_json, tmp_dir, "segment.json", err) || write_json_atomic(seg_json, seg, err)) rc = -1;
+    json_decref(seg);
+    snprintf(name, sizeof name, "%s%s", job->seg->id, interrupted ? ".interrupted" : "");
+    if (rc == 0 && path_join(out->dir, sizeof out->dir, seg_root, name, err) == 0) {
+        remove_tree(out->dir);
+        if (rename(tmp_dir, out->dir) != 0) rc = cot_errno(err, "cannot rename %s to %s", tmp_dir, out->dir);
+    }
+    out->interrupted = interrupted;
+    return rc;
+}

@@ -1,0 +1,80 @@
+#include "host/nvml.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+static nvml_api api;
+static int state; /* 0 untried, 1 ready, -1 failed */
+static cot_err first_error;
+
+static const struct {
+    const char *symbol;
+    size_t offset;
+} symbols[] = {
+    {"nvmlInit_v2", offsetof(nvml_api, init)},
+    {"nvmlShutdown", offsetof(nvml_api, shutdown)},
+    {"nvmlErrorString", offsetof(nvml_api, error_string)},
+    {"nvmlDeviceGetCount_v2", offsetof(nvml_api, device_count)},
+    {"nvmlDeviceGetHandleByIndex_v2", offsetof(nvml_api, device_by_index)},
+    {"nvmlDeviceGetHandleByUUID", offsetof(nvml_api, device_by_uuid)},
+    {"nvmlDeviceGetName", offsetof(nvml_api, device_name)},
+    {"nvmlDeviceGetUUID", offsetof(nvml_api, device_uuid)},
+    {"nvmlDeviceGetIndex", offsetof(nvml_api, device_index)},
+    {"nvmlDeviceGetMemoryInfo", offsetof(nvml_api, device_memory)},
+    {"nvmlDeviceGetComputeMode", offsetof(nvml_api, device_compute_mode)},
+    {"nvmlSystemGetDriverVersion", offsetof(nvml_api, driver_version)},
+    {"nvmlSystemGetCudaDriverVersion", offsetof(nvml_api, cuda_driver_version)},
+};
+
+const nvml_api *nvml_get(cot_err *err)
+{
+    if (state == 1) return &api;
+    if (state == -1) {
+        if (err) *err = first_error;
+        return NULL;
+    }
+    state = -1;
+    const char *lib = getenv("COTENANT_NVML_LIBRARY");
+    if (!lib || !*lib) lib = "libnvidia-ml.so.1";
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        cot_errf(&first_error, "the NVIDIA driver's %s could not be loaded (%s)", lib, dlerror());
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
+        void *fn = dlsym(h, symbols[i].symbol);
+        if (!fn) {
+            cot_errf(&first_error, "%s has no %s; the NVIDIA driver is too old for cotenant", lib, symbols[i].symbol);
+            goto out;
+        }
+        memcpy((char *)&api + symbols[i].offset, &fn, sizeof fn);
+    }
+    int rc = api.init();
+    if (rc != 0) {
+        nvml_fail(&first_error, "nvmlInit_v2", rc);
+        goto out;
+    }
+    state = 1;
+    return &api;
+out:
+    if (err) *err = first_error;
+    return NULL;
+}
+
+int nvml_fail(cot_err *err, const char *call, int rc)
+{
+    const char *msg = api.error_string ? api.error_string(rc) : "unknown error";
+    return cot_errf(err, "NVML call %s failed: %s (code %d)", call, msg ? msg : "unknown error", rc);
+}
+
+const char *nvml_compute_mode_name(int mode)
+{
+    switch (mode) {
+    case NVML_COMPUTE_DEFAULT: return "Default";
+    case NVML_COMPUTE_EXCLUSIVE_THREAD: return "Exclusive_Thread";
+    case NVML_COMPUTE_PROHIBITED: return "Prohibited";
+    case NVML_COMPUTE_EXCLUSIVE_PROCESS: return "Exclusive_Process";
+    default: return "unknown";
+    }
+}

@@ -1,0 +1,59 @@
+/* mode.h - a sharing mode: how workloads are placed on the GPU.
+ *
+ * Every mode implements the same few functions (DESIGN.md):
+ *   check    can it run here, and if not, why (one sentence);
+ *   prepare  set the GPU up, remembering what to restore;
+ *   env_for  what a workload's process gets (CUDA_VISIBLE_DEVICES, CUDA_MPS_*);
+ *   teardown restore exactly what prepare changed; safe to call twice and
+ *            after a failed prepare, and called on every path out of a run.
+ * Adding a mode is one file and one line in the table of mode_table.c. */
+#ifndef COTENANT_MODE_H
+#define COTENANT_MODE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "host/host.h"
+#include "scenario/scenario.h"
+#include "util/err.h"
+#include "util/strvec.h"
+
+typedef struct mode_ops mode_ops;
+
+typedef struct {
+    const mode_ops *ops;
+    const scenario *sc;
+    const host_info *host;
+    char run_dir[4096];
+    json_t *info;      /* what prepare found and did; goes into segment.json */
+    void *priv;        /* the mode's own state */
+    pid_t keep_pids[4]; /* processes the mode started that outlive segments (daemons) */
+    int nkeep;
+    bool prepared;
+} mode_state;
+
+struct mode_ops {
+    const char *name;
+    const char *summary;
+    bool shares;       /* false: each workload only ever runs alone (the baseline) */
+    bool cpu_ok;       /* meaningful for device: cpu scenarios */
+    int (*check)(const scenario *sc, const host_info *host, cot_err *why);
+    int (*prepare)(mode_state *st, cot_err *err);
+    int (*env_for)(mode_state *st, const workload_spec *w, strvec *env, cot_err *err);
+    void (*teardown)(mode_state *st);
+};
+
+const mode_ops *mode_lookup(const char *name);
+const char *mode_names(void);
+int mode_count(void);
+const mode_ops *mode_at(int i);
+
+/* Shared by the GPU modes: CUDA_VISIBLE_DEVICES pointing at the scenario's GPU. */
+int mode_env_visible_gpu(const mode_state *st, strvec *env, cot_err *err);
+/* Shared by every mode's check: a GPU scenario needs the GPU it names. */
+int mode_check_gpu(const scenario *sc, const host_info *host, cot_err *why);
+
+extern const mode_ops mode_exclusive, mode_timeslice, mode_mps;
+
+#endif

@@ -1,0 +1,45 @@
+/* The table of sharing modes. MIG and mig-emulated join it later. */
+#include <string.h>
+
+#include "mode/mode.h"
+
+static const mode_ops *const modes[] = {&mode_exclusive, &mode_timeslice, &mode_mps};
+
+const mode_ops *mode_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(modes[i]->name, name) == 0) return modes[i];
+    return NULL;
+}
+
+const char *mode_names(void)
+{
+    return "exclusive, timeslice, mps";
+}
+
+int mode_count(void)
+{
+    return (int)(sizeof modes / sizeof modes[0]);
+}
+
+const mode_ops *mode_at(int i)
+{
+    return modes[i];
+}
+
+int mode_check_gpu(const scenario *sc, const host_info *host, cot_err *why)
+{
+    if (sc->device == DEVICE_CPU) return 0;
+    if (!host->gpu_found) return cot_errf(why, "%s", host->gpu_why);
+    return 0;
+}
+
+int mode_env_visible_gpu(const mode_state *st, strvec *env, cot_err *err)
+{
+    if (st->sc->device == DEVICE_CPU) return 0;
+    /* The UUID, not the index: CUDA's enumeration order (fastest first) can
+     * differ from NVML's (PCI order) unless CUDA_DEVICE_ORDER is set. */
+    const char *id = st->host->gpu_uuid[0] ? st->host->gpu_uuid : st->sc->gpu;
+    if (strvec_setenv(env, "CUDA_VISIBLE_DEVICES", id) != 0) return cot_errf(err, "out of memory");
+    return 0;
+}

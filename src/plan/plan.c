@@ -1,0 +1,82 @@
+#include "plan/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mode/mode.h"
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static void shuffle_ints(int *v, int n, uint64_t *rng)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(splitmix64(rng) % (uint64_t)(i + 1));
+        int t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+    }
+}
+
+const char *segment_kind_name(segment_kind k)
+{
+    return k == SEG_ALONE ? "alone" : "shared";
+}
+
+int plan_build(const scenario *sc, plan *p)
+{
+    int per_mode = sc->nworkloads + 1;
+    p->segs = calloc((size_t)(sc->repeats * sc->nmodes * per_mode), sizeof *p->segs);
+    p->n = 0;
+    if (!p->segs) return -1;
+    uint64_t rng = sc->seed;
+    for (int r = 1; r <= sc->repeats; r++) {
+        int modes[SCENARIO_MAX_MODES];
+        for (int m = 0; m < sc->nmodes; m++) modes[m] = m;
+        if (sc->shuffle) shuffle_ints(modes, sc->nmodes, &rng);
+        for (int mi = 0; mi < sc->nmodes; mi++) {
+            int m = modes[mi];
+            const mode_ops *ops = mode_lookup(sc->modes[m]);
+            /* Slots 0..n-1 are the alone segments, slot n the shared one. */
+            int order[SCENARIO_MAX_WORKLOADS + 1], nslots = sc->nworkloads;
+            for (int i = 0; i < sc->nworkloads; i++) order[i] = i;
+            if (ops && ops->shares && sc->nworkloads > 1) order[nslots++] = sc->nworkloads;
+            if (sc->shuffle) shuffle_ints(order, nslots, &rng);
+            for (int k = 0; k < nslots; k++) {
+                plan_segment *s = &p->segs[p->n++];
+                s->index = p->n;
+                s->repeat = r;
+                s->mode = m;
+                s->kind = order[k] == sc->nworkloads ? SEG_SHARED : SEG_ALONE;
+                s->workload = s->kind == SEG_ALONE ? order[k] : -1;
+                snprintf(s->id, sizeof s->id, "%03d-r%d-%s-%s%s%s", s->index, r, sc->modes[m],
+                         segment_kind_name(s->kind), s->kind == SEG_ALONE ? "-" : "",
+                         s->kind == SEG_ALONE ? sc->workloads[s->workload].name : "");
+            }
+        }
+    }
+    return 0;
+}
+
+void plan_free(plan *p)
+{
+    free(p->segs);
+    p->segs = NULL;
+    p->n = 0;
+}
+
+int plan_segment_workloads(const scenario *sc, const plan_segment *s, int *idx)
+{
+    if (s->kind == SEG_ALONE) {
+        idx[0] = s->workload;
+        return 1;
+    }
+    for (int i = 0; i < sc->nworkloads; i++) idx[i] = i;
+    return sc->nworkloads;
+}

@@ -1,0 +1,257 @@
+#include "report/plots.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec/proc.h"
+#include "util/fsutil.h"
+#include "util/timeutil.h"
+
+static const char *GP_HEAD = "# Made by cotenant report; edit freely and run: gnuplot %s.gp\n"
+                             "if (!exists(\"outfile\")) outfile = '%s.png'\n"
+                             "set terminal pngcairo size 960,540 enhanced font 'Sans,10'\n"
+                             "set output outfile\n"
+                             "set grid ytics lc rgb '#dddddd'\n"
+                             "set key outside right top\n";
+
+static int write_text(const char *plots, const char *name, const char *ext, const char *text, size_t len, cot_err *err)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s.%s", plots, name, ext) >= (int)sizeof path)
+        return cot_errf(err, "path too long");
+    return write_file_atomic(path, text, len, err);
+}
+
+/* Runs gnuplot on NAME.gp, rendering to a temporary file renamed into place. */
+static int render(const char *plots, const char *name, bool *missing, cot_err *err)
+{
+    char exe[PATH_MAX];
+    if (proc_find_executable("gnuplot", exe, sizeof exe) != 0) {
+        *missing = true;
+        return 0;
+    }
+    char cd[PATH_MAX + 16], out[PATH_MAX + 32], gp[PATH_MAX + 64], png[PATH_MAX + 64], tmp[PATH_MAX + 64], log[PATH_MAX + 64];
+    snprintf(cd, sizeof cd, "cd '%s'", plots);
+    snprintf(tmp, sizeof tmp, "%s/%s.png.tmp", plots, name);
+    snprintf(out, sizeof out, "outfile='%s.png.tmp'", name);
+    snprintf(gp, sizeof gp, "%s.gp", name); /* relative: gnuplot has cd'd into plots/ */
+    snprintf(png, sizeof png, "%s/%s.png", plots, name);
+    snprintf(log, sizeof log, "%s/.gnuplot.log", plots);
+    char *argv[] = {exe, "-e", cd, "-e", out, gp, NULL};
+    extern char **environ;
+    spawn_opts o = {.argv = argv, .envp = environ, .stderr_path = log};
+    child_proc c;
+    if (proc_spawn(&o, &c, err) != 0) return -1;
+    proc_wait_or_kill(&c, 60 * NS_PER_S);
+    if (!WIFEXITED(c.wait_status) || WEXITSTATUS(c.wait_status) != 0) {
+        char *tail = file_tail(log, 600);
+        cot_errf(err, "gnuplot failed on %s/%s: %s", plots, gp, tail && *tail ? tail : "no message");
+        free(tail);
+        unlink(tmp);
+        return -1;
+    }
+    unlink(log);
+    if (rename(tmp, png) != 0) return cot_errno(err, "cannot rename %s", tmp);
+    return 0;
+}
+
+static double num(const json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : 0.0 / 0.0;
+}
+
+/* Mean, low, high of a summary; the mean stands in for a missing interval. */
+static void triple(const json_t *s, double *m, double *lo, double *hi)
+{
+    *m = num(s, "mean");
+    *lo = num(s, "ci95_low");
+    *hi = num(s, "ci95_high");
+    if (*lo != *lo) *lo = *m;
+    if (*hi != *hi) *hi = *m;
+}
+
+static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
+{
+    const json_t *modes = json_object_get(metrics, "modes");
+    int shared_modes[16], nsm = 0;
+    for (size_t i = 0; i < json_array_size(modes) && nsm < 16; i++)
+        if (json_is_true(json_object_get(json_array_get(modes, i), "shares"))) shared_modes[nsm++] = (int)i;
+    if (nsm == 0) return 0;
+    char *dat = NULL, *gp = NULL;
+    size_t dlen = 0, glen = 0;
+    FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
+    fprintf(d, "# workload");
+    for (int k = 0; k < nsm; k++) {
+        const char *m = json_string_value(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "mode"));
+        fprintf(d, "\t%s_mean\t%s_ci95_low\t%s_ci95_high", m, m, m);
+    }
+    fputc('\n', d);
+    const json_t *wl0 = json_object_get(json_array_get(modes, (size_t)shared_modes[0]), "workloads");
+    size_t nw = json_array_size(wl0);
+    double top = 1.0; /* the y axis always shows the alone line at 1 */
+    for (size_t w = 0; w < nw; w++) {
+        fprintf(d, "\"%s\"", json_string_value(json_object_get(json_array_get(wl0, w), "name")));
+        for (int k = 0; k < nsm; k++) {
+            const json_t *wo = json_array_get(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "workloads"), w);
+            double m, lo, hi;
+            triple(json_object_get(wo, "normalized_progress"), &m, &lo, &hi);
+            if (m != m) fprintf(d, "\t?\t?\t?");
+            else fprintf(d, "\t%.6g\t%.6g\t%.6g", m, lo, hi);
+            if (hi > top) top = hi;
+        }
+        fputc('\n', d);
+    }
+    fclose(d);
+    fprintf(g, GP_HEAD, "normalized_progress", "normalized_progress");
+    fprintf(g, "set title 'Normalized progress: throughput shared / alone (bars: 95%% CI across repeats)'\n"
+               "set ylabel 'normalized progress'\nset yrange [0:%.3g]\nset datafile missing '?'\n"
+               "set style data histogram\nset style histogram errorbars gap 2 lw 1\n"
+               "set style fill solid 0.7 border -1\nset boxwidth 0.9\n"
+               "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#555555'\n"
+               "set label 'alone' at graph 0.01, first 1 offset 0,0.6 tc rgb '#555555'\n"
+               "set arrow from graph 0, first %.6g to graph 1, first %.6g nohead dt 3 lc rgb '#aa3333'\n"
+               "set label 'equal time share (1/%zu)' at graph 0.01, first %.6g offset 0,0.6 tc rgb '#aa3333'\n"
+               "plot ", top * 1.1, 1.0 / (double)nw, 1.0 / (double)nw, nw, 1.0 / (double)nw);
+    for (int k = 0; k < nsm; k++) {
+        const char *m = json_string_value(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "mode"));
+        fprintf(g, "%s'normalized_progress.dat' using %d:%d:%d%s title '%s'", k ? ", " : "", 2 + 3 * k, 3 + 3 * k,
+                4 + 3 * k, k == 0 ? ":xtic(1)" : "", m);
+    }
+    fputc('\n', g);
+    fclose(g);
+    int rc = write_text(plots, "normalized_progress", "dat", dat, dlen, err);
+    if (rc == 0) rc = write_text(plots, "normalized_progress", "gp", gp, glen, err);
+    free(dat);
+    free(gp);
+    if (rc == 0 && (rc = render(plots, "normalized_progress", &pl->gnuplot_missing, err)) == 0) {
+        snprintf(pl->names[pl->n], sizeof pl->names[0], "normalized_progress.png");
+        snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Normalized progress per workload and mode");
+    }
+    return rc;
+}
+
+/* Mean alone throughput of a workload in a mode, to scale its time series. */
+static double alone_mean(const json_t *metrics, const char *mode, const char *wl)
+{
+    size_t i, j;
+    json_t *mo, *wo;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
+        if (strcmp(json_string_value(json_object_get(mo, "mode")) ?: "", mode)) continue;
+        json_array_foreach(json_object_get(mo, "workloads"), j, wo)
+            if (!strcmp(json_string_value(json_object_get(wo, "name")) ?: "", wl))
+                return num(json_object_get(wo, "alone_throughput"), "mean");
+    }
+    return 0.0 / 0.0;
+}
+
+static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
+{
+    size_t i;
+    json_t *ts;
+    json_array_foreach(json_object_get(metrics, "timeseries"), i, ts) {
+        if (pl->n >= 7) break;
+        const char *mode = json_string_value(json_object_get(ts, "mode"));
+        const json_t *wls = json_object_get(ts, "workloads");
+        char name[48];
+        snprintf(name, sizeof name, "throughput_%.32s", mode);
+        char *dat = NULL, *gp = NULL;
+        size_t dlen = 0, glen = 0;
+        FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
+        double bin = num(ts, "bin_s");
+        size_t nbins = 0;
+        const char *k;
+        json_t *arr;
+        fprintf(d, "# time_s");
+        json_object_foreach((json_t *)wls, k, arr) {
+            fprintf(d, "\t%s", k);
+            if (json_array_size(arr) > nbins) nbins = json_array_size(arr);
+        }
+        fputc('\n', d);
+        for (size_t b = 0; b < nbins; b++) {
+            fprintf(d, "%.3f", (b + 0.5) * bin);
+            json_object_foreach((json_t *)wls, k, arr) {
+                double base = alone_mean(metrics, mode, k);
+                json_t *v = json_array_get(arr, b);
+                if (!v || !(base > 0)) fprintf(d, "\t?");
+                else fprintf(d, "\t%.6g", json_number_value(v) / base);
+            }
+            fputc('\n', d);
+        }
+        fclose(d);
+        fprintf(g, GP_HEAD, name, name);
+        fprintf(g, "set title \"Throughput over time, %s, segment %s (shaded: measured window)\"\n"
+                   "set xlabel 'seconds since the workloads started'\nset ylabel 'throughput / mean alone throughput'\n"
+                   "set yrange [0:*]\nset datafile missing '?'\n"
+                   "set object 1 rect from %.3f, graph 0 to %.3f, graph 1 behind fc rgb '#eeeeee' fs solid noborder\n"
+                   "plot ",
+                mode, json_string_value(json_object_get(ts, "segment")), num(ts, "window_start_s"), num(ts, "window_end_s"));
+        int col = 2;
+        json_object_foreach((json_t *)wls, k, arr) {
+            fprintf(g, "%s'%s.dat' using 1:%d with lines lw 2 title '%s'", col > 2 ? ", " : "", name, col, k);
+            col++;
+        }
+        fputc('\n', g);
+        fclose(g);
+        int rc = write_text(plots, name, "dat", dat, dlen, err);
+        if (rc == 0) rc = write_text(plots, name, "gp", gp, glen, err);
+        free(dat);
+        free(gp);
+        if (rc == 0) rc = render(plots, name, &pl->gnuplot_missing, err);
+        if (rc != 0) return rc;
+        snprintf(pl->names[pl->n], sizeof pl->names[0], "%s.png", name);
+        snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Throughput over time under %s", mode);
+    }
+    return 0;
+}
+
+static int plot_cdf(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
+{
+    const json_t *cdfs = json_object_get(metrics, "latency_cdf");
+    if (json_array_size(cdfs) == 0 || pl->n >= 8) return 0;
+    char *dat = NULL, *gp = NULL;
+    size_t dlen = 0, glen = 0;
+    FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
+    fprintf(g, GP_HEAD, "latency_cdf", "latency_cdf");
+    fprintf(g, "set title 'Latency CDF in shared segments, all repeats pooled'\nset xlabel 'latency (ms)'\n"
+               "set ylabel 'fraction of requests'\nset logscale x\nset yrange [0:1]\nset key bottom right inside\nplot ");
+    size_t i;
+    json_t *c;
+    json_array_foreach(cdfs, i, c) {
+        fprintf(d, "# %s %s\n", json_string_value(json_object_get(c, "mode")), json_string_value(json_object_get(c, "workload")));
+        size_t j;
+        json_t *pt;
+        json_array_foreach(json_object_get(c, "points"), j, pt)
+            fprintf(d, "%.6g\t%.6g\n", json_number_value(json_array_get(pt, 0)), json_number_value(json_array_get(pt, 1)));
+        fprintf(d, "\n\n");
+        fprintf(g, "%s'latency_cdf.dat' index %zu using 1:2 with lines lw 2 title '%s, %s'", i ? ", " : "", i,
+                json_string_value(json_object_get(c, "workload")), json_string_value(json_object_get(c, "mode")));
+    }
+    fputc('\n', g);
+    fclose(d);
+    fclose(g);
+    int rc = write_text(plots, "latency_cdf", "dat", dat, dlen, err);
+    if (rc == 0) rc = write_text(plots, "latency_cdf", "gp", gp, glen, err);
+    free(dat);
+    free(gp);
+    if (rc == 0 && (rc = render(plots, "latency_cdf", &pl->gnuplot_missing, err)) == 0) {
+        snprintf(pl->names[pl->n], sizeof pl->names[0], "latency_cdf.png");
+        snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Latency CDF per mode");
+    }
+    return rc;
+}
+
+int plots_make(const char *dir, const json_t *metrics, const json_t *run, plot_list *pl, cot_err *err)
+{
+    (void)run;
+    memset(pl, 0, sizeof *pl);
+    char plots[PATH_MAX];
+    if (path_join(plots, sizeof plots, dir, "plots", err) || mkdir_p(plots, err)) return -1;
+    if (plot_np(plots, metrics, pl, err) != 0) return -1;
+    if (plot_series(plots, metrics, pl, err) != 0) return -1;
+    return plot_cdf(plots, metrics, pl, err);
+}

@@ -1,0 +1,290 @@
+#include "report/report.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analyze.h"
+#include "report/plots.h"
+#include "util/fsutil.h"
+
+static double num(const json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* "1234 ± 12" (mean ± 95% CI half-width), "1234" for a single repeat, "–" for none. */
+static const char *fmt(const json_t *s, char *buf, size_t cap)
+{
+    double m = num(s, "mean"), lo = num(s, "ci95_low"), hi = num(s, "ci95_high");
+    if (!isfinite(m)) return "–";
+    if (isfinite(lo) && isfinite(hi)) snprintf(buf, cap, "%.4g ± %.2g", m, (hi - lo) / 2);
+    else snprintf(buf, cap, "%.4g", m);
+    return buf;
+}
+
+static void setup_section(FILE *f, const json_t *run)
+{
+    const json_t *sc = json_object_get(run, "scenario"), *host = json_object_get(run, "host");
+    const json_t *gpu = json_object_get(host, "gpu"), *cv = json_object_get(run, "cotenant");
+    fprintf(f, "## Setup\n\n| | |\n|---|---|\n");
+    fprintf(f, "| Scenario | %s (%s) |\n", str(sc, "name"), str(sc, "source"));
+    fprintf(f, "| Host | %s: %s, %d CPUs, %ld MiB |\n", str(host, "hostname"), str(host, "cpu_model"),
+            (int)json_integer_value(json_object_get(host, "cpus")), (long)json_integer_value(json_object_get(host, "mem_mib")));
+    if (json_is_object(gpu))
+        fprintf(f, "| GPU | %s, %s, driver %s, CUDA %s, %ld MiB, compute mode %s |\n", str(gpu, "name"), str(gpu, "uuid"),
+                str(gpu, "driver_version"), str(gpu, "cuda_version"), (long)json_integer_value(json_object_get(gpu, "mem_mib")),
+                str(gpu, "compute_mode"));
+    else
+        fprintf(f, "| GPU | none: %s |\n", str(host, "gpu_missing_reason"));
+    fprintf(f, "| Modes | ");
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(sc, "modes"), i, m) fprintf(f, "%s%s", i ? ", " : "", json_string_value(m));
+    json_array_foreach(json_object_get(run, "skipped_modes"), i, m)
+        fprintf(f, "; %s skipped: %s", str(m, "mode"), str(m, "reason"));
+    fprintf(f, " |\n| Measurement | %g s window after %g s warm-up, %d repeat%s, order %s |\n", num(sc, "duration_s"),
+            num(sc, "warmup_s"), (int)json_integer_value(json_object_get(sc, "repeats")),
+            json_integer_value(json_object_get(sc, "repeats")) == 1 ? "" : "s",
+            json_is_true(json_object_get(sc, "shuffle")) ? "shuffled" : "as planned");
+    fprintf(f, "| Run | %s to %s, status **%s** |\n", str(run, "started_at"), str(run, "ended_at"), str(run, "status"));
+    fprintf(f, "| cotenant | %s (%s) |\n\n", str(cv, "version"), str(cv, "git_revision"));
+    fprintf(f, "| Workload | Runs | Measured by | SLO |\n|---|---|---|---|\n");
+    json_t *w;
+    json_array_foreach(json_object_get(sc, "workloads"), i, w) {
+        fprintf(f, "| %s | ", str(w, "name"));
+        if (json_object_get(w, "kind")) fprintf(f, "built-in `%s`", str(w, "kind"));
+        else {
+            fputc('`', f);
+            size_t j;
+            json_t *a;
+            json_array_foreach(json_object_get(w, "command"), j, a) fprintf(f, "%s%s", j ? " " : "", json_string_value(a));
+            fputc('`', f);
+        }
+        size_t j;
+        json_t *a;
+        json_array_foreach(json_object_get(w, "args"), j, a) fprintf(f, " `%s`", json_string_value(a));
+        double slo = num(w, "slo_ms");
+        fprintf(f, " | %s | ", str(w, "measure"));
+        if (isfinite(slo)) fprintf(f, "%g ms", slo);
+        else fprintf(f, "–");
+        fprintf(f, " |\n");
+    }
+    fputc('\n', f);
+}
+
+static void mode_section(FILE *f, const json_t *mo)
+{
+    char a[64], b[64], c[64], d[64];
+    bool shares = json_is_true(json_object_get(mo, "shares"));
+    fprintf(f, "### %s\n\n", str(mo, "mode"));
+    if (shares)
+        fprintf(f, "| Workload | Unit | Alone /s | Shared /s | Normalized progress | p99 shared (ms) | SLO attained (shared) |\n"
+                   "|---|---|---|---|---|---|---|\n");
+    else
+        fprintf(f, "| Workload | Unit | Alone /s | p99 (ms) |\n|---|---|---|---|\n");
+    size_t i;
+    json_t *wo;
+    json_array_foreach(json_object_get(mo, "workloads"), i, wo) {
+        const json_t *lat = json_object_get(wo, "latency_ms");
+        if (shares)
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s |\n", str(wo, "name"), str(wo, "unit"),
+                    fmt(json_object_get(wo, "alone_throughput"), a, sizeof a),
+                    fmt(json_object_get(wo, "shared_throughput"), b, sizeof b),
+                    fmt(json_object_get(wo, "normalized_progress"), c, sizeof c),
+                    fmt(json_object_get(json_object_get(lat, "shared"), "p99"), d, sizeof d),
+                    fmt(json_object_get(json_object_get(wo, "slo_attainment"), "shared"), a, sizeof a));
+        else
+            fprintf(f, "| %s | %s | %s | %s |\n", str(wo, "name"), str(wo, "unit"),
+                    fmt(json_object_get(wo, "alone_throughput"), a, sizeof a),
+                    fmt(json_object_get(json_object_get(lat, "alone"), "p99"), b, sizeof b));
+    }
+    if (shares)
+        fprintf(f, "\nSystem: STP %s, ANTT %s, Jain fairness %s (over %d complete repeat%s).\n\n",
+                fmt(json_object_get(mo, "stp"), a, sizeof a), fmt(json_object_get(mo, "antt"), b, sizeof b),
+                fmt(json_object_get(mo, "jain"), c, sizeof c), (int)json_integer_value(json_object_get(mo, "repeats_complete")),
+                json_integer_value(json_object_get(mo, "repeats_complete")) == 1 ? "" : "s");
+    else
+        fputc('\n', f);
+}
+
+/* The worst shared p99 across workloads that report latency; NAN if none. */
+static double worst_p99(const json_t *mo)
+{
+    double worst = NAN;
+    size_t i;
+    json_t *wo;
+    json_array_foreach(json_object_get(mo, "workloads"), i, wo) {
+        double v = num(json_object_get(json_object_get(json_object_get(wo, "latency_ms"), "shared"), "p99"), "mean");
+        if (isfinite(v) && (!isfinite(worst) || v > worst)) worst = v;
+    }
+    return worst;
+}
+
+typedef double (*score_fn)(const json_t *mo, double *lo, double *hi);
+
+static double score_summary(const json_t *s, double *lo, double *hi)
+{
+    *lo = num(s, "ci95_low");
+    *hi = num(s, "ci95_high");
+    return num(s, "mean");
+}
+static double s_stp(const json_t *mo, double *lo, double *hi)
+{
+    return score_summary(json_object_get(mo, "stp"), lo, hi);
+}
+static double s_jain(const json_t *mo, double *lo, double *hi)
+{
+    return score_summary(json_object_get(mo, "jain"), lo, hi);
+}
+static double s_p99(const json_t *mo, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    return -worst_p99(mo); /* higher is better for every score */
+}
+
+/* One line of the recommendation: the best shared mode by a score, and
+ * whether the 95% intervals separate it from the runner-up. */
+static void recommend(FILE *f, const json_t *metrics, const char *objective, score_fn fn, const char *what)
+{
+    const json_t *best = NULL, *second = NULL;
+    double bs = NAN, ss = NAN, blo = NAN, bhi = NAN, slo = NAN, shi = NAN;
+    size_t i;
+    json_t *mo;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
+        if (!json_is_true(json_object_get(mo, "shares"))) continue;
+        double lo, hi, s = fn(mo, &lo, &hi);
+        if (!isfinite(s)) continue;
+        if (!best || s > bs) {
+            second = best, ss = bs, slo = blo, shi = bhi;
+            best = mo, bs = s, blo = lo, bhi = hi;
+        } else if (!second || s > ss) {
+            second = mo, ss = s, slo = lo, shi = hi;
+        }
+    }
+    fprintf(f, "- **%s**: ", objective);
+    if (!best) {
+        fprintf(f, "no figures (%s).\n", what);
+        return;
+    }
+    bool neg = fn == s_p99;
+    fprintf(f, "%s (%.4g", str(best, "mode"), neg ? -bs : bs);
+    if (second) fprintf(f, " against %s %.4g", str(second, "mode"), neg ? -ss : ss);
+    fprintf(f, ")");
+    if (second && isfinite(blo) && isfinite(shi) && blo <= shi)
+        fprintf(f, "; the 95%% intervals overlap, so the difference is within noise: add repeats to separate them");
+    else if (second && !isfinite(blo) && !neg)
+        fprintf(f, "; one repeat gives no interval, so the difference may be noise");
+    (void)slo;
+    (void)shi;
+    fprintf(f, ".\n");
+}
+
+static void failures_section(FILE *f, const json_t *metrics)
+{
+    const json_t *fails = json_object_get(metrics, "failures"), *excl = json_object_get(metrics, "excluded");
+    if (!json_array_size(fails) && !json_array_size(excl)) return;
+    fprintf(f, "## Failures and exclusions\n\n");
+    size_t i;
+    json_t *x;
+    json_array_foreach(fails, i, x)
+        fprintf(f, "- %s, workload %s failed: %s\n", str(x, "segment"), str(x, "workload"), str(x, "reason"));
+    json_array_foreach(excl, i, x)
+        fprintf(f, "- left out of the metrics: %s, %s: %s\n", str(x, "segment"), str(x, "workload"), str(x, "reason"));
+    fputc('\n', f);
+}
+
+int report_run(const char *dir, cot_err *err)
+{
+    char path[PATH_MAX];
+    if (path_join(path, sizeof path, dir, "run.json", err)) return -1;
+    json_t *run = read_json_file(path, RUN_JSON_MAX_BYTES, err);
+    if (!run) return cot_err_prefix(err, "%s is not a cotenant results folder", dir);
+    if (path_join(path, sizeof path, dir, "metrics.json", err)) return -1;
+    json_t *metrics = path_exists(path) ? read_json_file(path, RUN_JSON_MAX_BYTES, err) : NULL;
+    if (!metrics) {
+        json_decref(run);
+        if (!path_exists(path)) cot_errf(err, "%s has no metrics.json; run `cotenant analyze %s` first", dir, dir);
+        return -1;
+    }
+    plot_list pl;
+    cot_err perr;
+    int prc = plots_make(dir, metrics, run, &pl, &perr);
+
+    char *md = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&md, &len);
+    const json_t *sc = json_object_get(run, "scenario");
+    fprintf(f, "# cotenant report: %s\n\n", str(sc, "name"));
+    const char *status = str(run, "status");
+    if (strcmp(status, "complete"))
+        fprintf(f, "> **Run status: %s.** %s\n\n", status,
+                !strcmp(status, "interrupted") ? "The run was stopped before its plan ended; the figures use the segments that finished."
+                : !strcmp(status, "failed") ? "Some workloads failed; see Failures below. Their segments are left out of the figures."
+                : "The run did not complete; see run.json.");
+    if (json_is_true(json_object_get(sc, "builtin_default")) && !strcmp(str(sc, "device"), "cpu"))
+        fprintf(f, "> **CPU default.** No NVIDIA GPU was found, so this is cotenant's built-in CPU scenario: CPU workloads "
+                   "contending for cores under the OS scheduler. It shows the whole pipeline and report; its figures say "
+                   "nothing about GPU sharing.\n\n");
+    setup_section(f, run);
+    fprintf(f, "## Results per mode\n\nFigures are means across repeats ± the half-width of their 95%% confidence interval. "
+               "Normalized progress (NP) is a workload's throughput shared over its throughput alone in the same mode and repeat; "
+               "STP is the sum of NP (higher is better), ANTT the mean of 1/NP (lower is better); docs/metrics.md defines each.\n\n");
+    size_t i;
+    json_t *mo;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) mode_section(f, mo);
+
+    fprintf(f, "## Comparison\n\n| Mode | STP | ANTT | Jain fairness | worst p99 shared (ms) |\n|---|---|---|---|---|\n");
+    int shared_modes = 0;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
+        if (!json_is_true(json_object_get(mo, "shares"))) continue;
+        shared_modes++;
+        char a[64], b[64], c[64];
+        double p99 = worst_p99(mo);
+        fprintf(f, "| %s | %s | %s | %s | ", str(mo, "mode"), fmt(json_object_get(mo, "stp"), a, sizeof a),
+                fmt(json_object_get(mo, "antt"), b, sizeof b), fmt(json_object_get(mo, "jain"), c, sizeof c));
+        if (isfinite(p99)) fprintf(f, "%.4g |\n", p99);
+        else fprintf(f, "– |\n");
+    }
+    fprintf(f, "\n## Recommendation\n\n");
+    if (shared_modes == 0) {
+        fprintf(f, "No mode shared the GPU in this run (one workload, or only exclusive), so there is nothing to compare.\n\n");
+    } else {
+        recommend(f, metrics, "Highest system throughput (STP)", s_stp, "no repeat finished with every workload");
+        recommend(f, metrics, "Best tail latency (lowest worst p99)", s_p99, "no workload reports latency events");
+        recommend(f, metrics, "Fairest (Jain index over NP)", s_jain, "no repeat finished with every workload");
+        if (shared_modes == 1) fprintf(f, "\nOnly one sharing mode ran, so these name it without a comparison.\n");
+        fputc('\n', f);
+    }
+    fprintf(f, "## Plots\n\n");
+    for (int k = 0; k < pl.n; k++) {
+        snprintf(path, sizeof path, "%s/plots/%s", dir, pl.names[k]);
+        if (path_exists(path)) fprintf(f, "![%s](plots/%s)\n\n", pl.titles[k], pl.names[k]);
+    }
+    if (pl.gnuplot_missing)
+        fprintf(f, "gnuplot was not found, so no PNG was made: each plot's .dat and .gp are in plots/; "
+                   "install gnuplot and run `cotenant report %s` (or `gnuplot NAME.gp` in plots/).\n\n", dir);
+    if (prc != 0) fprintf(f, "Plotting failed: %s\n\n", perr.msg);
+    failures_section(f, metrics);
+    fprintf(f, "## Files\n\n- `run.json`: the resolved scenario, host, GPU, plan and status\n"
+               "- `metrics.json`, `summary.csv`: every figure above with its interval and per-repeat values\n"
+               "- `segments/ID/`: each segment's `segment.json` and, per workload, `events.jsonl`, `stdout.log`, `stderr.log`\n"
+               "- `plots/`: each PNG with the .dat and .gp that made it\n");
+    fclose(f);
+    int rc = path_join(path, sizeof path, dir, "report.md", err) ? -1 : write_file_atomic(path, md, len, err);
+    free(md);
+    json_decref(run);
+    json_decref(metrics);
+    if (rc == 0 && prc != 0) cot_warn("%s", perr.msg);
+    if (rc == 0 && pl.gnuplot_missing) cot_warn("gnuplot was not found: the report has no PNG plots (the .gp files are in %s/plots)", dir);
+    return rc;
+}

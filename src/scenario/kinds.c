@@ -1,0 +1,25 @@
+/* The built-in workload kinds: a table, so adding one is one line here. */
+#include "scenario/kinds.h"
+
+#include <string.h>
+
+static const builtin_kind kinds[] = {
+    {"cpu-compute", "cotenant-cpu-burn", {"--loop", "compute", NULL}, DEVICE_CPU,
+     "floating-point loop on every core; contends for CPU time"},
+    {"cpu-membw", "cotenant-cpu-burn", {"--loop", "membw", NULL}, DEVICE_CPU,
+     "stream-triad loop over 64 MiB arrays; contends for memory bandwidth"},
+    {"gpu-gemm", "cotenant-gemm", {NULL}, DEVICE_GPU,
+     "cuBLAS bf16 matrix products in a loop; a placeholder GPU workload"},
+};
+
+const builtin_kind *kind_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].name, name) == 0) return &kinds[i];
+    return NULL;
+}
+
+const char *kind_names(void)
+{
+    return "cpu-compute, cpu-membw, gpu-gemm";
+}

@@ -1,0 +1,69 @@
+/* scenario.h - what a user asks cotenant to measure.
+ *
+ * A scenario names the workloads, the sharing modes to compare and how long
+ * to measure. It comes from a YAML file (scenario_parse.c) or is built in
+ * (scenario_default.c); either way it is validated once, then read-only. */
+#ifndef COTENANT_SCENARIO_H
+#define COTENANT_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define SCENARIO_MAX_BYTES (1 << 20)
+#define SCENARIO_MAX_WORKLOADS 16
+#define SCENARIO_MAX_MODES 8
+#define SCENARIO_MAX_ARGV 128
+#define SCENARIO_MAX_ENV 64
+#define SCENARIO_MAX_REPEATS 100
+#define SCENARIO_NAME_MAX 64
+
+typedef enum { MEASURE_EVENTS, MEASURE_WALL_TIME } measure_kind;
+typedef enum { DEVICE_GPU, DEVICE_CPU } device_kind;
+
+typedef struct {
+    char *key, *value;
+} env_pair;
+
+typedef struct {
+    char *name;
+    char *kind;         /* built-in kind (scenario/kinds.c), or NULL for a command */
+    char **command;     /* argv of an external command, NULL-terminated; NULL with a kind */
+    char **args;        /* extra arguments appended to the kind's or command's argv */
+    int nargs;
+    env_pair *env;
+    int nenv;
+    measure_kind measure;
+    double slo_ms;                 /* latency SLO; 0 = none */
+    int mps_active_thread_pct;     /* 1..100; 0 = not set */
+    char *mps_pinned_mem_limit;    /* e.g. "8G"; NULL = not set */
+    char *mig_profile;             /* e.g. "3g.40gb"; NULL = not set */
+} workload_spec;
+
+typedef struct {
+    char *source;       /* file it came from, or "built-in ..." */
+    char *name;
+    char *gpu;          /* index ("0") or UUID ("GPU-...") */
+    device_kind device;
+    bool builtin_default;
+    char *modes[SCENARIO_MAX_MODES];
+    int nmodes;
+    double duration_s, warmup_s, startup_timeout_s, grace_s, timeout_s;
+    int repeats;
+    bool shuffle;
+    uint64_t seed;
+    workload_spec workloads[SCENARIO_MAX_WORKLOADS];
+    int nworkloads;
+} scenario;
+
+void scenario_init_defaults(scenario *sc);
+void scenario_free(scenario *sc);
+/* The scenario as resolved (defaults and overrides applied), for run.json. */
+json_t *scenario_to_json(const scenario *sc);
+/* The inverse, for `cotenant analyze/report` on an existing results folder. */
+int scenario_from_json(const json_t *doc, scenario *sc, char *why, size_t why_cap);
+int scenario_workload_index(const scenario *sc, const char *name);
+/* The segment deadline for a segment that holds `wall_time` workloads or not. */
+double scenario_segment_budget_s(const scenario *sc, bool has_wall_time);
+
+#endif

@@ -1,0 +1,54 @@
+#include "flags.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+volatile sig_atomic_t workload_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    workload_stop = 1;
+}
+
+void workload_install_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+long flag_long(const char *prog, const char *flag, const char *value, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = value ? strtol(value, &end, 10) : 0;
+    if (!value || *end || end == value || errno || v < lo || v > hi) {
+        fprintf(stderr, "%s: %s '%s': expected a whole number from %ld to %ld\n", prog, flag, value ? value : "", lo, hi);
+        exit(2);
+    }
+    return v;
+}
+
+double flag_seconds(const char *prog, const char *flag, const char *value)
+{
+    char *end;
+    double v = value ? strtod(value, &end) : -1;
+    double scale = 1;
+    if (value && end != value) {
+        if (!strcmp(end, "s") || !*end) scale = 1;
+        else if (!strcmp(end, "m")) scale = 60;
+        else if (!strcmp(end, "ms")) scale = 1e-3;
+        else v = -1;
+    }
+    if (!value || end == value || v < 0) {
+        fprintf(stderr, "%s: %s '%s': expected seconds (30, 30s, 2m, 500ms)\n", prog, flag, value ? value : "");
+        exit(2);
+    }
+    return v * scale;
+}

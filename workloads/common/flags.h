@@ -1,0 +1,25 @@
+/* flags.h - the command-line style every built-in workload shares:
+ * --name VALUE, with durations in seconds ("30", "30s", "2m") and a common
+ * SIGTERM/SIGINT handling that ends the run at the next step boundary. */
+#ifndef COTENANT_WORKLOAD_FLAGS_H
+#define COTENANT_WORKLOAD_FLAGS_H
+
+#include <signal.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Set by SIGTERM/SIGINT once workload_install_stop() ran. */
+extern volatile sig_atomic_t workload_stop;
+void workload_install_stop(void);
+
+/* Parsers that exit(2) with "PROG: --flag 'x': expected ..." on bad input. */
+long flag_long(const char *prog, const char *flag, const char *value, long lo, long hi);
+double flag_seconds(const char *prog, const char *flag, const char *value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
