@@ -1,1 +1,72 @@
-int main(void){return 0;}
+/* Scenario parser: valid input, and each kind of invalid input with its line:column. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "scenario/scenario_parse.h"
+
+static void expect_error(const char *yaml, const char *where, const char *what)
+{
+    scenario sc;
+    cot_err err;
+    int rc = scenario_parse_buffer("s.yaml", yaml, strlen(yaml), &sc, &err);
+    assert_int_equal(rc, -1);
+    if (!strstr(err.msg, where) || !strstr(err.msg, what)) fail_msg("got: %s", err.msg);
+}
+
+static void valid(void **state)
+{
+    (void)state;
+    const char *y = "name: t\nmodes: [timeslice, mps]\nduration: 2m\nwarmup: 500ms\nrepeats: 4\nshuffle: true\n"
+                    "workloads:\n  - name: a\n    kind: gpu-gemm\n    slo: 20ms\n    mps: {active_thread_percentage: 50, pinned_memory_limit: 8G}\n"
+                    "  - name: b\n    command: [python3, x.py]\n    env: {A: \"1\"}\n    measure: wall_time\n";
+    scenario sc;
+    cot_err err;
+    assert_int_equal(scenario_parse_buffer("s.yaml", y, strlen(y), &sc, &err), 0);
+    assert_string_equal(sc.name, "t");
+    assert_int_equal(sc.nmodes, 2);
+    assert_true(sc.duration_s == 120 && sc.warmup_s == 0.5 && sc.repeats == 4 && sc.shuffle);
+    assert_int_equal(sc.nworkloads, 2);
+    assert_true(sc.workloads[0].slo_ms == 20);
+    assert_int_equal(sc.workloads[0].mps_active_thread_pct, 50);
+    assert_string_equal(sc.workloads[1].command[1], "x.py");
+    assert_int_equal(sc.workloads[1].measure, MEASURE_WALL_TIME);
+    scenario_free(&sc);
+}
+
+static void invalid(void **state)
+{
+    (void)state;
+    expect_error("name: t\nduraton: 3s\nworkloads: []\n", "s.yaml:2:1:", "unknown key 'duraton'");
+    expect_error("workloads:\n  - name: a\n    kind: nope\n", "s.yaml:3:11:", "unknown kind 'nope'");
+    expect_error("workloads:\n  - name: a\n", "s.yaml:2:5:", "exactly one of 'kind'");
+    expect_error("duration: fast\nworkloads:\n  - {name: a, kind: cpu-compute}\n", "s.yaml:1:11:", "duration");
+    expect_error("repeats: 0\nworkloads:\n  - {name: a, kind: cpu-compute}\n", "s.yaml:1:10:", "between 1 and 100");
+    expect_error("modes: [fast]\nworkloads:\n  - {name: a, kind: cpu-compute}\n", "s.yaml:1:9:", "unknown mode 'fast'");
+    expect_error("workloads:\n  - {name: a, command: python3 x.py}\n", "s.yaml:2:24:", "must be a list");
+    expect_error("workloads:\n  - {name: a, kind: cpu-compute}\n  - {name: a, kind: cpu-compute}\n", "s.yaml:3:5:", "used twice");
+    expect_error("name: [x\n", "s.yaml:", "invalid YAML");
+    expect_error("name: t\n", "s.yaml:1:1:", "no 'workloads'");
+    expect_error("device: cpu\nworkloads:\n  - {name: a, kind: gpu-gemm}\n", "s.yaml:", "GPU workload");
+    expect_error("workloads:\n  - name: a\n    kind: cpu-compute\n    env: {CUDA_VISIBLE_DEVICES: \"1\"}\n", "s.yaml:4:11:", "set by cotenant");
+}
+
+static void file_fixture(void **state)
+{
+    (void)state;
+    scenario sc;
+    cot_err err;
+    assert_int_equal(scenario_parse_file(FIXTURES_DIR "/../../scenarios/cpu-demo.yaml", &sc, &err), 0);
+    assert_int_equal(sc.device, DEVICE_CPU);
+    scenario_free(&sc);
+    assert_int_equal(scenario_parse_file(FIXTURES_DIR "/missing.yaml", &sc, &err), -1);
+    assert_non_null(strstr(err.msg, "missing.yaml"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
