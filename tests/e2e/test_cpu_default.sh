@@ -1,0 +1,14 @@
+# The CPU default end to end: results folder, metrics in range, report and PNGs.
+source "$(dirname "$0")/lib.sh"
+"$COT" run -q --out "$WORK/r" --duration 2 --warmup 0.5 --repeats 2 || fail "run exited $?"
+for f in run.json metrics.json summary.csv report.md plots/normalized_progress.png plots/normalized_progress.gp plots/normalized_progress.dat; do
+  [ -s "$WORK/r/$f" ] || fail "missing $f"
+done
+[ "$(json "$WORK/r/run.json" 'd["status"]')" = complete ] || fail "status not complete"
+[ "$(ls -d "$WORK"/r/segments/0*-r*-timeslice-* | wc -l)" = 6 ] || fail "expected 6 segments"
+json "$WORK/r/metrics.json" 'all(0.2 < w["normalized_progress"]["mean"] < 1.1 for w in d["modes"][0]["workloads"])' | grep -q True \
+  || fail "normalized progress out of range"
+json "$WORK/r/metrics.json" '0.5 < d["modes"][0]["stp"]["mean"] < 2.2' | grep -q True || fail "STP out of range"
+grep -q "CPU default" "$WORK/r/report.md" || fail "report not labelled as the CPU default"
+"$COT" analyze "$WORK/r" >/dev/null && "$COT" report "$WORK/r" >/dev/null || fail "analyze/report rerun failed"
+echo "1 passed, 0 failed"

@@ -1,0 +1,32 @@
+# SIGKILL to a workload mid-segment, then SIGINT to cotenant: the failure is
+# recorded, finished segments stay, the folder is marked interrupted, no orphans.
+source "$(dirname "$0")/lib.sh"
+cat > "$WORK/s.yaml" <<YAML
+name: intr
+device: cpu
+duration: 4s
+warmup: 0.5s
+repeats: 3
+workloads:
+  - name: victim
+    command: [$BIN/cotenant-cpu-burn, --loop, compute, --threads, "1", --duration, "0"]
+  - name: other
+    kind: cpu-membw
+    args: [--threads, "1"]
+YAML
+"$COT" run -q "$WORK/s.yaml" --out "$WORK/r" & pid=$!
+sleep 2
+pkill -KILL -f "cotenant-cpu-burn --loop compute --threads 1" || fail "no victim to kill"
+for _ in $(seq 100); do ls -d "$WORK"/r/segments/003-* >/dev/null 2>&1 && break; sleep 0.2; done
+sleep 1
+kill -INT $pid
+set +e; wait $pid; rc=$?; set -e
+[ $rc = 1 ] || fail "exit code $rc, expected 1"
+[ "$(json "$WORK/r/run.json" 'd["status"]')" = interrupted ] || fail "status not interrupted"
+json "$WORK/r/run.json" 'any(f["workload"]=="victim" and "signal 9" in f["reason"] for f in d["failures"])' | grep -q True \
+  || fail "the killed workload is not recorded"
+[ -s "$WORK/r/segments/002-r1-timeslice-alone-other/segment.json" ] || fail "finished segment lost"
+sleep 0.5
+! pgrep -f "$BIN/cotenant-cpu-burn" >/dev/null || fail "orphan workload processes: $(pgrep -af "$BIN/cotenant-cpu-burn")"
+[ -s "$WORK/r/report.md" ] || fail "no report for the interrupted run"
+echo "1 passed, 0 failed"
