@@ -58,10 +58,10 @@ static void file_fixture(void **state)
     (void)state;
     scenario sc;
     cot_err err;
-    assert_int_equal(scenario_parse_file(FIXTURES_DIR "/../../scenarios/cpu-demo.yaml", &sc, &err), 0);
+    assert_int_equal(scenario_parse_file(SOURCE_DIR "/scenarios/cpu-demo.yaml", &sc, &err), 0);
     assert_int_equal(sc.device, DEVICE_CPU);
     scenario_free(&sc);
-    assert_int_equal(scenario_parse_file(FIXTURES_DIR "/missing.yaml", &sc, &err), -1);
+    assert_int_equal(scenario_parse_file(SOURCE_DIR "/tests/missing.yaml", &sc, &err), -1);
     assert_non_null(strstr(err.msg, "missing.yaml"));
 }
 
