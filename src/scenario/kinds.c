@@ -9,7 +9,11 @@ static const builtin_kind kinds[] = {
     {"cpu-membw", "cotenant-cpu-burn", {"--loop", "membw", NULL}, DEVICE_CPU,
      "stream-triad loop over 64 MiB arrays; contends for memory bandwidth"},
     {"gpu-gemm", "cotenant-gemm", {NULL}, DEVICE_GPU,
-     "cuBLAS bf16 matrix products in a loop; a placeholder GPU workload"},
+     "cuBLAS bf16 matrix products in a loop"},
+    {"train-resnet50", "cotenant-resnet50", {NULL}, DEVICE_GPU,
+     "ResNet-50 training (cuDNN, bf16, batch 128): add --batch, --precision to change"},
+    {"train-resnet50-cpu", "cotenant-resnet50", {"--device", "cpu", "--image", "32", "--batch", "4", "--data", "learnable", NULL},
+     DEVICE_CPU, "the plain-C ResNet-50 reference training on 32x32 images, one core"},
 };
 
 const builtin_kind *kind_lookup(const char *name)
@@ -21,5 +25,5 @@ const builtin_kind *kind_lookup(const char *name)
 
 const char *kind_names(void)
 {
-    return "cpu-compute, cpu-membw, gpu-gemm";
+    return "cpu-compute, cpu-membw, gpu-gemm, train-resnet50, train-resnet50-cpu";
 }

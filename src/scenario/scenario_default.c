@@ -1,7 +1,8 @@
-/* The built-in defaults. The GPU default pits two GPU workloads against
- * each other under time slicing and MPS; the CPU default runs a compute
- * loop against a memory-bandwidth loop on the cores, so the whole pipeline
- * (plan, processes, events, metrics, report) can be seen on any machine. */
+/* The built-in defaults. The GPU default pits two ResNet-50 trainings
+ * against each other under time slicing and MPS; the CPU default trains the
+ * plain-C ResNet-50 next to a compute loop on every core, so the whole
+ * pipeline (plan, processes, events, metrics, report) can be seen on any
+ * machine. */
 #include "scenario/scenario_default.h"
 
 #include <stdlib.h>
@@ -30,8 +31,8 @@ void scenario_builtin_default(const host_info *host, scenario *sc)
         sc->duration_s = 20;
         sc->warmup_s = 5;
         sc->repeats = 3;
-        add_workload(sc, "gemm-a", "gpu-gemm");
-        add_workload(sc, "gemm-b", "gpu-gemm");
+        add_workload(sc, "resnet50-a", "train-resnet50");
+        add_workload(sc, "resnet50-b", "train-resnet50");
     } else {
         sc->name = strdup("cpu-default");
         sc->source = strdup("built-in CPU default");
@@ -41,7 +42,7 @@ void scenario_builtin_default(const host_info *host, scenario *sc)
         sc->warmup_s = 1;
         sc->repeats = 3;
         sc->grace_s = 5;
+        add_workload(sc, "resnet50", "train-resnet50-cpu");
         add_workload(sc, "compute", "cpu-compute");
-        add_workload(sc, "membw", "cpu-membw");
     }
 }

@@ -1,6 +1,7 @@
 #include "events.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -49,6 +50,17 @@ void events_step(int64_t samples)
     char line[96];
     emit(line, snprintf(line, sizeof line, "{\"ev\":\"step\",\"t\":%lld,\"n\":%lld}\n", (long long)events_now_ns(),
                         (long long)samples));
+}
+
+void events_step_loss(int64_t samples, float loss)
+{
+    char line[128];
+    if (isfinite(loss))
+        emit(line, snprintf(line, sizeof line, "{\"ev\":\"step\",\"t\":%lld,\"n\":%lld,\"loss\":%.6g}\n",
+                            (long long)events_now_ns(), (long long)samples, (double)loss));
+    else
+        emit(line, snprintf(line, sizeof line, "{\"ev\":\"step\",\"t\":%lld,\"n\":%lld,\"loss\":null}\n",
+                            (long long)events_now_ns(), (long long)samples));
 }
 
 void events_latency(int64_t ns, int ok)

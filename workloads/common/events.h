@@ -17,6 +17,8 @@ void events_open(void);
 int64_t events_now_ns(void);
 void events_start(const char *unit);
 void events_step(int64_t samples);
+/* A training step with its loss (written as null when not finite). */
+void events_step_loss(int64_t samples, float loss);
 void events_latency(int64_t ns, int ok);
 void events_end(void);
 
