@@ -6,8 +6,8 @@
  *
  * Memory: every activation the backward pass needs is kept (the conv
  * output that batch norm normalises, and the batch norm output, which is
- * the next layer's input); gradients flow through a pool of four buffers
- * of the largest activation's size, reused block after block. */
+ * the next layer's input); gradients flow through a pool of four buffers,
+ * reused block after block (see allocate()). */
 #include <cuda_bf16.h>
 #include <math.h>
 #include <stdio.h>
@@ -174,18 +174,30 @@ static void allocate(gpu_model *m)
     /* One batch is the graph's input itself; several are copied into it. */
     m->xin = m->nbatches > 1 ? gpu_arena_alloc(ar, img * es) : m->xb[0];
     m->lin = m->nbatches > 1 ? (int *)gpu_arena_alloc(ar, n * sizeof(int)) : m->lb[0];
-    size_t biggest = n * a->pool_h * a->pool_w * 64;
+    size_t biggest = n * a->pool_h * a->pool_w * 64, mid = 0;
     for (int i = 0; i < a->nconv; i++) {
         size_t e = conv_out_elems(m, i);
         biggest = e > biggest ? e : biggest;
         m->c[i] = gpu_arena_alloc(ar, e * es);
-        m->b[i] = gpu_arena_alloc(ar, e * es);
+        m->b[i] = bn_ops(m, i) == CUDNN_BATCHNORM_OPS_BN ? NULL : gpu_arena_alloc(ar, e * es);
         m->smean[i] = (float *)gpu_arena_alloc(ar, a->conv[i].cout * 4);
         m->sinv[i] = (float *)gpu_arena_alloc(ar, a->conv[i].cout * 4);
         m->reserve[i] = m->reserve_size[i] ? gpu_arena_alloc(ar, m->reserve_size[i]) : NULL;
     }
+    for (int k = 0; k < RN_BLOCKS; k++) {
+        size_t e = conv_out_elems(m, a->block[k].conv2);
+        mid = e > mid ? e : mid;
+    }
     m->pool = gpu_arena_alloc(ar, n * a->pool_h * a->pool_w * 64 * es);
-    for (int i = 0; i < NGRAD; i++) m->g[i] = gpu_arena_alloc(ar, biggest * es);
+    /* Three gradient buffers of the largest activation's size, and one for
+     * the gradients at conv3's input, which have a quarter of the channels. */
+    for (int i = 0; i < NGRAD - 1; i++) m->g[i] = gpu_arena_alloc(ar, biggest * es);
+    m->g[NGRAD - 1] = gpu_arena_alloc(ar, mid * es);
+    /* A projection's batch-norm output lives only until the block's last
+     * batch norm adds it, and the gradient buffers are idle during the
+     * forward pass: it borrows one. */
+    for (int k = 0; k < RN_BLOCKS; k++)
+        if (a->block[k].down >= 0) m->b[a->block[k].down] = m->g[0];
     m->feat = gpu_arena_alloc(ar, n * a->feat_c * es);
     m->gfeat = gpu_arena_alloc(ar, n * a->feat_c * es);
     m->logits = (float *)gpu_arena_alloc(ar, n * a->classes * 4);
@@ -380,8 +392,10 @@ static void backward(gpu_model *m)
     for (int k = RN_BLOCKS - 1; k >= 0; k--) {
         const rn_block *bl = &a->block[k];
         const void *in = k ? m->b[a->block[k - 1].conv3] : m->pool;
-        int o = cur, p = (cur + 1) % NGRAD, q = (cur + 2) % NGRAD, r = (cur + 3) % NGRAD;
-        void *G = m->g[o], *A = m->g[p], *B = m->g[q], *C = m->g[r];
+        /* G holds the block output's gradient; A and B are the other two
+         * large buffers, C the small one (mid channels at the output size). */
+        int p = (cur + 1) % (NGRAD - 1), q = (cur + 2) % (NGRAD - 1);
+        void *G = m->g[cur], *A = m->g[p], *B = m->g[q], *C = m->g[NGRAD - 1];
         /* bn3: the ReLU of the sum, then the gradient reaches bn3 (A) and the shortcut (B) */
         conv_bn_backward(m, bl->conv3, m->b[bl->conv2], G, A, B, C, 0.0f); /* conv3's input gradient into C */
         if (bl->down >= 0) conv_bn_backward(m, bl->down, in, B, G, NULL, B, 0.0f); /* B := shortcut input grad */
@@ -390,7 +404,7 @@ static void backward(gpu_model *m)
         cur = q;
     }
     prof_mark(m, P_POOL);
-    int o = cur, p = (cur + 1) % NGRAD, q = (cur + 2) % NGRAD;
+    int o = cur, p = (cur + 1) % (NGRAD - 1), q = (cur + 2) % (NGRAD - 1);
     CUDNN_CHECK(cudnnPoolingBackward(m->dnn, m->maxpool, &one, m->pool_desc, m->pool, m->pool_desc, m->g[o],
                                      m->out_desc[0], m->b[0], &zero, m->out_desc[0], m->g[p]));
     conv_bn_backward(m, 0, m->xin, m->g[p], m->g[q], NULL, NULL, 0.0f);
