@@ -16,7 +16,9 @@ workloads:
 YAML
 "$COT" run -q "$WORK/s.yaml" --out "$WORK/r" & pid=$!
 sleep 2
-pkill -KILL -f "cotenant-cpu-burn --loop compute --threads 1" || fail "no victim to kill"
+vpid=$(pgrep -f "cotenant-cpu-burn --loop compute --threads 1" | head -1)
+[ -n "$vpid" ] || fail "no victim to kill"
+kill -KILL "$vpid" 2>/dev/null || true
 for _ in $(seq 100); do ls -d "$WORK"/r/segments/003-* >/dev/null 2>&1 && break; sleep 0.2; done
 sleep 1
 kill -INT $pid
