@@ -195,7 +195,7 @@ static int strv_of_scalars(pctx *p, const yaml_node_t *n, const char *key, int m
 
 static int f_mps_threads(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
-    long x;
+    long x = 0;
     if (get_int(p, v, key, 1, 100, &x) != 0) return -1;
     ((workload_spec *)t)->mps_active_thread_pct = (int)x;
     return 0;
@@ -321,7 +321,7 @@ static int f_w_measure(pctx *p, const yaml_node_t *v, const char *key, void *t)
 
 static int f_w_slo(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
-    double s;
+    double s = 0;
     if (get_duration(p, v, key, 1e-6, &s) != 0) return -1;
     ((workload_spec *)t)->slo_ms = s * 1e3;
     return 0;
@@ -448,7 +448,7 @@ DURATION_FIELD(f_timeout, timeout_s, 1)
 
 static int f_repeats(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
-    long x;
+    long x = 0;
     if (get_int(p, v, key, 1, SCENARIO_MAX_REPEATS, &x) != 0) return -1;
     ((scenario *)t)->repeats = (int)x;
     return 0;
@@ -461,7 +461,7 @@ static int f_shuffle(pctx *p, const yaml_node_t *v, const char *key, void *t)
 
 static int f_seed(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
-    long x;
+    long x = 0;
     if (get_int(p, v, key, 0, LONG_MAX, &x) != 0) return -1;
     ((scenario *)t)->seed = (uint64_t)x;
     return 0;

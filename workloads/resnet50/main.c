@@ -35,7 +35,13 @@ static void usage(FILE *f)
             "  --weight-decay X        (default 1e-4)\n"
             "  --graph on|off          capture the step in a CUDA graph (default on)\n"
             "  --workspace MB          cuDNN workspace a convolution may use (default 1024)\n"
-            "  --profile               time every layer over a few steps and print the table\n"
+            "  --batch-norm ours|cudnn batch norm with ReLU and residual add fused in: our\n"
+            "                          kernels (default), or cuDNN's NHWC persistent ones, a\n"
+            "                          little faster alone but stalling under MPS\n"
+            "  --stem recompute|keep   recompute the stem's 112x112 tensors in the backward pass\n"
+            "                          (default: less memory) or keep them from the forward pass\n"
+            "  --profile               time every call of the step (GPU time, inside the captured\n"
+            "                          step) over 20 steps and print where the time goes\n"
             "  --check                 compare the GPU with the CPU reference and exit\n"
             "                          (use a small --image and --batch, e.g. 64 and 8)\n\n"
             "--device cpu runs the plain-C reference: use tiny sizes (--image 32 --batch 2).\n",
@@ -128,6 +134,18 @@ int main(int argc, char **argv)
                 return 2;
             }
             c.use_graph = !strcmp(v, "on");
+        } else if (!strcmp(a, "--batch-norm")) {
+            if (!v || (strcmp(v, "ours") && strcmp(v, "cudnn"))) {
+                fprintf(stderr, "%s: --batch-norm '%s': expected ours or cudnn\n", prog, v ? v : "");
+                return 2;
+            }
+            c.bn_cudnn = !strcmp(v, "cudnn");
+        } else if (!strcmp(a, "--stem")) {
+            if (!v || (strcmp(v, "recompute") && strcmp(v, "keep"))) {
+                fprintf(stderr, "%s: --stem '%s': expected recompute or keep\n", prog, v ? v : "");
+                return 2;
+            }
+            c.keep_stem = !strcmp(v, "keep");
         } else if (!strcmp(a, "--workspace")) {
             c.workspace_limit = (size_t)flag_long(prog, a, v, 0, 65536) << 20;
         } else {
@@ -146,7 +164,6 @@ int main(int argc, char **argv)
     c.seed = o.seed;
     c.gpu = o.gpu;
     if (c.lr < 0) c.lr = 0.1f * (float)o.batch / 256.0f;
-    if (c.profile) c.use_graph = 0;
 
     float *params = malloc(c.arch.n_flat * sizeof *params);
     if (!params) {
@@ -171,7 +188,7 @@ int main(int argc, char **argv)
     if (!b) return 1;
     if (c.profile && b->report) {
         float loss;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 21; i++) /* one eager, then 20 replays */
             if (b->step(b, 1, &loss) != 0) return 1;
         b->report(b);
     }

@@ -27,6 +27,11 @@ typedef struct {
     int use_graph;          /* capture the step in a CUDA graph */
     size_t workspace_limit; /* bytes of cuDNN workspace a convolution may use */
     int profile;            /* time each layer (GPU, no graph) */
+    /* batch norm by cuDNN's NHWC persistent kernels (1) or by ours (0,
+     * bn_gpu.h): the persistent kernels all but stall when two processes
+     * share the GPU under MPS. ReLU and residual add are fused in either way. */
+    int bn_cudnn;
+    int keep_stem; /* keep the stem's 112x112 tensors rather than recompute them for the backward pass */
     const char *prog;
 } rn_config;
 
