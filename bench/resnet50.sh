@@ -3,7 +3,7 @@
 # on the same GPU in one run: images/s, ratio, peak memory, model FLOP
 # utilisation, and where cotenant's step time goes.
 #   bench/resnet50.sh BIN_DIR TORCH_REFERENCE OUT_DIR [BATCH] [PRECISION] [SECONDS] [OPTION...]
-# Options go to cotenant-resnet50 only (e.g. --batch-norm spatial).
+# Options go to cotenant-resnet50 only (e.g. --batch-norm ours).
 set -euo pipefail
 bin=$1 ref=$2 out=$3 batch=${4:-128} prec=${5:-bf16} secs=${6:-20}
 shift $(( $# < 6 ? $# : 6 ))

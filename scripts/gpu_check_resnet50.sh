@@ -4,7 +4,7 @@
 # logits, every gradient, running statistics, parameters after SGD), then
 # the learnable task, whose loss must fall.
 #   scripts/gpu_check_resnet50.sh [BIN_DIR [OPTION...]]   (default: build/bin)
-# Options are passed to every run, e.g. --batch-norm spatial or --stem keep.
+# Options are passed to every run, e.g. --batch-norm ours or --stem keep.
 set -euo pipefail
 bin=${1:-build/bin}
 shift || true

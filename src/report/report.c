@@ -177,6 +177,13 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
         return;
     }
     bool neg = fn == s_p99;
+    /* Scores within 0.1% of each other print alike: naming one of them
+     * the winner would be reading noise. */
+    if (second && fabs(bs - ss) <= 1e-3 * fmax(fabs(bs), fabs(ss))) {
+        fprintf(f, "%s and %s tie (%.4g and %.4g).\n", str(best, "mode"), str(second, "mode"), neg ? -bs : bs,
+                neg ? -ss : ss);
+        return;
+    }
     fprintf(f, "%s (%.4g", str(best, "mode"), neg ? -bs : bs);
     if (second) fprintf(f, " against %s %.4g", str(second, "mode"), neg ? -ss : ss);
     fprintf(f, ")");

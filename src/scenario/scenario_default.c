@@ -1,4 +1,4 @@
-/* The built-in defaults. The GPU default pits two cuBLAS GEMM loops
+/* The built-in defaults. The GPU default pits two ResNet-50 trainings
  * against each other under time slicing and MPS; the CPU default trains the
  * plain-C ResNet-50 next to a compute loop on every core, so the whole
  * pipeline (plan, processes, events, metrics, report) can be seen on any
@@ -31,10 +31,8 @@ void scenario_builtin_default(const host_info *host, scenario *sc)
         sc->duration_s = 20;
         sc->warmup_s = 5;
         sc->repeats = 3;
-        /* Not yet the ResNet-50 pair: under MPS its persistent batch-norm
-         * kernels stall when another process holds SMs (see bench/NOTES.md). */
-        add_workload(sc, "gemm-a", "gpu-gemm");
-        add_workload(sc, "gemm-b", "gpu-gemm");
+        add_workload(sc, "resnet50-a", "train-resnet50");
+        add_workload(sc, "resnet50-b", "train-resnet50");
     } else {
         sc->name = strdup("cpu-default");
         sc->source = strdup("built-in CPU default");

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "scenario/kinds.h"
+#include "scenario/scenario_default.h"
 #include "scenario/scenario_parse.h"
 
 static void expect_error(const char *yaml, const char *where, const char *what)
@@ -65,8 +67,38 @@ static void file_fixture(void **state)
     assert_non_null(strstr(err.msg, "missing.yaml"));
 }
 
+/* Both built-in defaults name only kinds that exist, for the device they
+ * run on; the GPU one compares time slicing with MPS. */
+static void builtin_defaults(void **state)
+{
+    (void)state;
+    for (int gpu = 0; gpu <= 1; gpu++) {
+        host_info h;
+        memset(&h, 0, sizeof h);
+        h.gpu_found = gpu;
+        scenario sc;
+        scenario_builtin_default(&h, &sc);
+        assert_true(sc.builtin_default);
+        assert_int_equal(sc.device, gpu ? DEVICE_GPU : DEVICE_CPU);
+        assert_true(sc.nworkloads >= 2);
+        for (int i = 0; i < sc.nworkloads; i++) {
+            const builtin_kind *k = kind_lookup(sc.workloads[i].kind);
+            if (!k) fail_msg("default workload '%s' has unknown kind '%s'", sc.workloads[i].name, sc.workloads[i].kind);
+            assert_int_equal(k->device, sc.device);
+        }
+        if (gpu) {
+            assert_int_equal(sc.nmodes, 2);
+            assert_string_equal(sc.modes[0], "timeslice");
+            assert_string_equal(sc.modes[1], "mps");
+            assert_string_equal(sc.workloads[0].kind, "train-resnet50");
+        }
+        scenario_free(&sc);
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture),
+                                       cmocka_unit_test(builtin_defaults)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

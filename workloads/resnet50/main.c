@@ -35,9 +35,14 @@ static void usage(FILE *f)
             "  --weight-decay X        (default 1e-4)\n"
             "  --graph on|off          capture the step in a CUDA graph (default on)\n"
             "  --workspace MB          cuDNN workspace a convolution may use (default 1024)\n"
-            "  --batch-norm ours|cudnn batch norm with ReLU and residual add fused in: our\n"
-            "                          kernels (default), or cuDNN's NHWC persistent ones, a\n"
-            "                          little faster alone but stalling under MPS\n"
+            "  --algorithms heuristic|measure  convolution algorithms: cuDNN's heuristics'\n"
+            "                          first choice (default: the same in every run), or the\n"
+            "                          fastest cuDNN measures at start, like cudnn.benchmark;\n"
+            "                          measured beside another process, that choice can be one\n"
+            "                          that all but stalls both under MPS\n"
+            "  --batch-norm cudnn|ours batch norm with ReLU and residual add fused in: cuDNN's\n"
+            "                          NHWC persistent kernels (default, faster), or ours\n"
+            "                          (0.1 GiB less memory)\n"
             "  --stem recompute|keep   recompute the stem's 112x112 tensors in the backward pass\n"
             "                          (default: less memory) or keep them from the forward pass\n"
             "  --profile               time every call of the step (GPU time, inside the captured\n"
@@ -93,6 +98,8 @@ int main(int argc, char **argv)
     c.weight_decay = 1e-4f;
     c.lr = -1;
     c.use_graph = 1;
+    c.algo_heuristic = 1;
+    c.bn_cudnn = 1;
     c.workspace_limit = (size_t)1024 << 20;
     int image = 224, classes = 1000, check = 0, batch_set = 0;
     for (int i = 1; i < argc; i++) {
@@ -136,7 +143,7 @@ int main(int argc, char **argv)
             c.use_graph = !strcmp(v, "on");
         } else if (!strcmp(a, "--batch-norm")) {
             if (!v || (strcmp(v, "ours") && strcmp(v, "cudnn"))) {
-                fprintf(stderr, "%s: --batch-norm '%s': expected ours or cudnn\n", prog, v ? v : "");
+                fprintf(stderr, "%s: --batch-norm '%s': expected cudnn or ours\n", prog, v ? v : "");
                 return 2;
             }
             c.bn_cudnn = !strcmp(v, "cudnn");
@@ -146,6 +153,12 @@ int main(int argc, char **argv)
                 return 2;
             }
             c.keep_stem = !strcmp(v, "keep");
+        } else if (!strcmp(a, "--algorithms")) {
+            if (!v || (strcmp(v, "measure") && strcmp(v, "heuristic"))) {
+                fprintf(stderr, "%s: --algorithms '%s': expected heuristic or measure\n", prog, v ? v : "");
+                return 2;
+            }
+            c.algo_heuristic = !strcmp(v, "heuristic");
         } else if (!strcmp(a, "--workspace")) {
             c.workspace_limit = (size_t)flag_long(prog, a, v, 0, 65536) << 20;
         } else {

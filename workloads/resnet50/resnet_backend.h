@@ -28,9 +28,14 @@ typedef struct {
     size_t workspace_limit; /* bytes of cuDNN workspace a convolution may use */
     int profile;            /* time each layer (GPU, no graph) */
     /* batch norm by cuDNN's NHWC persistent kernels (1) or by ours (0,
-     * bn_gpu.h): the persistent kernels all but stall when two processes
-     * share the GPU under MPS. ReLU and residual add are fused in either way. */
+     * bn_gpu.h: slower, a little less memory). ReLU and residual add are
+     * fused in either way. */
     int bn_cudnn;
+    /* Convolution algorithms from cuDNN's heuristics (1) or measured at
+     * start (0). Measured beside another process, the timings are the
+     * other process's as much as ours: two trainings started together
+     * under MPS picked algorithms that ran at 0.15 of their speed alone. */
+    int algo_heuristic;
     int keep_stem; /* keep the stem's 112x112 tensors rather than recompute them for the backward pass */
     const char *prog;
 } rn_config;

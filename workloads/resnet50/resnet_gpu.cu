@@ -289,8 +289,33 @@ static void allocate(gpu_model *m)
     m->tp[T_XIN] = m->xin;
 }
 
-/* The fastest algorithm whose workspace fits, of those cuDNN measures;
- * layers of the same shape share one measurement. */
+/* One line naming how many layers use each cuDNN algorithm, per direction:
+ * choices made by measurement can differ between runs, and that is the
+ * first thing to compare when two runs differ in speed. */
+static void print_algorithms(const gpu_model *m)
+{
+    enum { NALGO = 8 };
+    int n[3][NALGO] = {{0}};
+    for (int i = 0; i < m->a->nconv; i++) {
+        const conv_algos *al = &m->algo[i];
+        if ((int)al->fwd < NALGO) n[0][al->fwd]++;
+        if (i > 0 && (int)al->bwd_data < NALGO) n[1][al->bwd_data]++;
+        if ((int)al->bwd_filter < NALGO) n[2][al->bwd_filter]++;
+    }
+    static const char *dir[3] = {"forward", "backward data", "backward filter"};
+    printf("%s: convolution algorithms (%s), cuDNN algorithm:layers;", m->cfg.prog,
+           m->cfg.algo_heuristic ? "heuristic" : "measured");
+    for (int d = 0; d < 3; d++) {
+        printf(" %s", dir[d]);
+        for (int k = 0; k < NALGO; k++)
+            if (n[d][k]) printf(" %d:%d", k, n[d][k]);
+        printf(d < 2 ? ";" : "\n");
+    }
+}
+
+/* The fastest algorithm whose workspace fits, of those cuDNN measures (or,
+ * with --algorithms heuristic, the first cuDNN's heuristics rank, measuring
+ * nothing); layers of the same shape share one choice. */
 static void choose_algorithms(gpu_model *m)
 {
     const rn_arch *a = m->a;
@@ -313,9 +338,13 @@ static void choose_algorithms(gpu_model *m)
             int got = 0, k;
             cudnnConvolutionFwdAlgoPerf_t pf[want];
             void *x = i == 0 ? m->xin : m->planned, *dy = m->planned + m->scratch, *dx = m->planned + 2 * m->scratch;
-            CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(m->dnn, m->in_desc[i], x, m->w_desc[i],
-                                                               (char *)m->W + c->w_off * m->es, m->conv_fwd[i],
-                                                               m->out_desc[i], dy, want, &got, pf, tmp, limit));
+            if (m->cfg.algo_heuristic)
+                CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(m->dnn, m->in_desc[i], m->w_desc[i], m->conv_fwd[i],
+                                                                   m->out_desc[i], want, &got, pf));
+            else
+                CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(m->dnn, m->in_desc[i], x, m->w_desc[i],
+                                                                   (char *)m->W + c->w_off * m->es, m->conv_fwd[i],
+                                                                   m->out_desc[i], dy, want, &got, pf, tmp, limit));
             for (k = 0; k < got && (pf[k].status != CUDNN_STATUS_SUCCESS || pf[k].memory > limit); k++) {}
             if (k == got) goto none;
             al->fwd = pf[k].algo;
@@ -323,9 +352,13 @@ static void choose_algorithms(gpu_model *m)
             al->ws = pf[k].memory;
             cudnnConvolutionBwdDataAlgoPerf_t pd[want];
             if (i > 0) {
-                CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
-                    m->dnn, m->w_desc[i], (char *)m->W + c->w_off * m->es, m->out_desc[i], dy, m->conv_data[i],
-                    m->in_desc[i], dx, want, &got, pd, tmp, limit));
+                if (m->cfg.algo_heuristic)
+                    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(m->dnn, m->w_desc[i], m->out_desc[i],
+                                                                            m->conv_data[i], m->in_desc[i], want, &got, pd));
+                else
+                    CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
+                        m->dnn, m->w_desc[i], (char *)m->W + c->w_off * m->es, m->out_desc[i], dy, m->conv_data[i],
+                        m->in_desc[i], dx, want, &got, pd, tmp, limit));
                 for (k = 0; k < got && (pd[k].status != CUDNN_STATUS_SUCCESS || pd[k].memory > limit); k++) {}
                 if (k == got) goto none;
                 al->bwd_data = pd[k].algo;
@@ -333,9 +366,13 @@ static void choose_algorithms(gpu_model *m)
                 al->ws = pd[k].memory > al->ws ? pd[k].memory : al->ws;
             }
             cudnnConvolutionBwdFilterAlgoPerf_t pw[want];
-            CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
-                m->dnn, m->in_desc[i], x, m->out_desc[i], dy, m->conv_filter[i], m->w_desc[i],
-                (char *)m->Gm + c->w_off * m->es, want, &got, pw, tmp, limit));
+            if (m->cfg.algo_heuristic)
+                CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(m->dnn, m->in_desc[i], m->out_desc[i],
+                                                                          m->conv_filter[i], m->w_desc[i], want, &got, pw));
+            else
+                CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
+                    m->dnn, m->in_desc[i], x, m->out_desc[i], dy, m->conv_filter[i], m->w_desc[i],
+                    (char *)m->Gm + c->w_off * m->es, want, &got, pw, tmp, limit));
             for (k = 0; k < got && (pw[k].status != CUDNN_STATUS_SUCCESS || pw[k].memory > limit); k++) {}
             if (k == got) goto none;
             al->bwd_filter = pw[k].algo;
@@ -866,5 +903,6 @@ rn_backend *rn_backend_gpu(const rn_config *c, const float *params)
            "unshared), parameters and state %.2f, cuDNN workspace %.2f\n",
            c->prog, m->name, m->peak / gib, m->plan_bytes / gib, m->plan_peak_live / gib, m->plan_unshared / gib,
            (m->arena.size - m->plan_bytes) / gib, m->ws_size / gib);
+    print_algorithms(m);
     return b;
 }
