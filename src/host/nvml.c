@@ -11,6 +11,7 @@ static cot_err first_error;
 static const struct {
     const char *symbol;
     size_t offset;
+    bool optional;
 } symbols[] = {
     {"nvmlInit_v2", offsetof(nvml_api, init)},
     {"nvmlShutdown", offsetof(nvml_api, shutdown)},
@@ -25,6 +26,26 @@ static const struct {
     {"nvmlDeviceGetComputeMode", offsetof(nvml_api, device_compute_mode)},
     {"nvmlSystemGetDriverVersion", offsetof(nvml_api, driver_version)},
     {"nvmlSystemGetCudaDriverVersion", offsetof(nvml_api, cuda_driver_version)},
+    {"nvmlDeviceGetUtilizationRates", offsetof(nvml_api, utilization), true},
+    {"nvmlDeviceGetPowerUsage", offsetof(nvml_api, power_usage), true},
+    {"nvmlDeviceGetTotalEnergyConsumption", offsetof(nvml_api, total_energy), true},
+    {"nvmlDeviceGetClockInfo", offsetof(nvml_api, clock_info), true},
+    {"nvmlDeviceGetTemperature", offsetof(nvml_api, temperature), true},
+    /* the same call under its old name and, where the driver has it, its new one */
+    {"nvmlDeviceGetCurrentClocksThrottleReasons", offsetof(nvml_api, clocks_event_reasons), true},
+    {"nvmlDeviceGetCurrentClocksEventReasons", offsetof(nvml_api, clocks_event_reasons), true},
+    {"nvmlDeviceGetComputeRunningProcesses_v3", offsetof(nvml_api, compute_processes), true},
+    {"nvmlDeviceGetProcessUtilization", offsetof(nvml_api, process_utilization), true},
+    {"nvmlDeviceGetMigMode", offsetof(nvml_api, mig_mode), true},
+    {"nvmlDeviceGetMaxMigDeviceCount", offsetof(nvml_api, max_mig_devices), true},
+    {"nvmlDeviceGetMigDeviceHandleByIndex", offsetof(nvml_api, mig_device_by_index), true},
+    {"nvmlDeviceGetGpuInstanceId", offsetof(nvml_api, gpu_instance_id), true},
+    {"nvmlGpmQueryDeviceSupport", offsetof(nvml_api, gpm_query_support), true},
+    {"nvmlGpmSampleAlloc", offsetof(nvml_api, gpm_sample_alloc), true},
+    {"nvmlGpmSampleFree", offsetof(nvml_api, gpm_sample_free), true},
+    {"nvmlGpmSampleGet", offsetof(nvml_api, gpm_sample_get), true},
+    {"nvmlGpmMigSampleGet", offsetof(nvml_api, gpm_mig_sample_get), true},
+    {"nvmlGpmMetricsGet", offsetof(nvml_api, gpm_metrics_get), true},
 };
 
 const nvml_api *nvml_get(cot_err *err)
@@ -44,6 +65,7 @@ const nvml_api *nvml_get(cot_err *err)
     }
     for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
         void *fn = dlsym(h, symbols[i].symbol);
+        if (!fn && symbols[i].optional) continue;
         if (!fn) {
             cot_errf(&first_error, "%s has no %s; the NVIDIA driver is too old for cotenant", lib, symbols[i].symbol);
             goto out;

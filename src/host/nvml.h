@@ -21,6 +21,53 @@ enum { NVML_COMPUTE_DEFAULT = 0, NVML_COMPUTE_EXCLUSIVE_THREAD = 1, NVML_COMPUTE
        NVML_COMPUTE_EXCLUSIVE_PROCESS = 3 };
 
 typedef struct {
+    unsigned gpu, memory; /* percent of the last sample period */
+} nvml_utilization;
+
+/* Per process: memory from the running-process list, utilisation from
+ * nvmlDeviceGetProcessUtilization's samples. */
+typedef struct {
+    unsigned pid;
+    unsigned long long used_gpu_memory;
+    unsigned gpu_instance_id, compute_instance_id;
+} nvml_process_info;
+
+typedef struct {
+    unsigned pid;
+    unsigned long long timestamp_us;
+    unsigned sm_util, mem_util, enc_util, dec_util;
+} nvml_process_util;
+
+/* Hopper's GPU performance monitoring (GPM): metrics between two samples. */
+typedef struct nvml_gpm_sample_st *nvml_gpm_sample;
+enum { NVML_GPM_SM_UTIL = 2, NVML_GPM_SM_OCCUPANCY = 3, NVML_GPM_ANY_TENSOR_UTIL = 5, NVML_GPM_DRAM_BW_UTIL = 10,
+       NVML_GPM_PCIE_TX_PER_SEC = 20, NVML_GPM_PCIE_RX_PER_SEC = 21 };
+/* The metrics array is as long as in the newest header (CUDA 13): NVML
+ * reads numMetrics entries of it. */
+#define NVML_GPM_METRIC_ARRAY 333
+typedef struct {
+    unsigned metric_id;
+    int nvml_return;
+    double value;
+    struct {
+        char *short_name, *long_name, *unit;
+    } info;
+} nvml_gpm_metric;
+typedef struct {
+    unsigned version; /* 1 */
+    unsigned num_metrics;
+    nvml_gpm_sample sample1, sample2;
+    nvml_gpm_metric metrics[NVML_GPM_METRIC_ARRAY];
+} nvml_gpm_metrics_get;
+typedef struct {
+    unsigned version; /* 1 */
+    unsigned is_supported_device;
+} nvml_gpm_support;
+
+enum { NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2, NVML_TEMPERATURE_GPU = 0 };
+enum { NVML_SUCCESS = 0, NVML_ERROR_NOT_SUPPORTED = 3, NVML_ERROR_NOT_FOUND = 6, NVML_ERROR_INSUFFICIENT_SIZE = 7 };
+
+typedef struct {
     int (*init)(void);
     int (*shutdown)(void);
     const char *(*error_string)(int);
@@ -34,6 +81,26 @@ typedef struct {
     int (*device_compute_mode)(nvml_device, int *);
     int (*driver_version)(char *, unsigned);
     int (*cuda_driver_version)(int *);
+    /* The sampler's calls: NULL where the driver lacks them, and the
+     * figure is then reported as not available. */
+    int (*utilization)(nvml_device, nvml_utilization *);
+    int (*power_usage)(nvml_device, unsigned *);                    /* mW */
+    int (*total_energy)(nvml_device, unsigned long long *);         /* mJ since the driver loaded */
+    int (*clock_info)(nvml_device, int, unsigned *);                /* MHz */
+    int (*temperature)(nvml_device, int, unsigned *);               /* C */
+    int (*clocks_event_reasons)(nvml_device, unsigned long long *); /* throttle reasons */
+    int (*compute_processes)(nvml_device, unsigned *, nvml_process_info *);
+    int (*process_utilization)(nvml_device, nvml_process_util *, unsigned *, unsigned long long);
+    int (*mig_mode)(nvml_device, unsigned *, unsigned *);
+    int (*max_mig_devices)(nvml_device, unsigned *);
+    int (*mig_device_by_index)(nvml_device, unsigned, nvml_device *);
+    int (*gpu_instance_id)(nvml_device, unsigned *);
+    int (*gpm_query_support)(nvml_device, nvml_gpm_support *);
+    int (*gpm_sample_alloc)(nvml_gpm_sample *);
+    int (*gpm_sample_free)(nvml_gpm_sample);
+    int (*gpm_sample_get)(nvml_device, nvml_gpm_sample);
+    int (*gpm_mig_sample_get)(nvml_device, unsigned, nvml_gpm_sample);
+    int (*gpm_metrics_get)(nvml_gpm_metrics_get *);
 } nvml_api;
 
 /* Loads and initialises NVML once; NULL with err set where it cannot. */

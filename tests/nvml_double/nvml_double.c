@@ -1,0 +1,361 @@
+/* A test double of libnvidia-ml.so.1: the NVML calls cotenant makes, serving
+ * scripted values, loaded through the same dlopen path (COTENANT_NVML_LIBRARY).
+ *
+ * COTENANT_NVML_DOUBLE_SCRIPT names a file with one line per sample:
+ * space-separated key=value pairs (keys below; any left out keep the
+ * previous line's value). Each nvmlDeviceGetMemoryInfo call on a GPU, the
+ * first call of every sample cotenant takes, moves that GPU to the next
+ * line; after the last line the last one stays. procs=PID:MEM_MIB:SM:MEMUTIL,...
+ * lists the processes on the GPU ("procs=" for none).
+ * COTENANT_NVML_DOUBLE_GPUS (default 1), COTENANT_NVML_DOUBLE_GPM (default 1)
+ * and COTENANT_NVML_DOUBLE_MIG (MIG instances on GPU 0, default 0) shape
+ * the machine. COTENANT_NVML_DOUBLE_FAIL=init makes nvmlInit fail. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LINES 4096
+#define MAX_GPUS 8
+#define MAX_PROCS 16
+
+typedef struct {
+    unsigned pid, sm, mem;
+    unsigned long long mem_mib;
+} dproc;
+
+typedef struct {
+    double util, memutil, mem_used_mib, mem_total_mib, power_mw, energy_mj, smclk, memclk, temp, throttle;
+    double sm_active, occupancy, tensor, dram, pcie_tx, pcie_rx;
+    int nprocs;
+    dproc procs[MAX_PROCS];
+} line_t;
+
+typedef struct dev {
+    int index;
+    int mig_parent; /* -1, or the MIG instance's GPU instance id */
+    int tick;       /* line index served now; -1 before the first sample */
+} dev;
+
+static line_t lines[MAX_LINES];
+static int nlines;
+static dev gpus[MAX_GPUS], migs[MAX_GPUS];
+static int ngpus = 1, nmig, gpm = 1, loaded;
+
+static int env_int(const char *name, int def)
+{
+    const char *v = getenv(name);
+    return v && *v ? atoi(v) : def;
+}
+
+static void parse_procs(line_t *l, char *v)
+{
+    l->nprocs = 0;
+    for (char *save = NULL, *tok = strtok_r(v, ",", &save); tok && l->nprocs < MAX_PROCS; tok = strtok_r(NULL, ",", &save)) {
+        dproc *p = &l->procs[l->nprocs];
+        if (sscanf(tok, "%u:%llu:%u:%u", &p->pid, &p->mem_mib, &p->sm, &p->mem) == 4) l->nprocs++;
+    }
+}
+
+static void load(void)
+{
+    if (loaded) return;
+    loaded = 1;
+    ngpus = env_int("COTENANT_NVML_DOUBLE_GPUS", 1);
+    if (ngpus < 0 || ngpus > MAX_GPUS) ngpus = 1;
+    gpm = env_int("COTENANT_NVML_DOUBLE_GPM", 1);
+    nmig = env_int("COTENANT_NVML_DOUBLE_MIG", 0);
+    if (nmig < 0 || nmig > MAX_GPUS) nmig = 0;
+    for (int i = 0; i < MAX_GPUS; i++) {
+        gpus[i] = (dev){i, -1, -1};
+        migs[i] = (dev){0, i + 1, -1};
+    }
+    line_t cur = {.util = 50, .memutil = 20, .mem_used_mib = 1024, .mem_total_mib = 81559, .power_mw = 200000,
+                  .energy_mj = 1000000, .smclk = 1980, .memclk = 2619, .temp = 40, .throttle = 0, .sm_active = 40,
+                  .occupancy = 30, .tensor = 20, .dram = 10, .pcie_tx = 5, .pcie_rx = 6};
+    const char *path = getenv("COTENANT_NVML_DOUBLE_SCRIPT");
+    FILE *f = path && *path ? fopen(path, "r") : NULL;
+    char buf[4096];
+    while (f && nlines < MAX_LINES && fgets(buf, sizeof buf, f)) {
+        if (buf[0] == '#' || buf[0] == '\n') continue;
+        for (char *save = NULL, *tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+            char *eq = strchr(tok, '=');
+            if (!eq) continue;
+            *eq = 0;
+            const char *k = tok;
+            char *v = eq + 1;
+            double x = atof(v);
+            if (!strcmp(k, "procs")) parse_procs(&cur, v);
+#define KEY(name) else if (!strcmp(k, #name)) cur.name = x;
+            KEY(util) KEY(memutil) KEY(mem_used_mib) KEY(mem_total_mib) KEY(power_mw) KEY(energy_mj) KEY(smclk)
+            KEY(memclk) KEY(temp) KEY(throttle) KEY(sm_active) KEY(occupancy) KEY(tensor) KEY(dram) KEY(pcie_tx)
+            KEY(pcie_rx)
+#undef KEY
+        }
+        lines[nlines++] = cur;
+    }
+    if (f) fclose(f);
+    if (nlines == 0) lines[nlines++] = cur;
+}
+
+static const line_t *at(const dev *d)
+{
+    int t = d->tick < 0 ? 0 : d->tick;
+    return &lines[t < nlines ? t : nlines - 1];
+}
+
+/* ---- the NVML calls ---- */
+
+int nvmlInit_v2(void)
+{
+    load();
+    const char *f = getenv("COTENANT_NVML_DOUBLE_FAIL");
+    return f && !strcmp(f, "init") ? 9 /* NVML_ERROR_DRIVER_NOT_LOADED */ : 0;
+}
+int nvmlShutdown(void) { return 0; }
+const char *nvmlErrorString(int rc)
+{
+    switch (rc) {
+    case 0: return "Success";
+    case 2: return "Invalid Argument";
+    case 3: return "Not Supported";
+    case 6: return "Not Found";
+    case 7: return "Insufficient Size";
+    case 9: return "Driver Not Loaded";
+    default: return "Unknown Error";
+    }
+}
+int nvmlDeviceGetCount_v2(unsigned *n)
+{
+    *n = (unsigned)ngpus;
+    return 0;
+}
+int nvmlDeviceGetHandleByIndex_v2(unsigned i, dev **d)
+{
+    if (i >= (unsigned)ngpus) return 2;
+    *d = &gpus[i];
+    return 0;
+}
+int nvmlDeviceGetHandleByUUID(const char *uuid, dev **d)
+{
+    for (int i = 0; i < ngpus; i++) {
+        char u[96];
+        snprintf(u, sizeof u, "GPU-00000000-0000-0000-0000-%012d", i);
+        if (!strcmp(uuid, u)) {
+            *d = &gpus[i];
+            return 0;
+        }
+    }
+    return 6;
+}
+int nvmlDeviceGetName(dev *d, char *out, unsigned cap)
+{
+    snprintf(out, cap, "%s", d->mig_parent >= 0 ? "MIG 1g.10gb" : "NVIDIA Test Double 80GB");
+    return 0;
+}
+int nvmlDeviceGetUUID(dev *d, char *out, unsigned cap)
+{
+    snprintf(out, cap, "GPU-00000000-0000-0000-0000-%012d", d->index);
+    return 0;
+}
+int nvmlDeviceGetIndex(dev *d, unsigned *i)
+{
+    *i = (unsigned)d->index;
+    return 0;
+}
+typedef struct {
+    unsigned long long total, free, used;
+} mem_t;
+int nvmlDeviceGetMemoryInfo(dev *d, mem_t *m)
+{
+    if (d->mig_parent < 0) d->tick++;
+    const line_t *l = at(d->mig_parent >= 0 ? &gpus[0] : d);
+    double used = l->mem_used_mib, total = l->mem_total_mib;
+    if (d->mig_parent >= 0) used /= (nmig + 1), total /= 7;
+    m->total = (unsigned long long)(total * 1048576);
+    m->used = (unsigned long long)(used * 1048576);
+    m->free = m->total - m->used;
+    return 0;
+}
+int nvmlDeviceGetComputeMode(dev *d, int *mode)
+{
+    (void)d;
+    *mode = 0;
+    return 0;
+}
+int nvmlSystemGetDriverVersion(char *out, unsigned cap)
+{
+    snprintf(out, cap, "580.00.00-double");
+    return 0;
+}
+int nvmlSystemGetCudaDriverVersion(int *v)
+{
+    *v = 13000;
+    return 0;
+}
+typedef struct {
+    unsigned gpu, memory;
+} util_t;
+int nvmlDeviceGetUtilizationRates(dev *d, util_t *u)
+{
+    u->gpu = (unsigned)at(d)->util;
+    u->memory = (unsigned)at(d)->memutil;
+    return 0;
+}
+int nvmlDeviceGetPowerUsage(dev *d, unsigned *mw)
+{
+    *mw = (unsigned)at(d)->power_mw;
+    return 0;
+}
+int nvmlDeviceGetTotalEnergyConsumption(dev *d, unsigned long long *mj)
+{
+    *mj = (unsigned long long)at(d)->energy_mj;
+    return 0;
+}
+int nvmlDeviceGetClockInfo(dev *d, int type, unsigned *mhz)
+{
+    if (type != 1 && type != 2) return 2;
+    *mhz = (unsigned)(type == 1 ? at(d)->smclk : at(d)->memclk);
+    return 0;
+}
+int nvmlDeviceGetTemperature(dev *d, int sensor, unsigned *c)
+{
+    if (sensor != 0) return 2;
+    *c = (unsigned)at(d)->temp;
+    return 0;
+}
+int nvmlDeviceGetCurrentClocksEventReasons(dev *d, unsigned long long *r)
+{
+    *r = (unsigned long long)at(d)->throttle;
+    return 0;
+}
+typedef struct {
+    unsigned pid;
+    unsigned long long used;
+    unsigned gi, ci;
+} pinfo_t;
+int nvmlDeviceGetComputeRunningProcesses_v3(dev *d, unsigned *count, pinfo_t *out)
+{
+    const line_t *l = at(d);
+    if (*count < (unsigned)l->nprocs) {
+        *count = (unsigned)l->nprocs;
+        return 7;
+    }
+    for (int k = 0; k < l->nprocs; k++)
+        out[k] = (pinfo_t){l->procs[k].pid, l->procs[k].mem_mib * 1048576ULL, nmig ? 1u + (unsigned)k % (unsigned)nmig : 0, 0};
+    *count = (unsigned)l->nprocs;
+    return 0;
+}
+typedef struct {
+    unsigned pid;
+    unsigned long long ts;
+    unsigned sm, mem, enc, dec;
+} putil_t;
+/* One sample per process per line, stamped with the line's number, so
+ * lastSeenTimeStamp filters as NVML's does. */
+int nvmlDeviceGetProcessUtilization(dev *d, putil_t *out, unsigned *count, unsigned long long last_seen)
+{
+    const line_t *l = at(d);
+    unsigned long long ts = 1000000ULL * (unsigned long long)(d->tick + 1);
+    if (ts <= last_seen || l->nprocs == 0) return 6;
+    if (!out || *count < (unsigned)l->nprocs) {
+        *count = (unsigned)l->nprocs;
+        return 7;
+    }
+    for (int k = 0; k < l->nprocs; k++) out[k] = (putil_t){l->procs[k].pid, ts, l->procs[k].sm, l->procs[k].mem, 0, 0};
+    *count = (unsigned)l->nprocs;
+    return 0;
+}
+int nvmlDeviceGetMigMode(dev *d, unsigned *cur, unsigned *pending)
+{
+    *cur = *pending = d->index == 0 && d->mig_parent < 0 && nmig > 0;
+    return 0;
+}
+int nvmlDeviceGetMaxMigDeviceCount(dev *d, unsigned *n)
+{
+    (void)d;
+    *n = 7;
+    return 0;
+}
+int nvmlDeviceGetMigDeviceHandleByIndex(dev *d, unsigned i, dev **out)
+{
+    if (d->index != 0 || i >= (unsigned)nmig) return 6;
+    *out = &migs[i];
+    return 0;
+}
+int nvmlDeviceGetGpuInstanceId(dev *d, unsigned *gi)
+{
+    if (d->mig_parent < 0) return 3;
+    *gi = (unsigned)d->mig_parent;
+    return 0;
+}
+
+/* GPM: a sample remembers the line its GPU served when it was taken. */
+typedef struct {
+    int line;
+    int mig; /* GPU instance id, 0 for the whole GPU */
+} gsample;
+typedef struct {
+    unsigned version, supported;
+} gsupport_t;
+int nvmlGpmQueryDeviceSupport(dev *d, gsupport_t *s)
+{
+    (void)d;
+    if (s->version != 1) return 2;
+    s->supported = (unsigned)gpm;
+    return 0;
+}
+int nvmlGpmSampleAlloc(gsample **s)
+{
+    *s = calloc(1, sizeof **s);
+    return *s ? 0 : 2;
+}
+int nvmlGpmSampleFree(gsample *s)
+{
+    free(s);
+    return 0;
+}
+int nvmlGpmSampleGet(dev *d, gsample *s)
+{
+    if (!gpm) return 3;
+    s->line = d->tick;
+    s->mig = 0;
+    return 0;
+}
+int nvmlGpmMigSampleGet(dev *d, unsigned gi, gsample *s)
+{
+    if (!gpm) return 3;
+    s->line = d->tick;
+    s->mig = (int)gi;
+    return 0;
+}
+typedef struct {
+    unsigned id;
+    int ret;
+    double value;
+    char *a, *b, *c;
+} gmetric_t;
+typedef struct {
+    unsigned version, num;
+    gsample *s1, *s2;
+    gmetric_t m[333];
+} gget_t;
+int nvmlGpmMetricsGet(gget_t *g)
+{
+    if (g->version != 1 || !g->s1 || !g->s2) return 2;
+    dev tmp = {0, -1, g->s2->line};
+    const line_t *l = at(&tmp);
+    for (unsigned k = 0; k < g->num; k++) {
+        gmetric_t *m = &g->m[k];
+        m->ret = 0;
+        switch (m->id) {
+        case 2: m->value = g->s2->mig ? l->sm_active / 2 : l->sm_active; break;
+        case 3: m->value = l->occupancy; break;
+        case 5: m->value = l->tensor; break;
+        case 10: m->value = l->dram; break;
+        case 20: m->value = l->pcie_tx; break;
+        case 21: m->value = l->pcie_rx; break;
+        default: m->ret = 3;
+        }
+    }
+    return 0;
+}
