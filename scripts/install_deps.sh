@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libjansson-dev libyaml-dev libgsl-dev
-          libcmocka-dev gnuplot-nox python3 procps)
+          libcmocka-dev libmicrohttpd-dev libncurses-dev gnuplot-nox python3 procps curl)
 # clang brings libFuzzer and the sanitizers' runtimes for the fuzz targets.
 if [ "${COTENANT_WITH_CLANG:-1}" = 1 ]; then packages+=(clang); fi
 

@@ -1,0 +1,143 @@
+#include "telemetry/prom_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#if MHD_VERSION < 0x00097002
+typedef int mhd_result;
+#else
+typedef enum MHD_Result mhd_result;
+#endif
+
+#define MAX_CONNECTIONS 32
+#define CONNECTION_TIMEOUT_S 10
+/* A scrape is a short GET: 16 KiB holds its request line and headers. */
+#define REQUEST_MEMORY_LIMIT (16 * 1024)
+
+struct prom_server {
+    struct MHD_Daemon *d;
+    prom_render_fn render;
+    void *ctx;
+    int port;
+};
+
+prom_route prom_route_of(const char *method, const char *url)
+{
+    if (!method || strcmp(method, "GET")) return ROUTE_BAD_METHOD;
+    if (!url) return ROUTE_NOT_FOUND;
+    if (!strcmp(url, "/metrics")) return ROUTE_METRICS;
+    if (!strcmp(url, "/")) return ROUTE_INDEX;
+    return ROUTE_NOT_FOUND;
+}
+
+int prom_parse_listen(const char *text, unsigned *addr, int *port, cot_err *err)
+{
+    const char *colon = strrchr(text, ':');
+    const char *p = colon ? colon + 1 : text;
+    char host[64] = "127.0.0.1";
+    if (colon) {
+        size_t n = (size_t)(colon - text);
+        if (n == 0 || n >= sizeof host) return cot_errf(err, "--prometheus '%s': expected [ADDR:]PORT", text);
+        memcpy(host, text, n);
+        host[n] = 0;
+        if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1");
+    }
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || *end || v < 0 || v > 65535)
+        return cot_errf(err, "--prometheus '%s': the port must be a number from 0 to 65535", text);
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) != 1)
+        return cot_errf(err, "--prometheus '%s': '%s' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)", text, host);
+    *addr = ntohl(a.s_addr);
+    *port = (int)v;
+    return 0;
+}
+
+static mhd_result answer(struct MHD_Connection *c, unsigned status, const char *type, char *body, size_t len,
+                         enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) MHD_add_response_header(r, "Allow", "GET");
+    mhd_result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+                         const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void)version, (void)upload_data;
+    prom_server *s = cls;
+    /* a body sent with the request is read and dropped */
+    if (*con_cls == NULL) {
+        *con_cls = s;
+        if (prom_route_of(method, url) == ROUTE_METRICS || *upload_data_size == 0) {
+            /* answer on the next call, once headers (and any body) are in */
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    static char index_text[] = "cotenant monitor: metrics at /metrics\n";
+    static char not_found[] = "not found: the metrics are at /metrics\n";
+    static char bad_method[] = "only GET is served here\n";
+    static char unavailable[] = "no sample yet\n";
+    const char *text = "text/plain; charset=utf-8";
+    switch (prom_route_of(method, url)) {
+    case ROUTE_METRICS: {
+        size_t len = 0;
+        char *body = s->render(s->ctx, &len);
+        if (!body) return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, text, unavailable, strlen(unavailable), MHD_RESPMEM_PERSISTENT);
+        return answer(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len, MHD_RESPMEM_MUST_FREE);
+    }
+    case ROUTE_INDEX: return answer(c, MHD_HTTP_OK, text, index_text, strlen(index_text), MHD_RESPMEM_PERSISTENT);
+    case ROUTE_NOT_FOUND: return answer(c, MHD_HTTP_NOT_FOUND, text, not_found, strlen(not_found), MHD_RESPMEM_PERSISTENT);
+    default: return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, bad_method, strlen(bad_method), MHD_RESPMEM_PERSISTENT);
+    }
+}
+
+prom_server *prom_server_start(const char *listen, prom_render_fn render, void *ctx, cot_err *err)
+{
+    unsigned addr;
+    int port;
+    if (prom_parse_listen(listen, &addr, &port, err)) return NULL;
+    prom_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        cot_errf(err, "out of memory");
+        return NULL;
+    }
+    s->render = render, s->ctx = ctx;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(addr)};
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &sa,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)REQUEST_MEMORY_LIMIT, MHD_OPTION_END);
+    if (!s->d) {
+        cot_errf(err, "cannot listen on %s for Prometheus (is the port in use, or below 1024 without privileges?)",
+                 listen);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? (int)info->port : port;
+    return s;
+}
+
+int prom_server_port(const prom_server *s) { return s->port; }
+
+void prom_server_stop(prom_server *s)
+{
+    if (!s) return;
+    MHD_stop_daemon(s->d);
+    free(s);
+}
