@@ -19,6 +19,7 @@ static const command commands[] = {
     {"analyze", cmd_analyze, "recompute metrics.json and summary.csv of a results folder"},
     {"report", cmd_report, "rewrite report.md and plots of a results folder"},
     {"modes", cmd_modes, "list the sharing modes and whether each can run here"},
+    {"monitor", cmd_monitor, "watch the GPUs: live, to CSV or JSON Lines, or as Prometheus metrics"},
 };
 
 static void usage(FILE *f)

@@ -6,7 +6,8 @@ int cmd_run(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_modes(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
-extern const char usage_run[], usage_analyze[], usage_report[], usage_modes[];
+extern const char usage_run[], usage_analyze[], usage_report[], usage_modes[], usage_monitor[];
 
 #endif

@@ -17,6 +17,14 @@ typedef struct {
     unsigned long long total, free, used;
 } nvml_memory;
 
+/* nvmlDeviceGetMemoryInfo_v2's: "used" without the memory the driver
+ * reserves, as nvidia-smi reports it (v1's "used" includes it). */
+typedef struct {
+    unsigned version;
+    unsigned long long total, reserved, free, used;
+} nvml_memory_v2;
+#define NVML_MEMORY_V2_VERSION ((unsigned)(sizeof(nvml_memory_v2) | (2u << 24)))
+
 enum { NVML_COMPUTE_DEFAULT = 0, NVML_COMPUTE_EXCLUSIVE_THREAD = 1, NVML_COMPUTE_PROHIBITED = 2,
        NVML_COMPUTE_EXCLUSIVE_PROCESS = 3 };
 
@@ -83,6 +91,7 @@ typedef struct {
     int (*cuda_driver_version)(int *);
     /* The sampler's calls: NULL where the driver lacks them, and the
      * figure is then reported as not available. */
+    int (*device_memory_v2)(nvml_device, nvml_memory_v2 *);
     int (*utilization)(nvml_device, nvml_utilization *);
     int (*power_usage)(nvml_device, unsigned *);                    /* mW */
     int (*total_energy)(nvml_device, unsigned long long *);         /* mJ since the driver loaded */

@@ -38,10 +38,15 @@ typedef struct {
     int nutil;
     int nmig;
     mig_state mig[GPU_SAMPLE_MAX_MIG];
+    int64_t energy_read_ns, util_read_ns; /* when last read; 0 never */
+    double energy_j;                      /* the last reading plus power integrated since */
+    int64_t last_t_ns;
+    double last_power_w;
 } gpu_state;
 
 struct gpu_reader {
     const nvml_api *nvml;
+    int64_t energy_every_ns, util_every_ns;
     int n;
     gpu_state g[GPU_READER_MAX_GPUS];
     nvml_gpm_metrics_get *metrics; /* 13 KB: one, reused */
@@ -115,6 +120,8 @@ gpu_reader *gpu_reader_open(const char *gpus, cot_err *err)
         return NULL;
     }
     r->nvml = n;
+    r->energy_every_ns = GPU_READER_ENERGY_EVERY_NS;
+    r->util_every_ns = GPU_READER_PROC_UTIL_EVERY_NS;
     unsigned count = 0;
     int rc = n->device_count(&count);
     if (rc != NVML_SUCCESS) {
@@ -193,6 +200,12 @@ void gpu_reader_close(gpu_reader *r)
     free(r);
 }
 
+void gpu_reader_set_costly_intervals(gpu_reader *r, int64_t energy_ns, int64_t proc_util_ns)
+{
+    r->energy_every_ns = energy_ns;
+    r->util_every_ns = proc_util_ns;
+}
+
 int gpu_reader_count(const gpu_reader *r) { return r->n; }
 const char *gpu_reader_name(const gpu_reader *r, int i) { return r->g[i].name; }
 const char *gpu_reader_uuid(const gpu_reader *r, int i) { return r->g[i].uuid; }
@@ -266,9 +279,11 @@ static void read_mig(gpu_reader *r, gpu_state *g, gpu_sample *s)
 
 /* NVML hands out per-process utilisation samples taken since a timestamp;
  * each process keeps its last figures until a newer sample comes. */
-static void refresh_process_util(gpu_reader *r, gpu_state *g)
+static void refresh_process_util(gpu_reader *r, gpu_state *g, int64_t now)
 {
     if (!r->nvml->process_utilization) return;
+    if (g->util_read_ns && now - g->util_read_ns < r->util_every_ns) return;
+    g->util_read_ns = now;
     unsigned cnt = PROC_BUF;
     if (r->nvml->process_utilization(g->dev, r->putil, &cnt, g->util_seen_us) != NVML_SUCCESS) return;
     for (unsigned k = 0; k < cnt && k < PROC_BUF; k++) {
@@ -284,13 +299,13 @@ static void refresh_process_util(gpu_reader *r, gpu_state *g)
     }
 }
 
-static void read_processes(gpu_reader *r, gpu_state *g, gpu_sample *s)
+static void read_processes(gpu_reader *r, gpu_state *g, gpu_sample *s, int64_t now)
 {
     if (!r->nvml->compute_processes) return;
     unsigned cnt = PROC_BUF;
     if (r->nvml->compute_processes(g->dev, &cnt, r->procs) != NVML_SUCCESS) return;
     if (cnt > PROC_BUF) cnt = PROC_BUF;
-    refresh_process_util(r, g);
+    refresh_process_util(r, g, now);
     /* forget processes that have left the GPU */
     int keep = 0;
     for (int j = 0; j < g->nutil; j++) {
@@ -313,6 +328,23 @@ static void read_processes(gpu_reader *r, gpu_state *g, gpu_sample *s)
     }
 }
 
+/* The driver's energy counter, read at most every energy_every_ns; in
+ * between, the last reading plus the power samples integrated (trapezoids). */
+static void read_energy(gpu_reader *r, gpu_state *g, gpu_sample *s)
+{
+    unsigned long long mj;
+    bool due = !g->energy_read_ns || s->t_ns - g->energy_read_ns >= r->energy_every_ns;
+    if (due && r->nvml->total_energy && r->nvml->total_energy(g->dev, &mj) == NVML_SUCCESS) {
+        g->energy_j = mj / 1000.0;
+        g->energy_read_ns = s->t_ns;
+    } else if (g->energy_read_ns && isfinite(s->power_w) && isfinite(g->last_power_w)) {
+        g->energy_j += (g->last_power_w + s->power_w) / 2 * ((s->t_ns - g->last_t_ns) / 1e9);
+    }
+    if (g->energy_read_ns) s->energy_j = g->energy_j;
+    g->last_t_ns = s->t_ns;
+    g->last_power_w = s->power_w;
+}
+
 int gpu_reader_read(gpu_reader *r, int i, gpu_sample *s, cot_err *err)
 {
     const nvml_api *n = r->nvml;
@@ -320,23 +352,29 @@ int gpu_reader_read(gpu_reader *r, int i, gpu_sample *s, cot_err *err)
     gpu_sample_clear(s);
     s->t_ns = now_ns();
     s->index = g->index;
-    nvml_memory mem;
-    int rc = n->device_memory(g->dev, &mem);
-    if (rc != NVML_SUCCESS) return nvml_fail(err, "nvmlDeviceGetMemoryInfo", rc);
-    s->mem_used_mib = mem.used / 1048576.0;
-    s->mem_total_mib = mem.total / 1048576.0;
+    nvml_memory_v2 m2 = {.version = NVML_MEMORY_V2_VERSION};
+    if (n->device_memory_v2 && n->device_memory_v2(g->dev, &m2) == NVML_SUCCESS) {
+        s->mem_used_mib = m2.used / 1048576.0;
+        s->mem_total_mib = m2.total / 1048576.0;
+    } else {
+        nvml_memory mem;
+        int rc = n->device_memory(g->dev, &mem);
+        if (rc != NVML_SUCCESS) return nvml_fail(err, "nvmlDeviceGetMemoryInfo", rc);
+        s->mem_used_mib = mem.used / 1048576.0;
+        s->mem_total_mib = mem.total / 1048576.0;
+    }
     nvml_utilization u;
     if (n->utilization && n->utilization(g->dev, &u) == NVML_SUCCESS) s->util_gpu = u.gpu, s->util_mem = u.memory;
     unsigned v;
     unsigned long long ull;
     if (n->power_usage && n->power_usage(g->dev, &v) == NVML_SUCCESS) s->power_w = v / 1000.0;
-    if (n->total_energy && n->total_energy(g->dev, &ull) == NVML_SUCCESS) s->energy_j = ull / 1000.0;
+    read_energy(r, g, s);
     if (n->clock_info && n->clock_info(g->dev, NVML_CLOCK_SM, &v) == NVML_SUCCESS) s->sm_clock_mhz = v;
     if (n->clock_info && n->clock_info(g->dev, NVML_CLOCK_MEM, &v) == NVML_SUCCESS) s->mem_clock_mhz = v;
     if (n->temperature && n->temperature(g->dev, NVML_TEMPERATURE_GPU, &v) == NVML_SUCCESS) s->temp_c = v;
     if (n->clocks_event_reasons && n->clocks_event_reasons(g->dev, &ull) == NVML_SUCCESS) s->throttle_reasons = (double)ull;
     if (g->gpm) read_gpm(r, g, s);
-    read_processes(r, g, s);
+    read_processes(r, g, s, s->t_ns);
     read_mig(r, g, s);
     return 0;
 }

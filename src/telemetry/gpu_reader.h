@@ -28,6 +28,16 @@ int gpu_reader_index(const gpu_reader *r, int i);
 /* Whether GPU i has GPM metrics (SM activity, occupancy, tensor, DRAM). */
 bool gpu_reader_has_gpm(const gpu_reader *r, int i);
 
+/* Two NVML calls cost milliseconds of CPU each on an H100 with driver 580
+ * (nvmlDeviceGetTotalEnergyConsumption about 4.2 ms, per-process
+ * utilisation about 2.8 ms, against 5-60 us for the others), so they are
+ * made at most this often; between two energy readings the energy figure
+ * is the last reading plus the power samples integrated over time. 0 reads
+ * them at every sample. */
+#define GPU_READER_ENERGY_EVERY_NS 1000000000LL
+#define GPU_READER_PROC_UTIL_EVERY_NS 500000000LL
+void gpu_reader_set_costly_intervals(gpu_reader *r, int64_t energy_ns, int64_t proc_util_ns);
+
 /* One sample of the reader's GPU i, stamped with now. Figures NVML cannot
  * give are NAN. -1 with err only where the GPU cannot be read at all. */
 int gpu_reader_read(gpu_reader *r, int i, gpu_sample *out, cot_err *err);

@@ -3,8 +3,8 @@
  *
  * COTENANT_NVML_DOUBLE_SCRIPT names a file with one line per sample:
  * space-separated key=value pairs (keys below; any left out keep the
- * previous line's value). Each nvmlDeviceGetMemoryInfo call on a GPU, the
- * first call of every sample cotenant takes, moves that GPU to the next
+ * previous line's value). Each nvmlDeviceGetMemoryInfo(_v2) call on a GPU,
+ * the first call of every sample cotenant takes, moves that GPU to the next
  * line; after the last line the last one stays. procs=PID:MEM_MIB:SM:MEMUTIL,...
  * lists the processes on the GPU ("procs=" for none).
  * COTENANT_NVML_DOUBLE_GPUS (default 1), COTENANT_NVML_DOUBLE_GPM (default 1)
@@ -172,8 +172,25 @@ int nvmlDeviceGetMemoryInfo(dev *d, mem_t *m)
     double used = l->mem_used_mib, total = l->mem_total_mib;
     if (d->mig_parent >= 0) used /= (nmig + 1), total /= 7;
     m->total = (unsigned long long)(total * 1048576);
-    m->used = (unsigned long long)(used * 1048576);
+    m->used = (unsigned long long)(used * 1048576) + (d->mig_parent < 0 ? 480ULL << 20 : 0);
     m->free = m->total - m->used;
+    return 0;
+}
+/* v2 reports "used" without the driver's reserve, as nvidia-smi does; v1
+ * counts the reserve (480 MiB here) as used. */
+typedef struct {
+    unsigned version;
+    unsigned long long total, reserved, free, used;
+} mem2_t;
+int nvmlDeviceGetMemoryInfo_v2(dev *d, mem2_t *m)
+{
+    if (m->version != ((unsigned)sizeof(mem2_t) | (2u << 24))) return 2;
+    mem_t v1;
+    nvmlDeviceGetMemoryInfo(d, &v1);
+    m->total = v1.total;
+    m->reserved = d->mig_parent < 0 ? 480ULL << 20 : 0;
+    m->used = v1.used - m->reserved;
+    m->free = v1.free;
     return 0;
 }
 int nvmlDeviceGetComputeMode(dev *d, int *mode)

@@ -78,6 +78,7 @@ static void reads_every_figure(void **state)
     cot_err err;
     gpu_reader *r = gpu_reader_open("all", &err);
     if (!r) fail_msg("%s", err.msg);
+    gpu_reader_set_costly_intervals(r, 0, 0);
     assert_int_equal(gpu_reader_count(r), 2);
     assert_string_equal(gpu_reader_name(r, 0), "NVIDIA Test Double 80GB");
     assert_true(gpu_reader_has_gpm(r, 1));
@@ -100,6 +101,7 @@ static void mig_instances(void **state)
     cot_err err;
     gpu_reader *r = gpu_reader_open("0", &err);
     if (!r) fail_msg("%s", err.msg);
+    gpu_reader_set_costly_intervals(r, 0, 0);
     gpu_sample s;
     for (int n = 0; n < 2; n++) assert_int_equal(gpu_reader_read(r, 0, &s, &err), 0);
     int k = line_of(&s);
@@ -160,6 +162,7 @@ static void csv_and_jsonl(void **state)
     cot_err err;
     gpu_reader *r = gpu_reader_open("all", &err);
     assert_non_null(r);
+    gpu_reader_set_costly_intervals(r, 0, 0);
     telem_writer *c = telem_writer_open(csv_path, TELEM_CSV, &err), *j = telem_writer_open(jsonl_path, TELEM_JSONL, &err);
     assert_non_null(c);
     assert_non_null(j);
@@ -237,6 +240,30 @@ static void csv_and_jsonl(void **state)
     unlink(jsonl_path);
 }
 
+/* The costly calls are made less often: energy between two readings is the
+ * last reading plus the power integrated; per-process utilisation stays
+ * until the next reading. */
+static void costly_calls_spaced(void **state)
+{
+    (void)state;
+    cot_err err;
+    gpu_reader *r = gpu_reader_open("1", &err);
+    assert_non_null(r);
+    gpu_reader_set_costly_intervals(r, 10 * NS_PER_S, 10 * NS_PER_S);
+    gpu_sample a, b;
+    do assert_int_equal(gpu_reader_read(r, 0, &a, &err), 0); while (line_of(&a) % 3 != 1); /* one with processes */
+    sleep_ns(50 * NS_PER_MS);
+    assert_int_equal(gpu_reader_read(r, 0, &b, &err), 0);
+    int ka = line_of(&a), kb = line_of(&b);
+    assert_int_equal(kb, ka + 1);
+    assert_true(fabs(a.energy_j - (5000 + 10.0 * ka)) < 1e-9); /* read */
+    double want = a.energy_j + (a.power_w + b.power_w) / 2 * ((b.t_ns - a.t_ns) / 1e9);
+    if (fabs(b.energy_j - want) > 1e-9) fail_msg("energy %.6f, expected %.6f", b.energy_j, want);
+    assert_true(b.procs[0].mem_used_mib == 100 + kb); /* memory every sample */
+    assert_true(b.procs[0].sm_util == ka % 100);      /* utilisation from the last reading */
+    gpu_reader_close(r);
+}
+
 typedef struct {
     int ticks;
     int64_t first, last;
@@ -260,6 +287,7 @@ static void sampler_ticks_on_time(void **state)
     cot_err err;
     gpu_reader *r = gpu_reader_open("all", &err);
     assert_non_null(r);
+    gpu_reader_set_costly_intervals(r, 0, 0);
     assert_null(sampler_start(r, 5 * 1000000LL, sink, NULL, &err));
     assert_non_null(strstr(err.msg, "the shortest is 10 ms"));
     sink_state st = {0};
@@ -293,7 +321,7 @@ int main(void)
     setenv("COTENANT_NVML_DOUBLE_MIG", "2", 1);
     const struct CMUnitTest tests[] = {cmocka_unit_test(reads_every_figure), cmocka_unit_test(mig_instances),
                                        cmocka_unit_test(selects_gpus), cmocka_unit_test(csv_and_jsonl),
-                                       cmocka_unit_test(sampler_ticks_on_time)};
+                                       cmocka_unit_test(costly_calls_spaced), cmocka_unit_test(sampler_ticks_on_time)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(script);
     return rc;
