@@ -76,12 +76,10 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
 {
     (void)version, (void)upload_data;
     prom_server *s = cls;
-    /* a body sent with the request is read and dropped */
+    /* the first call brings the headers; answer once any body is in, and
+     * drop the body */
     if (*con_cls == NULL) {
         *con_cls = s;
-        if (prom_route_of(method, url) == ROUTE_METRICS || *upload_data_size == 0) {
-            /* answer on the next call, once headers (and any body) are in */
-        }
         return MHD_YES;
     }
     if (*upload_data_size) {
