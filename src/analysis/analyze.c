@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis/events_load.h"
+#include "analysis/gpu_figures.h"
 #include "analysis/stats.h"
 #include "analysis/throughput.h"
 #include "mode/mode.h"
@@ -20,7 +21,21 @@ typedef struct {
     double p[4];        /* latency percentiles, ms: 50, 95, 99, 99.9; NAN if none */
     double slo_attained;/* fraction of requests ok and within the SLO; NAN if none */
     int nlat;
+    double gpu[7];      /* GPU figures, as GPU_FIELDS names them; NAN: no telemetry */
 } cell;
+
+/* A workload's GPU figures in a segment (docs/metrics.md). */
+enum { GF_UTIL, GF_SM_ACTIVE, GF_PROC_SM, GF_PEAK_MEM, GF_POWER, GF_ENERGY, GF_ENERGY_PER_SAMPLE, GF_N };
+static const char *const GPU_FIELDS[GF_N] = {"gpu_util_pct", "sm_active_pct", "process_sm_util_pct", "peak_memory_mib",
+                                             "power_w", "energy_j", "energy_per_sample_j"};
+/* The whole GPU in a shared segment's window. */
+enum { SG_UTIL, SG_SM_ACTIVE, SG_PEAK_MEM, SG_POWER, SG_ENERGY, SG_N };
+static const char *const SEG_GPU_FIELDS[SG_N] = {"gpu_util_pct", "sm_active_pct", "peak_memory_mib", "power_w", "energy_j"};
+static const char *const GPU_UNITS[GF_N] = {"%", "%", "%", "MiB", "W", "J", ""};
+static const char *const SEG_GPU_UNITS[SG_N] = {"%", "%", "MiB", "W", "J"};
+
+/* At most this many points per GPU timeline, whatever the segment's length. */
+#define GPU_TIMELINE_POINTS 300
 
 enum { ALONE = 0, SHARED = 1 };
 static const double PCTS[4] = {50, 95, 99, 99.9};
@@ -35,6 +50,10 @@ typedef struct {
     int ncdf[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS], cdf_cap[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS];
     json_t *excluded, *timeseries;
     bool have_series[SCENARIO_MAX_MODES];
+    double *seg_gpu;             /* [mode][repeat][SG_N], shared segments; NAN: none */
+    char split[SCENARIO_MAX_MODES][16]; /* how shared energy was split: sm_util, equal or mixed */
+    json_t *gpu_timeline[SCENARIO_MAX_MODES]; /* one segment per mode, a shared one where there is one */
+    bool gpu_timeline_shared[SCENARIO_MAX_MODES];
 } analysis;
 
 static cell *cell_at(analysis *a, int m, int r, int k, int w)
@@ -94,6 +113,114 @@ static void add_series(analysis *a, int m, const char *seg_id, int w, const wl_e
     json_object_set_new(json_object_get(*series, "workloads"), a->sc.workloads[w].name, arr);
 }
 
+static double *seg_gpu_at(analysis *a, int m, int r)
+{
+    return &a->seg_gpu[((size_t)m * a->sc.repeats + (size_t)(r - 1)) * SG_N];
+}
+
+static void mean_add_pair(double v, double *sum, int *n)
+{
+    if (isfinite(v)) *sum += v, (*n)++;
+}
+
+/* The GPU over a segment, averaged into at most GPU_TIMELINE_POINTS bins,
+ * for the report's timeline plot. */
+static json_t *gpu_timeline(const analysis *a, int m, const char *seg_id, const char *kind, const telem_series *s,
+                            int64_t t0, int64_t end, int64_t ws, int64_t we)
+{
+    if (end <= t0 || s->nticks == 0) return NULL;
+    /* two samples a bin at least, so no bin falls empty between two ticks */
+    int nb = s->nticks / 2 < GPU_TIMELINE_POINTS ? s->nticks / 2 : GPU_TIMELINE_POINTS;
+    if (nb < 1) nb = 1;
+    double bin = (double)(end - t0) / nb;
+    json_t *t = json_array(), *cols[4] = {json_array(), json_array(), json_array(), json_array()};
+    for (int b = 0, i = 0; b < nb; b++) {
+        double sum[4] = {0};
+        int n[4] = {0};
+        for (; i < s->nticks && (double)(s->ticks[i].t_ns - t0) < (b + 1) * bin; i++) {
+            const telem_tick *k = &s->ticks[i];
+            double v[4] = {k->util_gpu, k->sm_active, k->mem_used_mib / 1024, k->power_w};
+            for (int c = 0; c < 4; c++) mean_add_pair(v[c], &sum[c], &n[c]);
+        }
+        json_array_append_new(t, json_real((b + 0.5) * bin / 1e9));
+        for (int c = 0; c < 4; c++) json_array_append_new(cols[c], n[c] ? json_real(sum[c] / n[c]) : json_null());
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "mode", a->sc.modes[m], "segment", seg_id, "kind",
+                          kind, "time_s", t, "gpu_util_pct", cols[0], "sm_active_pct", cols[1], "memory_gib", cols[2],
+                          "power_w", cols[3]);
+    if (we > ws) {
+        json_object_set_new(o, "window_start_s", json_real((double)(ws - t0) / 1e9));
+        json_object_set_new(o, "window_end_s", json_real((double)(we - t0) / 1e9));
+    }
+    return o;
+}
+
+typedef struct {
+    int w;              /* scenario index */
+    int64_t from, to;   /* the interval its figures cover */
+    double samples;     /* samples (or runs) it finished in that interval */
+    cell *c;            /* NULL: not measured */
+} seg_member;
+
+/* Each measured workload's GPU figures and share of the energy, the shared
+ * window's GPU figures, and the mode's GPU timeline, from telemetry.csv. */
+static void load_segment_gpu(analysis *a, const char *dir, const char *id, int m, int r, int k, seg_member *mem, int n,
+                             int64_t t0, int64_t end, int64_t ws, int64_t we)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/segments/%s/telemetry.csv", dir, id);
+    if (!path_exists(path)) return;
+    const char *names[SCENARIO_MAX_WORKLOADS];
+    for (int w = 0; w < a->sc.nworkloads; w++) names[w] = a->sc.workloads[w].name;
+    telem_series s;
+    cot_err e;
+    if (telem_series_load(path, names, a->sc.nworkloads, &s, &e) != 0) {
+        exclude(a, id, "*", e.msg); /* the GPU figures only: throughput stands */
+        return;
+    }
+    int idx[SCENARIO_MAX_WORKLOADS];
+    for (int i = 0; i < n; i++) idx[i] = mem[i].w;
+    for (int i = 0; i < n; i++) {
+        cell *c = mem[i].c;
+        if (!c) continue;
+        gpu_figures f;
+        gpu_figures_compute(&s, a->sc.nworkloads, mem[i].from, mem[i].to, &f);
+        double share[SCENARIO_MAX_WORKLOADS];
+        const char *rule = gpu_energy_shares(&f, idx, n, share);
+        if (k == SHARED && n > 1) {
+            char *sp = a->split[m];
+            if (!sp[0]) snprintf(sp, sizeof a->split[m], "%s", rule);
+            else if (strcmp(sp, rule)) snprintf(sp, sizeof a->split[m], "mixed");
+        }
+        c->gpu[GF_UTIL] = f.util_gpu;
+        c->gpu[GF_SM_ACTIVE] = f.sm_active;
+        c->gpu[GF_PROC_SM] = f.wl_sm_util[mem[i].w];
+        c->gpu[GF_PEAK_MEM] = f.wl_peak_mem_mib[mem[i].w];
+        c->gpu[GF_POWER] = f.power_w;
+        c->gpu[GF_ENERGY] = f.energy_j * share[i];
+        c->gpu[GF_ENERGY_PER_SAMPLE] = mem[i].samples > 0 ? c->gpu[GF_ENERGY] / mem[i].samples : NAN;
+    }
+    int64_t a0 = we > ws ? ws : t0, a1 = we > ws ? we : end;
+    gpu_figures f;
+    gpu_figures_compute(&s, a->sc.nworkloads, a0, a1, &f);
+    if (k == SHARED) {
+        double *sg = seg_gpu_at(a, m, r);
+        sg[SG_UTIL] = f.util_gpu, sg[SG_SM_ACTIVE] = f.sm_active, sg[SG_PEAK_MEM] = f.peak_mem_mib;
+        sg[SG_POWER] = f.power_w, sg[SG_ENERGY] = f.energy_j;
+    }
+    /* The first shared segment of the mode shows what sharing looks like;
+     * an alone one stands in until there is one. */
+    if (!a->gpu_timeline_shared[m] && (k == SHARED || !a->gpu_timeline[m])) {
+        json_t *tl = gpu_timeline(a, m, id, k == SHARED ? "shared" : "alone", &s, t0, end, ws, we);
+        if (tl) {
+            json_decref(a->gpu_timeline[m]);
+            a->gpu_timeline[m] = tl;
+            a->gpu_timeline_shared[m] = k == SHARED;
+        }
+    }
+    telem_series_free(&s);
+}
+
 static void load_segment(analysis *a, const char *dir, const json_t *entry)
 {
     const char *id = json_string_value(json_object_get(entry, "id"));
@@ -119,9 +246,13 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
     json_t *series = NULL;
     const char *wname;
     json_t *res;
+    seg_member mem[SCENARIO_MAX_WORKLOADS];
+    int nmem = 0;
     json_object_foreach(json_object_get(seg, "results"), wname, res) {
         int w = scenario_workload_index(&a->sc, wname);
-        if (w < 0) continue;
+        if (w < 0 || nmem >= SCENARIO_MAX_WORKLOADS) continue;
+        seg_member *sm = &mem[nmem++];
+        *sm = (seg_member){.w = w, .from = ws, .to = we};
         const char *status = json_string_value(json_object_get(res, "status"));
         if (!status || strcmp(status, "ok") != 0) {
             const char *reason = json_string_value(json_object_get(res, "reason"));
@@ -130,6 +261,7 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         }
         cell *c = cell_at(a, m, r, k, w);
         for (int i = 0; i < 4; i++) c->p[i] = NAN;
+        for (int i = 0; i < GF_N; i++) c->gpu[i] = NAN;
         c->slo_attained = NAN;
         const workload_spec *spec = &a->sc.workloads[w];
         if (spec->measure == MEASURE_WALL_TIME) {
@@ -140,6 +272,11 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
             }
             c->throughput = 1.0 / wall;
             c->valid = true;
+            /* a run to completion: its figures cover its own run, per run */
+            sm->from = json_integer_value(json_object_get(res, "started_ns"));
+            sm->to = json_integer_value(json_object_get(res, "ended_ns"));
+            sm->samples = 1;
+            sm->c = c;
             snprintf(a->units[w], sizeof a->units[w], "runs");
             continue;
         }
@@ -154,8 +291,10 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
             continue;
         }
         snprintf(a->units[w], sizeof a->units[w], "%s", ev.unit);
-        c->throughput = window_samples(ev.steps, ev.nsteps, ev.start_ns, ws, we) * 1e9 / (double)(we - ws);
+        sm->samples = window_samples(ev.steps, ev.nsteps, ev.start_ns, ws, we);
+        c->throughput = sm->samples * 1e9 / (double)(we - ws);
         c->valid = true;
+        sm->c = c;
         /* Latencies of requests that completed inside the window. */
         double *ms = malloc((size_t)(ev.nlat ? ev.nlat : 1) * sizeof *ms);
         int n = 0, good = 0;
@@ -182,6 +321,7 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         json_array_append_new(a->timeseries, series);
         a->have_series[m] = true;
     }
+    load_segment_gpu(a, dir, id, m, r, k, mem, nmem, t0, end, ws, we);
     json_decref(seg);
 }
 
@@ -200,6 +340,10 @@ static double f_slo(const cell *c, int arg)
 {
     (void)arg;
     return c->slo_attained;
+}
+static double f_gpu(const cell *c, int arg)
+{
+    return c->gpu[arg];
 }
 
 static json_t *across_repeats(analysis *a, int m, int k, int w, cell_fn fn, int arg)
@@ -271,6 +415,20 @@ static json_t *mode_metrics(analysis *a, int m)
         }
         if (json_object_size(lat)) json_object_set_new(wo, "latency_ms", lat);
         else json_decref(lat);
+        json_t *gpu = json_object();
+        for (int k = 0; k < (shares ? 2 : 1); k++) {
+            json_t *gk = json_object();
+            int have = 0;
+            for (int f = 0; f < GF_N; f++) {
+                json_t *sum = across_repeats(a, m, k, w, f_gpu, f);
+                have |= !json_is_null(sum);
+                json_object_set_new(gk, GPU_FIELDS[f], sum);
+            }
+            if (have) json_object_set_new(gpu, k == ALONE ? "alone" : "shared", gk);
+            else json_decref(gk);
+        }
+        if (json_object_size(gpu)) json_object_set_new(wo, "gpu", gpu);
+        else json_decref(gpu);
         if (spec->slo_ms > 0) {
             json_object_set_new(wo, "slo_ms", json_real(spec->slo_ms));
             json_t *att = json_object();
@@ -282,6 +440,22 @@ static json_t *mode_metrics(analysis *a, int m)
     }
     json_object_set_new(mo, "workloads", ws);
     if (shares) {
+        json_t *g = json_object();
+        int have = 0;
+        for (int f = 0; f < SG_N; f++) {
+            double v[SCENARIO_MAX_REPEATS];
+            int n = 0;
+            for (int r = 1; r <= sc->repeats; r++)
+                if (isfinite(seg_gpu_at(a, m, r)[f])) v[n++] = seg_gpu_at(a, m, r)[f];
+            have |= n > 0;
+            json_object_set_new(g, SEG_GPU_FIELDS[f], stats_summary_json(v, n));
+        }
+        if (have) {
+            json_object_set_new(g, "energy_split", json_string(a->split[m][0] ? a->split[m] : "equal"));
+            json_object_set_new(mo, "gpu_shared", g);
+        } else {
+            json_decref(g);
+        }
         json_object_set_new(mo, "stp", stats_summary_json(stp, nsys));
         json_object_set_new(mo, "antt", stats_summary_json(antt, nsys));
         json_object_set_new(mo, "jain", stats_summary_json(jain, nsys));
@@ -353,9 +527,25 @@ static int write_summary_csv(const char *dir, json_t *modes, cot_err *err)
                     csv_row(f, m, w, metric, "ms", json_object_get(lk, PCT_NAMES[p]));
                 }
             }
+            json_t *gpu = json_object_get(wo, "gpu");
+            json_object_foreach(gpu, k, lk) {
+                for (int g = 0; g < GF_N; g++) {
+                    char metric[64], gunit[80];
+                    snprintf(metric, sizeof metric, "%s_%s", k, GPU_FIELDS[g]);
+                    if (g == GF_ENERGY_PER_SAMPLE) snprintf(gunit, sizeof gunit, "J/%s", json_string_value(json_object_get(wo, "unit")));
+                    else snprintf(gunit, sizeof gunit, "%s", GPU_UNITS[g]);
+                    csv_row(f, m, w, metric, gunit, json_object_get(lk, GPU_FIELDS[g]));
+                }
+            }
             json_t *att = json_object_get(wo, "slo_attainment");
             csv_row(f, m, w, "alone_slo_attainment", "fraction", json_object_get(att, "alone"));
             csv_row(f, m, w, "shared_slo_attainment", "fraction", json_object_get(att, "shared"));
+        }
+        json_t *sg = json_object_get(mo, "gpu_shared");
+        for (int g = 0; g < SG_N; g++) {
+            char metric[64];
+            snprintf(metric, sizeof metric, "shared_%s", SEG_GPU_FIELDS[g]);
+            csv_row(f, m, "*", metric, SEG_GPU_UNITS[g], json_object_get(sg, SEG_GPU_FIELDS[g]));
         }
         csv_row(f, m, "*", "stp", "sum of NP", json_object_get(mo, "stp"));
         csv_row(f, m, "*", "antt", "mean 1/NP", json_object_get(mo, "antt"));
@@ -383,6 +573,13 @@ int analyze_run(const char *dir, cot_err *err)
         return cot_errf(err, "%s: the scenario in run.json is damaged: %s", path, why);
     }
     a.cells = calloc((size_t)a.sc.nmodes * (size_t)a.sc.repeats * 2 * (size_t)a.sc.nworkloads, sizeof *a.cells);
+    size_t nsg = (size_t)a.sc.nmodes * (size_t)a.sc.repeats * SG_N;
+    a.seg_gpu = malloc(nsg * sizeof *a.seg_gpu);
+    if (!a.cells || !a.seg_gpu) {
+        free(a.cells), free(a.seg_gpu), json_decref(a.run), scenario_free(&a.sc);
+        return cot_errf(err, "out of memory analysing %s", dir);
+    }
+    for (size_t k = 0; k < nsg; k++) a.seg_gpu[k] = NAN;
     a.excluded = json_array();
     a.timeseries = json_array();
     size_t i;
@@ -398,6 +595,13 @@ int analyze_run(const char *dir, cot_err *err)
     json_object_set_new(doc, "definitions", json_string("docs/metrics.md"));
     json_object_set_new(doc, "modes", modes);
     json_object_set_new(doc, "timeseries", a.timeseries);
+    json_t *tl = json_array();
+    for (int m = 0; m < a.sc.nmodes; m++)
+        if (a.gpu_timeline[m]) json_array_append_new(tl, a.gpu_timeline[m]);
+    json_object_set_new(doc, "gpu_timeseries", tl);
+    json_t *telem = json_object_get(a.run, "telemetry");
+    json_object_set_new(doc, "telemetry", telem ? json_incref(telem) : json_pack("{s:b, s:s}", "enabled", 0, "reason",
+                                                                                   "the run predates GPU telemetry"));
     json_object_set_new(doc, "latency_cdf", latency_cdfs(&a));
     json_object_set_new(doc, "excluded", a.excluded);
     json_object_set_new(doc, "failures", json_incref(json_object_get(a.run, "failures")));
@@ -407,6 +611,7 @@ int analyze_run(const char *dir, cot_err *err)
     for (int m = 0; m < SCENARIO_MAX_MODES; m++)
         for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) free(a.cdf[m][w]);
     free(a.cells);
+    free(a.seg_gpu);
     json_decref(a.run);
     scenario_free(&a.sc);
     return rc;

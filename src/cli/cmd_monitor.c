@@ -86,7 +86,7 @@ static int parse_opts(int argc, char **argv, monitor_opts *o)
     return EXIT_OK;
 }
 
-static void sink(void *arg, const gpu_sample *s, int n)
+static void sink(void *arg, gpu_sample *s, int n)
 {
     monitor_ctx *m = arg;
     for (int k = 0; k < 2; k++)

@@ -21,7 +21,7 @@
 
 typedef struct {
     const char *out, *modes;
-    double duration_s, warmup_s;
+    double duration_s, warmup_s, telemetry_s;
     long repeats, seed;
     int shuffle, plan_only;
 } run_opts;
@@ -42,10 +42,11 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
         {"repeats", required_argument, 0, 'r'}, {"shuffle", no_argument, 0, 'S'},
         {"seed", required_argument, 0, 's'},    {"plan", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
+        {"telemetry-interval", required_argument, 0, 'T'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
-    o->duration_s = o->warmup_s = -1;
+    o->duration_s = o->warmup_s = o->telemetry_s = -1;
     o->repeats = o->seed = -1;
     int c;
     opterr = 0;
@@ -65,6 +66,12 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
             *(c == 'd' ? &o->duration_s : &o->warmup_s) = v;
             break;
         }
+        case 'T':
+            o->telemetry_s = strcmp(optarg, "off") ? parse_duration_s(optarg, &why) : 0;
+            if (o->telemetry_s < 0 || (o->telemetry_s > 0 && o->telemetry_s < SCENARIO_TELEMETRY_MIN_S))
+                return usage_error("--telemetry-interval '%s': expected a duration of at least 10ms (100ms, 1s), or off",
+                                   optarg);
+            break;
         case 'r':
             o->repeats = strtol(optarg, &end, 10);
             if (*end || end == optarg || o->repeats < 1 || o->repeats > SCENARIO_MAX_REPEATS)
@@ -91,6 +98,7 @@ static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
 {
     if (o->duration_s >= 0) sc->duration_s = o->duration_s;
     if (o->warmup_s >= 0) sc->warmup_s = o->warmup_s;
+    if (o->telemetry_s >= 0) sc->telemetry_interval_s = o->telemetry_s;
     if (o->repeats > 0) sc->repeats = (int)o->repeats;
     if (o->seed >= 0) sc->seed = (uint64_t)o->seed;
     if (o->shuffle) sc->shuffle = true;

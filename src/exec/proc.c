@@ -158,7 +158,8 @@ bool proc_wait_or_kill(child_proc *c, int64_t timeout_ns)
     return true;
 }
 
-static pid_t parent_of(pid_t pid)
+/* The parent and process group of pid, from /proc/PID/stat; -1 if gone. */
+static int stat_of(pid_t pid, pid_t *ppid, pid_t *pgrp)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -171,9 +172,31 @@ static pid_t parent_of(pid_t pid)
     /* The command name may hold spaces and parentheses: parse after the last ')'. */
     char *p = strrchr(buf, ')');
     char state;
-    int ppid;
-    if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2) return -1;
-    return ppid;
+    int pp, pg;
+    if (!p || sscanf(p + 1, " %c %d %d", &state, &pp, &pg) != 3) return -1;
+    *ppid = pp;
+    *pgrp = pg;
+    return 0;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+    pid_t pp, pg;
+    return stat_of(pid, &pp, &pg) == 0 ? pp : -1;
+}
+
+int proc_tree_index(pid_t pid, const pid_t *roots, int n)
+{
+    /* 64 generations is deeper than any launcher chain; it also ends a loop
+     * should /proc change under us. */
+    for (int depth = 0; depth < 64 && pid > 1; depth++) {
+        pid_t pp, pg;
+        if (stat_of(pid, &pp, &pg) != 0) return -1;
+        for (int i = 0; i < n; i++)
+            if (roots[i] > 0 && (pid == roots[i] || pg == roots[i])) return i;
+        pid = pp;
+    }
+    return -1;
 }
 
 int proc_kill_strays(const pid_t *keep, int nkeep)

@@ -46,6 +46,10 @@ bool proc_wait_or_kill(child_proc *c, int64_t timeout_ns);
 /* Kills and reaps every other child of cotenant (grandchildren adopted
  * through the subreaper), except the pids listed in keep. */
 int proc_kill_strays(const pid_t *keep, int nkeep);
+/* Which of the process trees rooted at roots[] (each root also leads its
+ * own process group) pid belongs to: found by its process group, or by
+ * walking its parents, through /proc. -1 for none of them. */
+int proc_tree_index(pid_t pid, const pid_t *roots, int n);
 /* "exit code 3", "killed by signal 9 (Killed)"... */
 void proc_describe_status(int wait_status, char *out, size_t cap);
 /* Looks an executable up: an absolute/relative path as is, otherwise next

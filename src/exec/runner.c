@@ -11,6 +11,7 @@
 #include "exec/segment.h"
 #include "mode/mode.h"
 #include "plan/plan.h"
+#include "telemetry/gpu_reader.h"
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 #include "version.h"
@@ -83,6 +84,29 @@ static json_t *plan_json(const scenario *sc, const plan *p)
     return a;
 }
 
+/* The scenario's GPU, opened once for every segment's sampler; NULL where
+ * telemetry is off or the GPU cannot be read (run.json says which). */
+static gpu_reader *open_telemetry(const run_request *req, json_t *run)
+{
+    const scenario *sc = req->sc;
+    const char *why = NULL;
+    cot_err e;
+    gpu_reader *r = NULL;
+    if (sc->device != DEVICE_GPU) why = "the scenario runs CPU workloads";
+    else if (sc->telemetry_interval_s <= 0) why = "telemetry_interval is off";
+    else if (!req->host->gpu_found) why = req->host->gpu_why;
+    else if (!(r = gpu_reader_open(sc->gpu ? sc->gpu : "0", &e))) why = e.msg;
+    if (!r) {
+        if (sc->device == DEVICE_GPU && sc->telemetry_interval_s > 0) cot_warn("no GPU telemetry in this run: %s", why);
+        json_object_set_new(run, "telemetry", json_pack("{s:b, s:s}", "enabled", 0, "reason", why));
+        return NULL;
+    }
+    json_object_set_new(run, "telemetry",
+                        json_pack("{s:b, s:f, s:s, s:s, s:b}", "enabled", 1, "interval_ms", sc->telemetry_interval_s * 1e3,
+                                  "gpu", gpu_reader_name(r, 0), "uuid", gpu_reader_uuid(r, 0), "gpm", gpu_reader_has_gpm(r, 0)));
+    return r;
+}
+
 static int save_run(const run_request *req, json_t *run, cot_err *err)
 {
     char path[PATH_MAX];
@@ -124,7 +148,9 @@ int runner_run(const run_request *req, cot_err *err)
     json_object_set_new(run, "plan", segs);
     json_object_set_new(run, "failures", failures);
     json_object_set_new(run, "modes", modes_info);
+    gpu_reader *gpu = open_telemetry(req, run);
     if (save_run(req, run, err) != 0) {
+        gpu_reader_close(gpu);
         json_decref(run);
         plan_free(&p);
         return -1;
@@ -166,7 +192,7 @@ int runner_run(const run_request *req, cot_err *err)
             json_object_set(modes_info, ms.ops->name, ms.info);
         }
         segment_job job = {.sc = sc, .seg = s, .mode = &ms, .run_dir = req->out_dir, .stop_requests = &stop_requests,
-                           .on_tick = on_tick, .tick_arg = &ps};
+                           .on_tick = on_tick, .tick_arg = &ps, .gpu = gpu};
         segment_outcome out;
         cot_err e;
         int64_t t = now_ns();
@@ -202,6 +228,7 @@ int runner_run(const run_request *req, cot_err *err)
         json_decref(ms.info);
     }
     proc_kill_strays(NULL, 0);
+    gpu_reader_close(gpu);
     if (stop_requests) interrupted = true;
     const char *final = rc != 0 ? "error" : interrupted ? "interrupted" : nfail ? "failed" : "complete";
     json_object_set_new(run, "status", json_string(final));

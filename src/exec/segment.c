@@ -12,6 +12,7 @@
 #include "events/event.h"
 #include "events/line_reader.h"
 #include "exec/proc.h"
+#include "exec/segment_telemetry.h"
 #include "scenario/kinds.h"
 #include "util/fsutil.h"
 #include "util/strvec.h"
@@ -247,14 +248,27 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
         if (path_join(r->dir, sizeof r->dir, tmp_dir, r->w->name, err) || mkdir_p(r->dir, err)) return -1;
     }
     json_t *warnings = json_array();
+    /* Sampling starts before the workloads, so their start-up (where most
+     * memory is taken) is in the record. A GPU that cannot be sampled costs
+     * the segment its telemetry, not its run. */
+    seg_telemetry *telem = NULL;
+    if (job->gpu) {
+        char csv[PATH_MAX];
+        cot_err e;
+        if (path_join(csv, sizeof csv, tmp_dir, SEGMENT_TELEMETRY_FILE, &e) == 0)
+            telem = seg_telemetry_start(job->gpu, (int64_t)(sc->telemetry_interval_s * 1e9), csv, &e);
+        if (!telem) json_array_append_new(warnings, json_sprintf("no GPU telemetry in this segment: %s", e.msg));
+    }
     /* Start them back to back: a workload that cannot start is a failure of
      * that workload, and the others still run. */
     for (int i = 0; i < n; i++) {
         cot_err e;
-        if (start_workload(job, &rt[i], &e) == 0)
+        if (start_workload(job, &rt[i], &e) == 0) {
             rt[i].spawned = true;
-        else
+            seg_telemetry_add(telem, rt[i].w->name, rt[i].proc.pid);
+        } else {
             snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "%s", e.msg);
+        }
     }
     segment_progress pr = {.t0_ns = now_ns()};
     const int64_t deadline = pr.t0_ns + (int64_t)(scenario_segment_budget_s(sc, has_wall) * 1e9);
@@ -351,6 +365,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             close(rt[i].proc.events_fd);
         }
     }
+    json_t *telem_info = seg_telemetry_stop(telem);
     int nstray = proc_kill_strays(job->mode->keep_pids, job->mode->nkeep);
     if (nstray > 0)
         json_array_append_new(warnings, json_sprintf("%d process%s that escaped the workloads' process groups %s killed",
@@ -382,6 +397,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     else
         json_object_set_new(seg, "window", json_null());
     json_object_set_new(seg, "mode_info", json_deep_copy(job->mode->info));
+    json_object_set_new(seg, "telemetry", telem_info);
     json_object_set_new(seg, "warnings", warnings);
     json_object_set_new(seg, "status", json_string(interrupted ? "interrupted" : "complete"));
     json_object_set_new(seg, "failures", json_integer(out->failures));

@@ -21,6 +21,7 @@
 #include "mode/mode.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
+#include "telemetry/gpu_reader.h"
 #include "util/err.h"
 
 typedef struct {
@@ -36,6 +37,7 @@ typedef struct {
     volatile sig_atomic_t *stop_requests;  /* >0: stop; >1: stop without grace */
     void (*on_tick)(void *arg, const segment_progress *p);
     void *tick_arg;
+    gpu_reader *gpu;        /* sampled into telemetry.csv while the segment runs; NULL: no telemetry */
 } segment_job;
 
 typedef struct {

@@ -154,7 +154,7 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
     size_t i;
     json_t *ts;
     json_array_foreach(json_object_get(metrics, "timeseries"), i, ts) {
-        if (pl->n >= 7) break;
+        if (pl->n >= PLOTS_MAX - 1) break;
         const char *mode = json_string_value(json_object_get(ts, "mode"));
         const json_t *wls = json_object_get(ts, "workloads");
         char name[48];
@@ -209,10 +209,69 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
     return 0;
 }
 
+/* What the GPU did over one segment of each mode: utilisation and SM
+ * activity above, power and memory below, the measured window shaded. */
+static int plot_gpu(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
+{
+    size_t i;
+    json_t *ts;
+    json_array_foreach(json_object_get(metrics, "gpu_timeseries"), i, ts) {
+        if (pl->n >= PLOTS_MAX - 1) break;
+        const char *mode = json_string_value(json_object_get(ts, "mode"));
+        char name[48];
+        snprintf(name, sizeof name, "gpu_%.32s", mode);
+        static const char *const cols[] = {"gpu_util_pct", "sm_active_pct", "power_w", "memory_gib"};
+        char *dat = NULL, *gp = NULL;
+        size_t dlen = 0, glen = 0;
+        FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
+        fprintf(d, "# time_s\tgpu_util_pct\tsm_active_pct\tpower_w\tmemory_gib\n");
+        const json_t *t = json_object_get(ts, "time_s");
+        double top[4] = {0}; /* headroom above each line, so none hides under the frame */
+        for (size_t b = 0; b < json_array_size(t); b++) {
+            fprintf(d, "%.3f", json_number_value(json_array_get(t, b)));
+            for (int c = 0; c < 4; c++) {
+                const json_t *v = json_array_get(json_object_get(ts, cols[c]), b);
+                if (json_is_number(v)) fprintf(d, "\t%.6g", json_number_value(v));
+                else fprintf(d, "\t?");
+                if (json_is_number(v) && json_number_value(v) > top[c]) top[c] = json_number_value(v);
+            }
+            fputc('\n', d);
+        }
+        fclose(d);
+        fprintf(g, GP_HEAD, name, name);
+        fprintf(g, "set datafile missing '?'\nset multiplot layout 2,1 title \"GPU over time, %s, segment %s (%s)%s\"\n",
+                mode, json_string_value(json_object_get(ts, "segment")), json_string_value(json_object_get(ts, "kind")),
+                json_object_get(ts, "window_start_s") ? ", shaded: measured window" : "");
+        if (json_object_get(ts, "window_start_s"))
+            fprintf(g, "set object 1 rect from %.3f, graph 0 to %.3f, graph 1 behind fc rgb '#eeeeee' fs solid noborder\n",
+                    num(ts, "window_start_s"), num(ts, "window_end_s"));
+        /* fixed margins, so both panels share one time axis */
+        fprintf(g, "set lmargin at screen 0.08\nset rmargin at screen 0.80\n"
+                   "set ylabel 'percent'\nset yrange [0:105]\nunset xlabel\n"
+                   "plot '%s.dat' using 1:2 with lines lw 2 title 'GPU utilisation', "
+                   "'' using 1:3 with lines lw 2 title 'SM active (GPM)'\n"
+                   "set xlabel 'seconds since the workloads started'\nset ylabel 'power (W)'\nset yrange [0:%.4g]\n"
+                   "set y2label 'memory used (GiB)'\nset y2range [0:%.4g]\nset y2tics\nset ytics nomirror\n"
+                   "plot '%s.dat' using 1:4 with lines lw 2 title 'power', '' using 1:5 axes x1y2 with lines lw 2 title 'memory'\n"
+                   "unset multiplot\n",
+                name, top[2] > 0 ? top[2] * 1.15 : 1, top[3] > 0 ? top[3] * 1.15 : 1, name);
+        fclose(g);
+        int rc = write_text(plots, name, "dat", dat, dlen, err);
+        if (rc == 0) rc = write_text(plots, name, "gp", gp, glen, err);
+        free(dat);
+        free(gp);
+        if (rc == 0) rc = render(plots, name, &pl->gnuplot_missing, err);
+        if (rc != 0) return rc;
+        snprintf(pl->names[pl->n], sizeof pl->names[0], "%s.png", name);
+        snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "GPU over time under %s", mode);
+    }
+    return 0;
+}
+
 static int plot_cdf(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
 {
     const json_t *cdfs = json_object_get(metrics, "latency_cdf");
-    if (json_array_size(cdfs) == 0 || pl->n >= 8) return 0;
+    if (json_array_size(cdfs) == 0 || pl->n >= PLOTS_MAX) return 0;
     char *dat = NULL, *gp = NULL;
     size_t dlen = 0, glen = 0;
     FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
@@ -253,5 +312,6 @@ int plots_make(const char *dir, const json_t *metrics, const json_t *run, plot_l
     if (path_join(plots, sizeof plots, dir, "plots", err) || mkdir_p(plots, err)) return -1;
     if (plot_np(plots, metrics, pl, err) != 0) return -1;
     if (plot_series(plots, metrics, pl, err) != 0) return -1;
+    if (plot_gpu(plots, metrics, pl, err) != 0) return -1;
     return plot_cdf(plots, metrics, pl, err);
 }

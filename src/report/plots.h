@@ -9,9 +9,11 @@
 
 #include "util/err.h"
 
+#define PLOTS_MAX 24
+
 typedef struct {
-    char names[8][96];   /* the PNGs made (relative to plots/) */
-    char titles[8][128];
+    char names[PLOTS_MAX][96];   /* the PNGs made (relative to plots/) */
+    char titles[PLOTS_MAX][128];
     int n;
     bool gnuplot_missing;
 } plot_list;

@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,10 @@ static const char *fmt(const json_t *s, char *buf, size_t cap)
 {
     double m = num(s, "mean"), lo = num(s, "ci95_low"), hi = num(s, "ci95_high");
     if (!isfinite(m)) return "–";
-    if (isfinite(lo) && isfinite(hi)) snprintf(buf, cap, "%.4g ± %.2g", m, (hi - lo) / 2);
-    else snprintf(buf, cap, "%.4g", m);
+    /* four significant digits, but large numbers whole: 13662 MiB, not 1.366e+04 */
+    bool whole = fabs(m) >= 1e4;
+    if (isfinite(lo) && isfinite(hi)) snprintf(buf, cap, whole ? "%.0f ± %.2g" : "%.4g ± %.2g", m, (hi - lo) / 2);
+    else snprintf(buf, cap, whole ? "%.0f" : "%.4g", m);
     return buf;
 }
 
@@ -56,6 +59,12 @@ static void setup_section(FILE *f, const json_t *run)
             num(sc, "warmup_s"), (int)json_integer_value(json_object_get(sc, "repeats")),
             json_integer_value(json_object_get(sc, "repeats")) == 1 ? "" : "s",
             json_is_true(json_object_get(sc, "shuffle")) ? "shuffled" : "as planned");
+    const json_t *tel = json_object_get(run, "telemetry");
+    if (json_is_true(json_object_get(tel, "enabled")))
+        fprintf(f, "| GPU telemetry | every %g ms, per segment in `telemetry.csv`; GPM metrics (SM activity) %s |\n",
+                num(tel, "interval_ms"), json_is_true(json_object_get(tel, "gpm")) ? "yes" : "not supported by this GPU");
+    else if (json_is_object(tel))
+        fprintf(f, "| GPU telemetry | none: %s |\n", str(tel, "reason"));
     fprintf(f, "| Run | %s to %s, status **%s** |\n", str(run, "started_at"), str(run, "ended_at"), str(run, "status"));
     fprintf(f, "| cotenant | %s (%s) |\n\n", str(cv, "version"), str(cv, "git_revision"));
     fprintf(f, "| Workload | Runs | Measured by | SLO |\n|---|---|---|---|\n");
@@ -82,31 +91,85 @@ static void setup_section(FILE *f, const json_t *run)
     fputc('\n', f);
 }
 
+/* A workload's GPU figure in one kind of segment ("alone", "shared"). */
+static const json_t *gpu_fig(const json_t *wo, const char *kind, const char *field)
+{
+    return json_object_get(json_object_get(json_object_get(wo, "gpu"), kind), field);
+}
+
+static bool any_gpu(const json_t *mo)
+{
+    size_t i;
+    json_t *wo;
+    json_array_foreach(json_object_get(mo, "workloads"), i, wo) if (json_object_get(wo, "gpu")) return true;
+    return false;
+}
+
+/* What each workload did on the GPU, and the whole GPU in the shared window. */
+static void gpu_table(FILE *f, const json_t *mo, bool shares)
+{
+    char a[64], b[64], c[64], d[64], e[64], g[64], h[64];
+    fprintf(f, "GPU per workload: utilisation and SM activity are the whole GPU's while the workload ran alone; SM use is "
+               "its own processes' share (NVML per process); energy is per unit of work, the shared GPU's split among "
+               "the workloads as docs/metrics.md says.\n\n");
+    if (shares)
+        fprintf(f, "| Workload | GPU util alone (%%) | SM active alone (%%) | Power alone (W) | Peak memory alone (MiB) | "
+                   "SM use shared (%%) | Peak memory shared (MiB) | Energy shared (J/unit) |\n|---|---|---|---|---|---|---|---|\n");
+    else
+        fprintf(f, "| Workload | GPU util (%%) | SM active (%%) | Power (W) | Peak memory (MiB) |\n|---|---|---|---|---|\n");
+    size_t i;
+    json_t *wo;
+    json_array_foreach(json_object_get(mo, "workloads"), i, wo) {
+        fprintf(f, "| %s | %s | %s | %s | %s", str(wo, "name"), fmt(gpu_fig(wo, "alone", "gpu_util_pct"), a, sizeof a),
+                fmt(gpu_fig(wo, "alone", "sm_active_pct"), b, sizeof b), fmt(gpu_fig(wo, "alone", "power_w"), c, sizeof c),
+                fmt(gpu_fig(wo, "alone", "peak_memory_mib"), d, sizeof d));
+        if (shares)
+            fprintf(f, " | %s | %s | %s", fmt(gpu_fig(wo, "shared", "process_sm_util_pct"), e, sizeof e),
+                    fmt(gpu_fig(wo, "shared", "peak_memory_mib"), g, sizeof g),
+                    fmt(gpu_fig(wo, "shared", "energy_per_sample_j"), h, sizeof h));
+        fprintf(f, " |\n");
+    }
+    const json_t *sg = json_object_get(mo, "gpu_shared");
+    if (shares && sg)
+        fprintf(f, "\nThe GPU in the shared window: utilisation %s %%, SM active %s %%, peak memory %s MiB, mean power %s W, "
+                   "%s J in all; shared energy split by %s.\n",
+                fmt(json_object_get(sg, "gpu_util_pct"), a, sizeof a), fmt(json_object_get(sg, "sm_active_pct"), b, sizeof b),
+                fmt(json_object_get(sg, "peak_memory_mib"), c, sizeof c), fmt(json_object_get(sg, "power_w"), d, sizeof d),
+                fmt(json_object_get(sg, "energy_j"), e, sizeof e),
+                !strcmp(str(sg, "energy_split"), "sm_util") ? "each workload's SM use"
+                : !strcmp(str(sg, "energy_split"), "equal") ? "equal shares (NVML gave no per-process SM use for every workload)"
+                : "SM use where NVML gave it, equal shares elsewhere");
+    fputc('\n', f);
+}
+
 static void mode_section(FILE *f, const json_t *mo)
 {
-    char a[64], b[64], c[64], d[64];
+    char a[64], b[64], c[64], d[64], e[64], g[64], h[64];
     bool shares = json_is_true(json_object_get(mo, "shares"));
     fprintf(f, "### %s\n\n", str(mo, "mode"));
     if (shares)
-        fprintf(f, "| Workload | Unit | Alone /s | Shared /s | Normalized progress | p99 shared (ms) | SLO attained (shared) |\n"
-                   "|---|---|---|---|---|---|---|\n");
+        fprintf(f, "| Workload | Unit | Alone /s | Shared /s | Normalized progress | p99 shared (ms) | SLO attained (shared) | "
+                   "Energy alone → shared (J/unit) |\n|---|---|---|---|---|---|---|---|\n");
     else
-        fprintf(f, "| Workload | Unit | Alone /s | p99 (ms) |\n|---|---|---|---|\n");
+        fprintf(f, "| Workload | Unit | Alone /s | p99 (ms) | Energy (J/unit) |\n|---|---|---|---|---|\n");
     size_t i;
     json_t *wo;
     json_array_foreach(json_object_get(mo, "workloads"), i, wo) {
         const json_t *lat = json_object_get(wo, "latency_ms");
         if (shares)
-            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s |\n", str(wo, "name"), str(wo, "unit"),
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s → %s |\n", str(wo, "name"), str(wo, "unit"),
                     fmt(json_object_get(wo, "alone_throughput"), a, sizeof a),
                     fmt(json_object_get(wo, "shared_throughput"), b, sizeof b),
                     fmt(json_object_get(wo, "normalized_progress"), c, sizeof c),
                     fmt(json_object_get(json_object_get(lat, "shared"), "p99"), d, sizeof d),
-                    fmt(json_object_get(json_object_get(wo, "slo_attainment"), "shared"), a, sizeof a));
+                    fmt(json_object_get(json_object_get(wo, "slo_attainment"), "shared"), e, sizeof e),
+                    fmt(gpu_fig(wo, "alone", "energy_per_sample_j"), g, sizeof g),
+                    fmt(gpu_fig(wo, "shared", "energy_per_sample_j"), h, sizeof h));
         else
-            fprintf(f, "| %s | %s | %s | %s |\n", str(wo, "name"), str(wo, "unit"),
+            fprintf(f, "| %s | %s | %s | %s | %s |\n", str(wo, "name"), str(wo, "unit"),
                     fmt(json_object_get(wo, "alone_throughput"), a, sizeof a),
-                    fmt(json_object_get(json_object_get(lat, "alone"), "p99"), b, sizeof b));
+                    fmt(json_object_get(json_object_get(lat, "alone"), "p99"), b, sizeof b),
+                    fmt(gpu_fig(wo, "alone", "energy_per_sample_j"), c, sizeof c));
     }
     if (shares)
         fprintf(f, "\nSystem: STP %s, ANTT %s, Jain fairness %s (over %d complete repeat%s).\n\n",
@@ -115,6 +178,7 @@ static void mode_section(FILE *f, const json_t *mo)
                 json_integer_value(json_object_get(mo, "repeats_complete")) == 1 ? "" : "s");
     else
         fputc('\n', f);
+    if (any_gpu(mo)) gpu_table(f, mo, shares);
 }
 
 /* The worst shared p99 across workloads that report latency; NAN if none. */
@@ -250,7 +314,8 @@ int report_run(const char *dir, cot_err *err)
     json_t *mo;
     json_array_foreach(json_object_get(metrics, "modes"), i, mo) mode_section(f, mo);
 
-    fprintf(f, "## Comparison\n\n| Mode | STP | ANTT | Jain fairness | worst p99 shared (ms) |\n|---|---|---|---|---|\n");
+    fprintf(f, "## Comparison\n\n| Mode | STP | ANTT | Jain fairness | worst p99 shared (ms) | GPU power shared (W) | "
+               "SM active shared (%%) |\n|---|---|---|---|---|---|---|\n");
     int shared_modes = 0;
     json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
         if (!json_is_true(json_object_get(mo, "shares"))) continue;
@@ -259,8 +324,11 @@ int report_run(const char *dir, cot_err *err)
         double p99 = worst_p99(mo);
         fprintf(f, "| %s | %s | %s | %s | ", str(mo, "mode"), fmt(json_object_get(mo, "stp"), a, sizeof a),
                 fmt(json_object_get(mo, "antt"), b, sizeof b), fmt(json_object_get(mo, "jain"), c, sizeof c));
-        if (isfinite(p99)) fprintf(f, "%.4g |\n", p99);
-        else fprintf(f, "– |\n");
+        if (isfinite(p99)) fprintf(f, "%.4g | ", p99);
+        else fprintf(f, "– | ");
+        const json_t *sg = json_object_get(mo, "gpu_shared");
+        fprintf(f, "%s | %s |\n", fmt(json_object_get(sg, "power_w"), a, sizeof a),
+                fmt(json_object_get(sg, "sm_active_pct"), b, sizeof b));
     }
     fprintf(f, "\n## Recommendation\n\n");
     if (shared_modes == 0) {
@@ -284,7 +352,8 @@ int report_run(const char *dir, cot_err *err)
     failures_section(f, metrics);
     fprintf(f, "## Files\n\n- `run.json`: the resolved scenario, host, GPU, plan and status\n"
                "- `metrics.json`, `summary.csv`: every figure above with its interval and per-repeat values\n"
-               "- `segments/ID/`: each segment's `segment.json` and, per workload, `events.jsonl`, `stdout.log`, `stderr.log`\n"
+               "- `segments/ID/`: each segment's `segment.json`, its GPU samples in `telemetry.csv` (docs/telemetry.md) and, "
+               "per workload, `events.jsonl`, `stdout.log`, `stderr.log`\n"
                "- `plots/`: each PNG with the .dat and .gp that made it\n");
     fclose(f);
     int rc = path_join(path, sizeof path, dir, "report.md", err) ? -1 : write_file_atomic(path, md, len, err);

@@ -15,6 +15,7 @@ void scenario_init_defaults(scenario *sc)
     sc->timeout_s = 0; /* 0: derived from the others, see scenario_segment_budget_s */
     sc->repeats = 3;
     sc->seed = 1;
+    sc->telemetry_interval_s = 0.1;
 }
 
 static void free_strv(char **v)
@@ -86,6 +87,7 @@ json_t *scenario_to_json(const scenario *sc)
     json_object_set_new(o, "startup_timeout_s", json_real(sc->startup_timeout_s));
     json_object_set_new(o, "grace_s", json_real(sc->grace_s));
     json_object_set_new(o, "timeout_s", json_real(sc->timeout_s));
+    json_object_set_new(o, "telemetry_interval_s", json_real(sc->telemetry_interval_s));
     json_object_set_new(o, "repeats", json_integer(sc->repeats));
     json_object_set_new(o, "shuffle", json_boolean(sc->shuffle));
     json_object_set_new(o, "seed", json_integer((json_int_t)sc->seed));
@@ -152,6 +154,7 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
     sc->startup_timeout_s = json_number_value(json_object_get(o, "startup_timeout_s"));
     sc->grace_s = json_number_value(json_object_get(o, "grace_s"));
     sc->timeout_s = json_number_value(json_object_get(o, "timeout_s"));
+    sc->telemetry_interval_s = json_number_value(json_object_get(o, "telemetry_interval_s"));
     sc->repeats = (int)json_integer_value(json_object_get(o, "repeats"));
     sc->shuffle = json_is_true(json_object_get(o, "shuffle"));
     sc->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));

@@ -17,6 +17,7 @@
 #define SCENARIO_MAX_ENV 64
 #define SCENARIO_MAX_REPEATS 100
 #define SCENARIO_NAME_MAX 64
+#define SCENARIO_TELEMETRY_MIN_S 0.01
 
 typedef enum { MEASURE_EVENTS, MEASURE_WALL_TIME } measure_kind;
 typedef enum { DEVICE_GPU, DEVICE_CPU } device_kind;
@@ -49,6 +50,7 @@ typedef struct {
     char *modes[SCENARIO_MAX_MODES];
     int nmodes;
     double duration_s, warmup_s, startup_timeout_s, grace_s, timeout_s;
+    double telemetry_interval_s; /* GPU sampling in every segment; 0 = off */
     int repeats;
     bool shuffle;
     uint64_t seed;

@@ -467,12 +467,26 @@ static int f_seed(pctx *p, const yaml_node_t *v, const char *key, void *t)
     return 0;
 }
 
+/* How often the GPU is sampled in every segment, or off. */
+static int f_telemetry_interval(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    if (want_scalar(p, v, key, "a duration such as 100ms, or off") != 0) return -1;
+    const char *why = NULL;
+    if (!strcmp(scalar(v), "off")) {
+        ((scenario *)t)->telemetry_interval_s = 0;
+        return 0;
+    }
+    if (parse_duration_s(scalar(v), &why) < 0)
+        return fail(p, v, "'%s' is '%s'; expected a duration of at least 10ms (such as 100ms or 1s), or off", key, scalar(v));
+    return get_duration(p, v, key, SCENARIO_TELEMETRY_MIN_S, &((scenario *)t)->telemetry_interval_s);
+}
+
 static const field top_fields[] = {
     {"name", f_name},         {"gpu", f_gpu},         {"device", f_device},
     {"modes", f_modes},       {"duration", f_duration}, {"warmup", f_warmup},
     {"repeats", f_repeats},   {"shuffle", f_shuffle}, {"seed", f_seed},
     {"startup_timeout", f_startup_timeout}, {"grace", f_grace}, {"timeout", f_timeout},
-    {"workloads", f_workloads},
+    {"workloads", f_workloads}, {"telemetry_interval", f_telemetry_interval},
 };
 enum { TF_WORKLOADS = 12 };
 

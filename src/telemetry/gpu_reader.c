@@ -319,6 +319,7 @@ static void read_processes(gpu_reader *r, gpu_state *g, gpu_sample *s, int64_t n
         gpu_proc_sample *o = &s->procs[s->nprocs++];
         o->pid = p->pid;
         proc_name(p->pid, o->name, sizeof o->name);
+        o->workload[0] = '\0';
         /* NVML's "not available" is all ones */
         o->mem_used_mib = p->used_gpu_memory == ~0ULL ? NAN : p->used_gpu_memory / 1048576.0;
         o->gpu_instance_id = g->nmig ? (int)p->gpu_instance_id : -1;

@@ -13,8 +13,10 @@
 
 #define SAMPLER_MIN_INTERVAL_NS (10 * 1000000LL)
 
-/* Called with one sample per GPU of the reader, in the reader's order. */
-typedef void (*sampler_sink)(void *ctx, const gpu_sample *samples, int n);
+/* Called with one sample per GPU of the reader, in the reader's order. It
+ * may annotate them (a run labels each process with its workload); what it
+ * leaves is what sampler_latest gives. */
+typedef void (*sampler_sink)(void *ctx, gpu_sample *samples, int n);
 
 typedef struct sampler sampler;
 

@@ -10,7 +10,7 @@
 const char telem_csv_header[] =
     "t_ns,gpu,record,pid,process,gpu_instance,util_gpu,util_mem,mem_used_mib,mem_total_mib,power_w,energy_j,"
     "sm_clock_mhz,mem_clock_mhz,temp_c,throttle_reasons,sm_active,sm_occupancy,tensor_active,dram_active,"
-    "pcie_tx_mib_s,pcie_rx_mib_s,proc_mem_mib,proc_sm_util,proc_mem_util";
+    "pcie_tx_mib_s,pcie_rx_mib_s,proc_mem_mib,proc_sm_util,proc_mem_util,workload";
 
 struct telem_writer {
     FILE *f;
@@ -70,7 +70,7 @@ static void csv_tick(FILE *f, const gpu_sample *s)
     num(f, s->power_w, 3), num(f, s->energy_j, 3), num(f, s->sm_clock_mhz, 0), num(f, s->mem_clock_mhz, 0);
     num(f, s->temp_c, 0), num(f, s->throttle_reasons, 0), num(f, s->sm_active, 2), num(f, s->sm_occupancy, 2);
     num(f, s->tensor_active, 2), num(f, s->dram_active, 2), num(f, s->pcie_tx_mib_s, 1), num(f, s->pcie_rx_mib_s, 1);
-    fputs(",,,\n", f);
+    fputs(",,,,\n", f);
     for (int k = 0; k < s->nprocs; k++) {
         const gpu_proc_sample *p = &s->procs[k];
         fprintf(f, "%lld,%d,process,%u", (long long)s->t_ns, s->index, p->pid);
@@ -79,6 +79,7 @@ static void csv_tick(FILE *f, const gpu_sample *s)
         if (p->gpu_instance_id >= 0) fprintf(f, "%d", p->gpu_instance_id);
         fputs(",,,,,,,,,,,,,,,,", f);
         num(f, p->mem_used_mib, 1), num(f, p->sm_util, 0), num(f, p->mem_util, 0);
+        csv_text(f, p->workload);
         fputc('\n', f);
     }
     for (int k = 0; k < s->nmig; k++) {
@@ -87,7 +88,7 @@ static void csv_tick(FILE *f, const gpu_sample *s)
         num(f, m->mem_used_mib, 1), num(f, m->mem_total_mib, 1);
         fputs(",,,,,,", f);
         num(f, m->sm_active, 2);
-        fputs(",,,,,,,,\n", f);
+        fputs(",,,,,,,,,\n", f);
     }
 }
 
@@ -117,6 +118,7 @@ static void jsonl_tick(FILE *f, const gpu_sample *s)
         json_object_set_new(po, "name", json_string(p->name));
         if (p->gpu_instance_id >= 0) json_object_set_new(po, "gpu_instance", json_integer(p->gpu_instance_id));
         jnum(po, "mem_used_mib", p->mem_used_mib), jnum(po, "sm_util", p->sm_util), jnum(po, "mem_util", p->mem_util);
+        if (p->workload[0]) json_object_set_new(po, "workload", json_string(p->workload));
         json_array_append_new(procs, po);
     }
     json_object_set_new(o, "processes", procs);

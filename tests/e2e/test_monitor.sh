@@ -32,7 +32,7 @@ pid=$!
 sleep 0.5
 kill -TERM $pid
 wait $pid || fail "SIGTERM: exit $?"
-awk -F, 'NF != 25 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row cut short after SIGTERM"
+awk -F, 'NF != 26 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row cut short after SIGTERM"
 [ "$(grep -c ",gpu,," "$WORK/t.csv")" -ge 10 ] || fail "too few rows at 20 ms"
 
 # Prometheus: /metrics, 404, 405, on 127.0.0.1.

@@ -9,10 +9,17 @@
  * lists the processes on the GPU ("procs=" for none).
  * COTENANT_NVML_DOUBLE_GPUS (default 1), COTENANT_NVML_DOUBLE_GPM (default 1)
  * and COTENANT_NVML_DOUBLE_MIG (MIG instances on GPU 0, default 0) shape
- * the machine. COTENANT_NVML_DOUBLE_FAIL=init makes nvmlInit fail. */
+ * the machine. COTENANT_NVML_DOUBLE_FAIL=init makes nvmlInit fail.
+ *
+ * For runs of real processes: COTENANT_NVML_DOUBLE_PROC_NAME=NAME:MEM_MIB:SM:MEMUTIL
+ * puts every live process whose /proc/PID/comm starts with NAME on every
+ * GPU, besides the scripted ones; COTENANT_NVML_DOUBLE_LIVE_ENERGY=1 makes
+ * the energy counter grow by the scripted power over real (monotonic) time. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_LINES 4096
 #define MAX_GPUS 8
@@ -101,6 +108,39 @@ static const line_t *at(const dev *d)
 {
     int t = d->tick < 0 ? 0 : d->tick;
     return &lines[t < nlines ? t : nlines - 1];
+}
+
+/* The scripted processes of d's line, plus the live ones PROC_NAME asks for. */
+static void procs_now(const dev *d, line_t *out)
+{
+    *out = *at(d);
+    const char *spec = getenv("COTENANT_NVML_DOUBLE_PROC_NAME");
+    char name[64];
+    dproc tmpl;
+    if (!spec || sscanf(spec, "%63[^:]:%llu:%u:%u", name, &tmpl.mem_mib, &tmpl.sm, &tmpl.mem) != 4) return;
+    DIR *dir = opendir("/proc");
+    struct dirent *e;
+    while (dir && (e = readdir(dir)) && out->nprocs < MAX_PROCS) {
+        char path[300], comm[64] = "";
+        unsigned pid = (unsigned)atoi(e->d_name);
+        if (!pid) continue;
+        snprintf(path, sizeof path, "/proc/%u/comm", pid);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+        fclose(f);
+        if (strncmp(comm, name, strlen(name))) continue;
+        tmpl.pid = pid;
+        out->procs[out->nprocs++] = tmpl;
+    }
+    if (dir) closedir(dir);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ---- the NVML calls ---- */
@@ -225,7 +265,14 @@ int nvmlDeviceGetPowerUsage(dev *d, unsigned *mw)
 }
 int nvmlDeviceGetTotalEnergyConsumption(dev *d, unsigned long long *mj)
 {
-    *mj = (unsigned long long)at(d)->energy_mj;
+    static double last_s[MAX_GPUS], acc_mj[MAX_GPUS];
+    const char *live = getenv("COTENANT_NVML_DOUBLE_LIVE_ENERGY");
+    if (live && !strcmp(live, "1") && d->mig_parent < 0) {
+        double now = mono_s();
+        if (last_s[d->index] > 0) acc_mj[d->index] += at(d)->power_mw * (now - last_s[d->index]);
+        last_s[d->index] = now;
+    }
+    *mj = (unsigned long long)(at(d)->energy_mj + (d->mig_parent < 0 ? acc_mj[d->index] : 0));
     return 0;
 }
 int nvmlDeviceGetClockInfo(dev *d, int type, unsigned *mhz)
@@ -252,7 +299,9 @@ typedef struct {
 } pinfo_t;
 int nvmlDeviceGetComputeRunningProcesses_v3(dev *d, unsigned *count, pinfo_t *out)
 {
-    const line_t *l = at(d);
+    line_t now;
+    procs_now(d, &now);
+    const line_t *l = &now;
     if (*count < (unsigned)l->nprocs) {
         *count = (unsigned)l->nprocs;
         return 7;
@@ -271,7 +320,9 @@ typedef struct {
  * lastSeenTimeStamp filters as NVML's does. */
 int nvmlDeviceGetProcessUtilization(dev *d, putil_t *out, unsigned *count, unsigned long long last_seen)
 {
-    const line_t *l = at(d);
+    line_t now;
+    procs_now(d, &now);
+    const line_t *l = &now;
     unsigned long long ts = 1000000ULL * (unsigned long long)(d->tick + 1);
     if (ts <= last_seen || l->nprocs == 0) return 6;
     if (!out || *count < (unsigned)l->nprocs) {

@@ -35,6 +35,24 @@ static void valid(void **state)
     assert_int_equal(sc.workloads[0].mps_active_thread_pct, 50);
     assert_string_equal(sc.workloads[1].command[1], "x.py");
     assert_int_equal(sc.workloads[1].measure, MEASURE_WALL_TIME);
+    assert_true(sc.telemetry_interval_s == 0.1); /* the default */
+    scenario_free(&sc);
+
+    const char *t = "telemetry_interval: 20ms\nworkloads:\n  - {name: a, kind: gpu-gemm}\n";
+    assert_int_equal(scenario_parse_buffer("s.yaml", t, strlen(t), &sc, &err), 0);
+    assert_true(sc.telemetry_interval_s == 0.02);
+    /* through run.json and back, as `cotenant analyze` reads it */
+    json_t *j = scenario_to_json(&sc);
+    scenario back;
+    char why[128];
+    assert_int_equal(scenario_from_json(j, &back, why, sizeof why), 0);
+    assert_true(back.telemetry_interval_s == 0.02);
+    json_decref(j);
+    scenario_free(&back);
+    scenario_free(&sc);
+    t = "telemetry_interval: off\nworkloads:\n  - {name: a, kind: gpu-gemm}\n";
+    assert_int_equal(scenario_parse_buffer("s.yaml", t, strlen(t), &sc, &err), 0);
+    assert_true(sc.telemetry_interval_s == 0);
     scenario_free(&sc);
 }
 
@@ -53,6 +71,8 @@ static void invalid(void **state)
     expect_error("name: t\n", "s.yaml:1:1:", "no 'workloads'");
     expect_error("device: cpu\nworkloads:\n  - {name: a, kind: gpu-gemm}\n", "s.yaml:", "GPU workload");
     expect_error("workloads:\n  - name: a\n    kind: cpu-compute\n    env: {CUDA_VISIBLE_DEVICES: \"1\"}\n", "s.yaml:4:11:", "set by cotenant");
+    expect_error("telemetry_interval: 5ms\nworkloads:\n  - {name: a, kind: cpu-compute}\n", "s.yaml:1:21:", "at least 0.01s");
+    expect_error("telemetry_interval: often\nworkloads:\n  - {name: a, kind: cpu-compute}\n", "s.yaml:1:21:", "or off");
 }
 
 static void file_fixture(void **state)

@@ -173,6 +173,7 @@ static void csv_and_jsonl(void **state)
         assert_int_equal(telem_writer_write(j, s[n], 2), 0);
     }
     strcpy(s[1][0].procs[0].name, "odd, \"name\"");
+    strcpy(s[1][0].procs[0].workload, "train, a");
     assert_int_equal(telem_writer_write(c, s[1], 1), 0);
     assert_int_equal(telem_writer_close(c, &err), 0);
     assert_int_equal(telem_writer_close(j, &err), 0);
@@ -187,7 +188,7 @@ static void csv_and_jsonl(void **state)
     int rows = 0, gpu_rows = 0, proc_rows = 0, mig_rows = 0;
     while (fgets(line, sizeof line, f)) {
         int nf = csv_fields(line, fld, 32);
-        if (nf != 25) fail_msg("%d fields in: %s", nf, line);
+        if (nf != 26) fail_msg("%d fields in: %s", nf, line);
         rows++;
         if (!strcmp(fld[2], "gpu")) {
             const gpu_sample *x = &s[gpu_rows / 2 % 2][atoi(fld[1])];
@@ -202,8 +203,10 @@ static void csv_and_jsonl(void **state)
             }
             gpu_rows++;
         } else if (!strcmp(fld[2], "process")) {
-            if (atoi(fld[3]) == (int)getpid())
-                assert_true(!strcmp(fld[4], "test_telemetry") || !strcmp(fld[4], "odd, \"name\""));
+            if (atoi(fld[3]) == (int)getpid() && !strcmp(fld[4], "odd, \"name\""))
+                assert_string_equal(fld[25], "train, a");
+            else if (atoi(fld[3]) == (int)getpid())
+                assert_true(!strcmp(fld[4], "test_telemetry") && !strcmp(fld[25], ""));
             assert_string_not_equal(fld[22], "");
             proc_rows++;
         } else {
@@ -271,7 +274,7 @@ typedef struct {
     int out_of_order;
 } sink_state;
 
-static void sink(void *ctx, const gpu_sample *s, int n)
+static void sink(void *ctx, gpu_sample *s, int n)
 {
     sink_state *st = ctx;
     assert_int_equal(n, 2);

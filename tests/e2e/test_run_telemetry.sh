@@ -1,0 +1,93 @@
+# GPU telemetry inside `cotenant run`, against the NVML test double: each
+# segment's telemetry.csv with every GPU process labelled by workload, the
+# per-workload GPU figures and energy split in metrics.json and summary.csv,
+# the report's energy column and GPU timeline, and telemetry turned off.
+source "$(dirname "$0")/lib.sh"
+[ -f "${COTENANT_NVML_DOUBLE:-}" ] || fail "COTENANT_NVML_DOUBLE does not name the test double"
+# Every cotenant-cpu-burn process sits on the double's GPU with 1000 MiB and
+# 30% SM; the GPU draws 200 W and its energy counter follows real time.
+export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE COTENANT_NVML_DOUBLE_LIVE_ENERGY=1
+export COTENANT_NVML_DOUBLE_PROC_NAME=cotenant-cpu:1000:30:10
+cat > "$WORK/s.yaml" <<'YAML'
+name: telemetry
+device: gpu
+modes: [timeslice]
+duration: 2s
+warmup: 500ms
+repeats: 1
+telemetry_interval: 50ms
+workloads:
+  - {name: a, kind: cpu-compute, args: [--threads, "1"]}
+  - {name: b, kind: cpu-compute, args: [--threads, "1"]}
+YAML
+"$COT" run "$WORK/s.yaml" --out "$WORK/r" -q || fail "run: exit $?"
+R=$WORK/r
+[ "$(json "$R/run.json" "d['telemetry']['enabled']")" = True ] || fail "run.json: $(json "$R/run.json" "d['telemetry']")"
+
+# Each segment: about one row per 50 ms, process rows labelled by workload.
+for seg in 001-r1-timeslice-alone-a 002-r1-timeslice-alone-b 003-r1-timeslice-shared; do
+  csv=$R/segments/$seg/telemetry.csv
+  [ -f "$csv" ] || fail "$seg has no telemetry.csv"
+  rows=$(grep -c ",gpu,," "$csv")
+  samples=$(json "$R/segments/$seg/segment.json" "d['telemetry']['samples']")
+  [ "$rows" = "$samples" ] && [ "$rows" -ge 30 ] || fail "$seg: $rows GPU rows, segment.json says $samples"
+  labels=$(awk -F, '$3 == "process" && $26 != "" { print $26 }' "$csv" | sort -u | tr '\n' ' ')
+  case $seg in
+    *alone-a) want="a " ;; *alone-b) want="b " ;; *) want="a b " ;;
+  esac
+  [ "$labels" = "$want" ] || fail "$seg: processes labelled '$labels', expected '$want'"
+done
+
+# Alone, a workload gets all of the GPU's 200 W over its 2 s window; shared,
+# two workloads at equal SM use get half each.
+check() { python3 - "$R/metrics.json" "$@" <<'PY' || fail "metrics.json: GPU figures"
+import json, sys
+d = json.load(open(sys.argv[1]))
+mo = d["modes"][0]
+def near(x, want, tol, what):
+    if abs(x - want) > tol * abs(want):
+        sys.exit(f"{what}: {x}, expected {want}")
+for w in mo["workloads"]:
+    g = w["gpu"]
+    for kind, energy in (("alone", 400.0), ("shared", 200.0)):
+        f = {k: v["mean"] for k, v in g[kind].items() if v}
+        near(f["energy_j"], energy, 0.03, f"{w['name']} {kind} energy")
+        near(f["power_w"], 200, 1e-6, f"{w['name']} {kind} power")
+        near(f["peak_memory_mib"], 1000, 1e-6, f"{w['name']} {kind} peak memory")
+        near(f["process_sm_util_pct"], 30, 1e-6, f"{w['name']} {kind} SM use")
+        samples = (w["alone_throughput" if kind == "alone" else "shared_throughput"]["mean"]) * 2.0
+        near(f["energy_per_sample_j"], f["energy_j"] / samples, 0.01, f"{w['name']} {kind} energy per sample")
+sg = mo["gpu_shared"]
+near(sg["energy_j"]["mean"], 400, 0.03, "shared window energy")
+assert sg["energy_split"] == "sm_util", sg["energy_split"]
+near(sg["sm_active_pct"]["mean"], 40, 1e-6, "SM active")
+tl = d["gpu_timeseries"]
+assert len(tl) == 1 and tl[0]["kind"] == "shared" and len(tl[0]["time_s"]) >= 10, tl
+PY
+}
+check
+grep -q "^timeslice,a,shared_energy_per_sample_j,J/Mflop," "$R/summary.csv" || fail "summary.csv has no energy per sample"
+grep -q "^timeslice,\*,shared_power_w,W,200," "$R/summary.csv" || fail "summary.csv has no shared power"
+grep -q "Energy alone → shared (J/unit)" "$R/report.md" || fail "report.md has no energy column"
+grep -q "shared energy split by each workload's SM use" "$R/report.md" || fail "report.md does not say how energy was split"
+[ -f "$R/plots/gpu_timeslice.gp" ] && [ -f "$R/plots/gpu_timeslice.dat" ] || fail "no GPU timeline plot files"
+if command -v gnuplot >/dev/null; then
+  [ -f "$R/plots/gpu_timeslice.png" ] || fail "gnuplot is here but no GPU timeline PNG was made"
+  grep -q "plots/gpu_timeslice.png" "$R/report.md" || fail "report.md does not show the GPU timeline"
+fi
+
+# Re-analysis of the same folder gives the same figures.
+cp "$R/metrics.json" "$WORK/m1.json"
+"$COT" analyze "$R" >/dev/null || fail "analyze: exit $?"
+cmp -s "$R/metrics.json" "$WORK/m1.json" || fail "analyze gave different figures"
+
+# Telemetry off: no telemetry.csv, and run.json and the report say why.
+"$COT" run "$WORK/s.yaml" --out "$WORK/off" --telemetry-interval off --modes timeslice -q || fail "run off: exit $?"
+! ls "$WORK"/off/segments/*/telemetry.csv >/dev/null 2>&1 || fail "telemetry.csv written with telemetry off"
+[ "$(json "$WORK/off/run.json" "d['telemetry']['reason']")" = "telemetry_interval is off" ] || fail "run.json: no reason"
+grep -q "GPU telemetry | none: telemetry_interval is off" "$WORK/off/report.md" || fail "report.md does not say telemetry was off"
+set +e
+"$COT" run "$WORK/s.yaml" --out "$WORK/bad" --telemetry-interval 5ms 2>"$WORK/err"; rc=$?
+set -e
+[ $rc = 2 ] && grep -q "at least 10ms" "$WORK/err" || fail "--telemetry-interval 5ms: exit $rc, $(cat "$WORK/err")"
+echo "1 passed, 0 failed"

@@ -1,0 +1,215 @@
+/* A segment's telemetry read back and reduced to per-workload GPU figures,
+ * against values worked out by hand; and the process-tree lookup that
+ * labels each GPU process with its workload. */
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "analysis/gpu_figures.h"
+#include "analysis/telemetry_load.h"
+#include "exec/proc.h"
+
+static const char *const NAMES[] = {"train", "infer"};
+#define HDR "t_ns,gpu,record,pid,process,gpu_instance,util_gpu,util_mem,mem_used_mib,mem_total_mib,power_w,energy_j," \
+            "sm_clock_mhz,mem_clock_mhz,temp_c,throttle_reasons,sm_active,sm_occupancy,tensor_active,dram_active,"    \
+            "pcie_tx_mib_s,pcie_rx_mib_s,proc_mem_mib,proc_sm_util,proc_mem_util,workload\n"
+
+/* A GPU row: t in seconds, util, memory, power, energy, SM active. */
+static void gpu_row(FILE *f, double t, double util, double mem, double power, double energy, double sm)
+{
+    fprintf(f, "%lld,0,gpu,,,,%g,10,%g,81559,%g,%g,1980,2619,40,0,%g,,,,,,,,,\n", (long long)(t * 1e9), util, mem, power,
+            energy, sm);
+}
+static void proc_row(FILE *f, double t, unsigned pid, const char *name, double mem, double sm, const char *wl)
+{
+    fprintf(f, "%lld,0,process,%u,%s,,,,,,,,,,,,,,,,,,%g,%g,0,%s\n", (long long)(t * 1e9), pid, name, mem, sm, wl);
+}
+
+static int read_text(const char *text, telem_series *s, cot_err *err)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    int rc = telem_series_read(f, "t.csv", NAMES, 2, s, err);
+    fclose(f);
+    return rc;
+}
+
+static void load_rows(void **state)
+{
+    (void)state;
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    fputs(HDR, f);
+    gpu_row(f, 1, 50, 1000, 100, 500, 40);
+    proc_row(f, 1, 11, "\"py, \"\"3\"\"\"", 800, 30, "train");
+    proc_row(f, 1, 12, "other", 100, 5, "");
+    fprintf(f, "1000000000,1,gpu,,,,99,10,1,1,1,1,,,,,,,,,,,,,,\n"); /* a second GPU: not the run's */
+    gpu_row(f, 2, 60, 1100, 110, 605, 50);
+    fprintf(f, "3000000000,0,gpu,,,,7"); /* cut short by a crash */
+    fclose(f);
+    telem_series s;
+    cot_err err;
+    assert_int_equal(read_text(buf, &s, &err), 0);
+    free(buf);
+    assert_int_equal(s.nticks, 2);
+    assert_int_equal(s.bad_rows, 1);
+    assert_int_equal(s.ticks[0].nprocs, 2);
+    assert_int_equal(s.ticks[1].nprocs, 0);
+    assert_float_equal(s.ticks[1].energy_j, 605, 1e-9);
+    assert_float_equal(s.ticks[0].sm_active, 40, 1e-9);
+    assert_int_equal(s.procs[0].workload, 0);
+    assert_float_equal(s.procs[0].mem_mib, 800, 1e-9);
+    assert_int_equal(s.procs[1].workload, -1);
+    telem_series_free(&s);
+
+    /* Columns found by name: reordered, extra and missing ones. */
+    assert_int_equal(read_text("record,extra,gpu,t_ns,power_w\ngpu,x,0,5,80\n", &s, &err), 0);
+    assert_int_equal(s.nticks, 1);
+    assert_float_equal(s.ticks[0].power_w, 80, 1e-9);
+    assert_true(isnan(s.ticks[0].energy_j));
+    telem_series_free(&s);
+
+    assert_int_equal(read_text("time,value\n1,2\n", &s, &err), -1);
+    assert_non_null(strstr(err.msg, "t.csv:1: the header lacks t_ns"));
+    assert_int_equal(read_text("", &s, &err), -1);
+    assert_non_null(strstr(err.msg, "empty"));
+    char *longline = malloc(TELEM_LINE_MAX + 100);
+    memset(longline, 'x', TELEM_LINE_MAX + 99);
+    longline[TELEM_LINE_MAX + 99] = 0;
+    assert_int_equal(read_text(longline, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "longer than"));
+    free(longline);
+}
+
+/* Ten ticks, 0.1 s apart from t = 1 s: 200 W, the counter rising 20 J a
+ * tick; "train" at 60% SM from the third tick, "infer" at 20% throughout. */
+static void series(telem_series *s, bool with_energy)
+{
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    fputs(HDR, f);
+    for (int i = 0; i < 10; i++) {
+        double t = 1 + 0.1 * i;
+        gpu_row(f, t, 50 + i, 1000 + 100 * i, 200, with_energy ? 1000 + 20 * i : NAN, 40);
+        if (i >= 2) proc_row(f, t, 21, "train", 500 + 10 * i, 60, "train");
+        if (i >= 2) proc_row(f, t, 22, "train-helper", 100, NAN, "train");
+        proc_row(f, t, 23, "infer", 300, 20, "infer");
+    }
+    fclose(f);
+    cot_err err;
+    assert_int_equal(read_text(buf, s, &err), 0);
+    free(buf);
+}
+
+static void figures(void **state)
+{
+    (void)state;
+    telem_series s;
+    series(&s, true);
+    gpu_figures g;
+    /* Window [1.2 s, 1.6 s]: ticks 2..6. */
+    gpu_figures_compute(&s, 2, 1200000000, 1600000000, &g);
+    assert_int_equal(g.nticks, 5);
+    assert_float_equal(g.util_gpu, 54, 1e-9);
+    assert_float_equal(g.sm_active, 40, 1e-9);
+    assert_float_equal(g.power_w, 200, 1e-9);
+    assert_float_equal(g.energy_j, 80, 1e-6);
+    assert_float_equal(g.peak_mem_mib, 1900, 1e-9);             /* the whole segment, not the window */
+    assert_float_equal(g.wl_peak_mem_mib[0], 590 + 100, 1e-9);  /* both of its processes at their peak */
+    assert_float_equal(g.wl_peak_mem_mib[1], 300, 1e-9);
+    assert_float_equal(g.wl_sm_util[0], 60, 1e-9);
+    assert_float_equal(g.wl_sm_util[1], 20, 1e-9);
+    int members[2] = {0, 1};
+    double share[2];
+    assert_string_equal(gpu_energy_shares(&g, members, 2, share), "sm_util");
+    assert_float_equal(share[0], 0.75, 1e-12);
+    assert_float_equal(share[1], 0.25, 1e-12);
+
+    /* Before "train" appears it used none of the GPU: ticks 0..4 average 3 of 5 at 60%. */
+    gpu_figures_compute(&s, 2, 1000000000, 1400000000, &g);
+    assert_float_equal(g.wl_sm_util[0], 36, 1e-9);
+    /* Between ticks the counter is interpolated: [1.05, 1.25] is 40 J. */
+    gpu_figures_compute(&s, 2, 1050000000, 1250000000, &g);
+    assert_float_equal(g.energy_j, 40, 1e-6);
+    /* A window reaching past the samples: the missing 0.5 s at the mean power. */
+    gpu_figures_compute(&s, 2, 1500000000, 2400000000, &g);
+    assert_float_equal(g.energy_j, 80 + 0.5 * 200, 1e-6);
+    telem_series_free(&s);
+
+    /* No energy counter: mean power x time. */
+    series(&s, false);
+    gpu_figures_compute(&s, 2, 1200000000, 1600000000, &g);
+    assert_float_equal(g.energy_j, 0.4 * 200, 1e-6);
+    telem_series_free(&s);
+
+    /* A workload NVML gave no SM use for: equal shares. */
+    gpu_figures z;
+    memset(&z, 0, sizeof z);
+    z.wl_sm_util[0] = 50;
+    z.wl_sm_util[1] = NAN;
+    assert_string_equal(gpu_energy_shares(&z, members, 2, share), "equal");
+    assert_float_equal(share[0], 0.5, 1e-12);
+    z.wl_sm_util[1] = 0, z.wl_sm_util[0] = 0; /* all idle: equal, not 0/0 */
+    assert_string_equal(gpu_energy_shares(&z, members, 2, share), "equal");
+}
+
+/* A workload's root leads its group; one child stays in the group, a
+ * grandchild leaves it with setsid() and is found through its parent. */
+static void process_trees(void **state)
+{
+    (void)state;
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t root = fork();
+    assert_true(root >= 0);
+    if (root == 0) {
+        setpgid(0, 0);
+        pid_t kid = fork();
+        if (kid == 0) {
+            pid_t grandkid = fork();
+            if (grandkid == 0) {
+                setsid();
+                int ids[2] = {getpid(), getppid()};
+                if (write(ready[1], ids, sizeof ids) != sizeof ids) _exit(1);
+                pause();
+                _exit(0);
+            }
+            pause();
+            _exit(0);
+        }
+        pause();
+        _exit(0);
+    }
+    int ids[2];
+    assert_int_equal(read(ready[0], ids, sizeof ids), (ssize_t)sizeof ids);
+    pid_t roots[3] = {getpid() + 100000, root, 0};
+    assert_int_equal(proc_tree_index(root, roots, 3), 1);
+    assert_int_equal(proc_tree_index(ids[1], roots, 3), 1); /* same group */
+    assert_int_equal(proc_tree_index(ids[0], roots, 3), 1); /* own session: by its parent */
+    assert_int_equal(proc_tree_index(getpid(), roots, 3), -1);
+    assert_int_equal(proc_tree_index(999999999, roots, 3), -1);
+    kill(ids[0], SIGKILL);
+    kill(-root, SIGKILL);
+    waitpid(root, NULL, 0);
+    close(ready[0]);
+    close(ready[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(load_rows),
+        cmocka_unit_test(figures),
+        cmocka_unit_test(process_trees),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
