@@ -7,7 +7,7 @@
 typedef struct {
     const char *name;
     const char *executable;    /* found next to cotenant, then on PATH */
-    const char *args[12];      /* NULL-terminated */
+    const char *args[24];      /* NULL-terminated */
     device_kind device;
     const char *summary;
 } builtin_kind;

@@ -1,0 +1,48 @@
+/* bert_backend.h - one BERT training step behind an interface, so the
+ * program, the GPU-vs-CPU check and the tests drive the plain-C reference
+ * and the GPU implementation the same way. */
+#ifndef COTENANT_BERT_BACKEND_H
+#define COTENANT_BERT_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bert_arch.h"
+#include "bert_data.h"
+#include "wl_opts.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *prog;
+    bert_arch arch;
+    int batch, seq;
+    wl_precision precision;
+    uint64_t seed;
+    int gpu;
+    bert_data_kind data;
+    float lr, weight_decay, clip, dropout; /* clip: the gradients' global norm at most this; 0 = off */
+    long warmup_steps;                     /* the learning rate rises linearly over these, then stays */
+} bert_run_config;
+
+typedef struct bert_backend {
+    const char *name;   /* "CPU", or the GPU's name */
+    size_t peak_bytes;  /* device memory at its peak */
+    /* One training step on the next batch; *loss is its loss. 0, or -1 after printing what failed. */
+    int (*step)(struct bert_backend *b, float *loss);
+    void (*destroy)(struct bert_backend *b);
+} bert_backend;
+
+bert_backend *bert_backend_cpu(const bert_run_config *c, const float *params);
+bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params);
+
+/* The learning rate of step (from 0): linear warm-up to lr over warmup_steps. */
+float bert_lr_at(const bert_run_config *c, long step);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
