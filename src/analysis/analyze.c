@@ -118,11 +118,6 @@ static double *seg_gpu_at(analysis *a, int m, int r)
     return &a->seg_gpu[((size_t)m * a->sc.repeats + (size_t)(r - 1)) * SG_N];
 }
 
-static void mean_add_pair(double v, double *sum, int *n)
-{
-    if (isfinite(v)) *sum += v, (*n)++;
-}
-
 /* The GPU over a segment, averaged into at most GPU_TIMELINE_POINTS bins,
  * for the report's timeline plot. */
 static json_t *gpu_timeline(const analysis *a, int m, const char *seg_id, const char *kind, const telem_series *s,
@@ -140,7 +135,7 @@ static json_t *gpu_timeline(const analysis *a, int m, const char *seg_id, const 
         for (; i < s->nticks && (double)(s->ticks[i].t_ns - t0) < (b + 1) * bin; i++) {
             const telem_tick *k = &s->ticks[i];
             double v[4] = {k->util_gpu, k->sm_active, k->mem_used_mib / 1024, k->power_w};
-            for (int c = 0; c < 4; c++) mean_add_pair(v[c], &sum[c], &n[c]);
+            for (int c = 0; c < 4; c++) stats_add_finite(v[c], &sum[c], &n[c]);
         }
         json_array_append_new(t, json_real((b + 0.5) * bin / 1e9));
         for (int c = 0; c < 4; c++) json_array_append_new(cols[c], n[c] ? json_real(sum[c] / n[c]) : json_null());

@@ -4,21 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
+
 /* Long runs of a server can write millions of latency events; beyond this
  * the file is not a cotenant events file. */
 #define EVENTS_FILE_MAX_LINES 50000000L
-
-static int grow(void **v, int *cap, int need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    int ncap = *cap ? *cap * 2 : 1024;
-    while (ncap < need) ncap *= 2;
-    void *nv = realloc(*v, (size_t)ncap * elem);
-    if (!nv) return -1;
-    *v = nv;
-    *cap = ncap;
-    return 0;
-}
 
 static int cmp_step(const void *a, const void *b)
 {
@@ -56,11 +46,11 @@ int wl_events_load(const char *path, wl_events *e, cot_err *err)
             e->start_ns = ev.t_ns;
             snprintf(e->unit, sizeof e->unit, "%s", ev.unit);
         } else if (ev.type == EV_STEP) {
-            if (grow((void **)&e->steps, &e->steps_cap, e->nsteps + 1, sizeof *e->steps) != 0) goto oom;
+            if (array_grow((void **)&e->steps, &e->steps_cap, e->nsteps + 1, sizeof *e->steps) != 0) goto oom;
             if (e->nsteps && ev.t_ns < e->steps[e->nsteps - 1].t_ns) sorted = false;
             e->steps[e->nsteps++] = (step_rec){ev.t_ns, ev.n};
         } else if (ev.type == EV_LATENCY) {
-            if (grow((void **)&e->lat, &e->lat_cap, e->nlat + 1, sizeof *e->lat) != 0) goto oom;
+            if (array_grow((void **)&e->lat, &e->lat_cap, e->nlat + 1, sizeof *e->lat) != 0) goto oom;
             e->lat[e->nlat++] = (latency_rec){ev.t_ns, ev.latency_ns, ev.ok};
         }
     }

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "analysis/stats.h"
+
 /* The energy counter at t, interpolated between the samples around it;
  * t must lie within the samples that have a reading. */
 static double energy_at(const telem_series *s, int64_t t)
@@ -43,11 +45,6 @@ static double energy_over(const telem_series *s, int64_t a, int64_t b, double me
     return e;
 }
 
-static void mean_add(double v, double *sum, int *n)
-{
-    if (isfinite(v)) *sum += v, (*n)++;
-}
-
 void gpu_figures_compute(const telem_series *s, int nw, int64_t a, int64_t b, gpu_figures *out)
 {
     memset(out, 0, sizeof *out);
@@ -71,9 +68,9 @@ void gpu_figures_compute(const telem_series *s, int nw, int64_t a, int64_t b, gp
             if (mem_seen[w] && !(mem[w] <= out->wl_peak_mem_mib[w])) out->wl_peak_mem_mib[w] = mem[w];
         if (k->t_ns < a || k->t_ns > b) continue;
         out->nticks++;
-        mean_add(k->util_gpu, &su, &nu);
-        mean_add(k->sm_active, &ss, &ns);
-        mean_add(k->power_w, &sp, &np);
+        stats_add_finite(k->util_gpu, &su, &nu);
+        stats_add_finite(k->sm_active, &ss, &ns);
+        stats_add_finite(k->power_w, &sp, &np);
         /* a workload with no process on the GPU at this tick used none of it */
         for (int w = 0; w < nw; w++) wsm[w] += sm[w];
     }

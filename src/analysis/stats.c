@@ -4,6 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 
+void stats_add_finite(double v, double *sum, int *n)
+{
+    if (isfinite(v)) *sum += v, (*n)++;
+}
+
 double stats_mean(const double *x, int n)
 {
     if (n <= 0) return NAN;

@@ -5,6 +5,8 @@
 #include <jansson.h>
 
 double stats_mean(const double *x, int n);
+/* Adds v to a running sum and count where it is a number (NAN means "not available"). */
+void stats_add_finite(double v, double *sum, int *n);
 /* Sample standard deviation (n-1); NAN for n < 2. */
 double stats_stddev(const double *x, int n);
 /* Half-width of the 95% confidence interval of the mean, Student's t with

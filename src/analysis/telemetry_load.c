@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
+
 enum { C_T, C_GPU, C_RECORD, C_UTIL, C_UTIL_MEM, C_MEM, C_POWER, C_ENERGY, C_SM_ACTIVE, C_PROC_MEM, C_PROC_SM,
        C_WORKLOAD, NCOLS };
 static const char *const COLS[NCOLS] = {"t_ns", "gpu", "record", "util_gpu", "util_mem", "mem_used_mib", "power_w",
@@ -46,18 +48,6 @@ static double number(const char *s)
     char *end;
     double v = strtod(s, &end);
     return *end || !isfinite(v) ? NAN : v;
-}
-
-static int grow(void **v, int *cap, int need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    int ncap = *cap ? *cap * 2 : 1024;
-    while (ncap < need) ncap *= 2;
-    void *nv = realloc(*v, (size_t)ncap * elem);
-    if (!nv) return -1;
-    *v = nv;
-    *cap = ncap;
-    return 0;
 }
 
 static const char *field(char **f, int nf, const int *col, int c)
@@ -118,7 +108,7 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
                 s->bad_rows++;
                 continue;
             }
-            if (grow((void **)&s->ticks, &s->ticks_cap, s->nticks + 1, sizeof *s->ticks)) {
+            if (array_grow((void **)&s->ticks, &s->ticks_cap, s->nticks + 1, sizeof *s->ticks)) {
                 rc = cot_errf(err, "out of memory reading %s", name);
                 break;
             }
@@ -138,7 +128,7 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
                 s->bad_rows++;
                 continue;
             }
-            if (grow((void **)&s->procs, &s->procs_cap, s->nprocs + 1, sizeof *s->procs)) {
+            if (array_grow((void **)&s->procs, &s->procs_cap, s->nprocs + 1, sizeof *s->procs)) {
                 rc = cot_errf(err, "out of memory reading %s", name);
                 break;
             }

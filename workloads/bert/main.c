@@ -37,17 +37,6 @@ static void usage(FILE *f)
             prog, wl_opts_usage(), BERT_FIRST_WORD + 1);
 }
 
-static float flag_float(const char *flag, const char *v, float lo, float hi)
-{
-    char *end;
-    double x = v ? strtod(v, &end) : NAN;
-    if (!v || end == v || *end || !(x >= lo && x <= hi)) {
-        fprintf(stderr, "%s: %s '%s': expected a number from %g to %g\n", prog, flag, v ? v : "", lo, hi);
-        exit(2);
-    }
-    return (float)x;
-}
-
 static int train_step(void *ctx, float *loss)
 {
     bert_backend *b = ctx;
@@ -81,11 +70,11 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--heads")) mc.heads = (int)flag_long(prog, a, v, 1, 256);
         else if (!strcmp(a, "--inter")) mc.inter = (int)flag_long(prog, a, v, 1, 32768);
         else if (!strcmp(a, "--vocab")) mc.vocab = (int)flag_long(prog, a, v, BERT_FIRST_WORD + 1, 1 << 20);
-        else if (!strcmp(a, "--lr")) c.lr = flag_float(a, v, 0, 10);
+        else if (!strcmp(a, "--lr")) c.lr = (float)flag_double(prog, a, v, 0, 10);
         else if (!strcmp(a, "--warmup-steps")) c.warmup_steps = flag_long(prog, a, v, 0, 100000000);
-        else if (!strcmp(a, "--weight-decay")) c.weight_decay = flag_float(a, v, 0, 1);
-        else if (!strcmp(a, "--clip")) c.clip = flag_float(a, v, 0, 1e6);
-        else if (!strcmp(a, "--dropout")) c.dropout = flag_float(a, v, 0, 0.9f);
+        else if (!strcmp(a, "--weight-decay")) c.weight_decay = (float)flag_double(prog, a, v, 0, 1);
+        else if (!strcmp(a, "--clip")) c.clip = (float)flag_double(prog, a, v, 0, 1e6);
+        else if (!strcmp(a, "--dropout")) c.dropout = (float)flag_double(prog, a, v, 0, 0.9);
         else if (!strcmp(a, "--data")) {
             if (v && !strcmp(v, "random")) c.data = BERT_DATA_RANDOM;
             else if (v && !strcmp(v, "learnable")) c.data = BERT_DATA_LEARNABLE;

@@ -35,6 +35,17 @@ long flag_long(const char *prog, const char *flag, const char *value, long lo, l
     return v;
 }
 
+double flag_double(const char *prog, const char *flag, const char *value, double lo, double hi)
+{
+    char *end;
+    double v = value ? strtod(value, &end) : 0;
+    if (!value || end == value || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "%s: %s '%s': expected a number from %g to %g\n", prog, flag, value ? value : "", lo, hi);
+        exit(2);
+    }
+    return v;
+}
+
 double flag_seconds(const char *prog, const char *flag, const char *value)
 {
     char *end;

@@ -16,6 +16,7 @@ void workload_install_stop(void);
 
 /* Parsers that exit(2) with "PROG: --flag 'x': expected ..." on bad input. */
 long flag_long(const char *prog, const char *flag, const char *value, long lo, long hi);
+double flag_double(const char *prog, const char *flag, const char *value, double lo, double hi);
 double flag_seconds(const char *prog, const char *flag, const char *value);
 
 #ifdef __cplusplus

@@ -53,17 +53,6 @@ static void usage(FILE *f)
             prog, wl_opts_usage());
 }
 
-static float flag_float(const char *flag, const char *v, float lo, float hi)
-{
-    char *end;
-    double x = v ? strtod(v, &end) : NAN;
-    if (!v || end == v || *end || !(x >= lo && x <= hi)) {
-        fprintf(stderr, "%s: %s '%s': expected a number from %g to %g\n", prog, flag, v ? v : "", lo, hi);
-        exit(2);
-    }
-    return (float)x;
-}
-
 static int train_step(void *ctx, float *loss)
 {
     rn_backend *b = ctx;
@@ -130,11 +119,11 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--lr")) {
-            c.lr = flag_float(a, v, 0, 100);
+            c.lr = (float)flag_double(prog, a, v, 0, 100);
         } else if (!strcmp(a, "--momentum")) {
-            c.momentum = flag_float(a, v, 0, 1);
+            c.momentum = (float)flag_double(prog, a, v, 0, 1);
         } else if (!strcmp(a, "--weight-decay")) {
-            c.weight_decay = flag_float(a, v, 0, 1);
+            c.weight_decay = (float)flag_double(prog, a, v, 0, 1);
         } else if (!strcmp(a, "--graph")) {
             if (!v || (strcmp(v, "on") && strcmp(v, "off"))) {
                 fprintf(stderr, "%s: --graph '%s': expected on or off\n", prog, v ? v : "");
