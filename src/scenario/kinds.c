@@ -14,9 +14,11 @@ static const builtin_kind kinds[] = {
      "ResNet-50 training (cuDNN, bf16, batch 128): add --batch, --precision to change"},
     {"train-resnet50-cpu", "cotenant-resnet50", {"--device", "cpu", "--image", "32", "--batch", "4", "--data", "learnable", NULL},
      DEVICE_CPU, "the plain-C ResNet-50 reference training on 32x32 images, one core"},
+    {"train-bert", "cotenant-bert", {NULL}, DEVICE_GPU,
+     "BERT-base MLM training (cuBLAS, bf16, batch 64, sequence 128): add --batch, --seq to change"},
     {"train-bert-cpu", "cotenant-bert",
      {"--device", "cpu", "--layers", "2", "--hidden", "64", "--heads", "4", "--inter", "256", "--vocab", "1064", "--seq",
-      "32", "--batch", "8", "--data", "learnable", "--lr", "3e-3", "--warmup-steps", "10", NULL},
+      "32", "--batch", "8", "--data", "learnable", "--lr", "3e-3", "--lr-warmup", "10", NULL},
      DEVICE_CPU, "the plain-C BERT reference: MLM training of a 2-layer, hidden-64 BERT, one core"},
 };
 
@@ -29,5 +31,5 @@ const builtin_kind *kind_lookup(const char *name)
 
 const char *kind_names(void)
 {
-    return "cpu-compute, cpu-membw, gpu-gemm, train-resnet50, train-resnet50-cpu, train-bert-cpu";
+    return "cpu-compute, cpu-membw, gpu-gemm, train-resnet50, train-resnet50-cpu, train-bert, train-bert-cpu";
 }

@@ -32,6 +32,11 @@ typedef struct bert_backend {
     size_t peak_bytes;  /* device memory at its peak */
     /* One training step on the next batch; *loss is its loss. 0, or -1 after printing what failed. */
     int (*step)(struct bert_backend *b, float *loss);
+    /* Forward and backward of bt with the dropout masks of `step`, no
+     * update: the loss, and (where not NULL) every parameter's gradient
+     * (n_flat) and the masked rows' logits (nmasked, vocab). For --check. */
+    int (*loss_grads)(struct bert_backend *b, const bert_batch *bt, uint64_t step, double *loss, float *grads,
+                      float *logits);
     void (*destroy)(struct bert_backend *b);
 } bert_backend;
 

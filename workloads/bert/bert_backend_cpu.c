@@ -39,6 +39,14 @@ static int cpu_step(bert_backend *base, float *loss)
     return 0;
 }
 
+static int cpu_loss_grads(bert_backend *base, const bert_batch *bt, uint64_t step, double *loss, float *grads,
+                          float *logits)
+{
+    cpu_backend *k = (cpu_backend *)base;
+    *loss = bert_cpu_loss_grads(k->model, k->p, bt, k->c.seed, step, grads, logits);
+    return 0;
+}
+
 static void cpu_destroy(bert_backend *base)
 {
     cpu_backend *k = (cpu_backend *)base;
@@ -64,6 +72,7 @@ bert_backend *bert_backend_cpu(const bert_run_config *c, const float *params)
     memcpy(k->p, params, n * sizeof *k->p);
     k->b.name = "CPU";
     k->b.step = cpu_step;
+    k->b.loss_grads = cpu_loss_grads;
     k->b.destroy = cpu_destroy;
     return &k->b;
 oom:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bert_backend.h"
+#include "bert_check.h"
 #include "events.h"
 #include "flags.h"
 #include "wl_loop.h"
@@ -29,10 +30,13 @@ static void usage(FILE *f)
             "  --data random|learnable random tokens (default), or sequences of one repeated\n"
             "                          word, on which the loss falls\n"
             "  --lr X                  peak learning rate (default 1e-4)\n"
-            "  --warmup-steps N        linear warm-up (default 100)\n"
+            "  --lr-warmup N           steps of linear learning-rate warm-up (default 100)\n"
             "  --weight-decay X        on matrices, not on biases and layer norms (default 0.01)\n"
             "  --clip X                gradients' global norm at most X; 0 turns it off (default 1)\n"
-            "  --dropout X             on embeddings, sublayer outputs and attention (default 0.1)\n\n"
+            "  --dropout X             on embeddings, sublayer outputs and attention (default 0.1)\n"
+            "  --check                 compare the GPU with the CPU reference on one batch and exit\n"
+            "                          (use a small model, e.g. --layers 2 --hidden 128 --heads 4\n"
+            "                          --inter 512 --vocab 2048 --seq 64 --batch 4)\n\n"
             "--device cpu runs the plain-C reference: use a small model.\n",
             prog, wl_opts_usage(), BERT_FIRST_WORD + 1);
 }
@@ -57,11 +61,16 @@ int main(int argc, char **argv)
     c.weight_decay = 0.01f;
     c.clip = 1.0f;
     c.dropout = 0.1f;
+    int check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--check")) {
+            check = 1;
+            continue;
         }
         if (wl_opts_parse(&o, argc, argv, &i)) continue;
         if (!strcmp(a, "--seq")) c.seq = (int)flag_long(prog, a, v, 1, 512);
@@ -71,7 +80,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--inter")) mc.inter = (int)flag_long(prog, a, v, 1, 32768);
         else if (!strcmp(a, "--vocab")) mc.vocab = (int)flag_long(prog, a, v, BERT_FIRST_WORD + 1, 1 << 20);
         else if (!strcmp(a, "--lr")) c.lr = (float)flag_double(prog, a, v, 0, 10);
-        else if (!strcmp(a, "--warmup-steps")) c.warmup_steps = flag_long(prog, a, v, 0, 100000000);
+        else if (!strcmp(a, "--lr-warmup")) c.warmup_steps = flag_long(prog, a, v, 0, 100000000);
         else if (!strcmp(a, "--weight-decay")) c.weight_decay = (float)flag_double(prog, a, v, 0, 1);
         else if (!strcmp(a, "--clip")) c.clip = (float)flag_double(prog, a, v, 0, 1e6);
         else if (!strcmp(a, "--dropout")) c.dropout = (float)flag_double(prog, a, v, 0, 0.9);
@@ -110,6 +119,11 @@ int main(int argc, char **argv)
            prog, mc.layers, mc.hidden, mc.heads, c.arch.n_params, o.batch, c.seq, o.device == WL_DEVICE_CPU ? "fp32" : wl_precision_name(o.precision),
            c.data == BERT_DATA_LEARNABLE ? "learnable" : "random", o.device == WL_DEVICE_CPU ? "the CPU" : "the GPU");
     fflush(stdout);
+    if (check) {
+        int rc = bert_check(&c, params);
+        free(params);
+        return rc;
+    }
 
     workload_install_stop();
     events_open();
