@@ -299,6 +299,22 @@ static void refresh_process_util(gpu_reader *r, gpu_state *g, int64_t now)
     }
 }
 
+/* NVML may list one process more than once in a call (a process holding
+ * several contexts, or one caught in both lists as it starts): one row per
+ * process and GPU instance, so no figure counts it twice. Its memory is the
+ * largest entry's, since every entry reports the process's whole use. */
+static bool merge_repeat(gpu_sample *s, const nvml_process_info *p, int gi)
+{
+    for (int j = 0; j < s->nprocs; j++) {
+        gpu_proc_sample *o = &s->procs[j];
+        if (o->pid != p->pid || o->gpu_instance_id != gi) continue;
+        double mib = p->used_gpu_memory == ~0ULL ? NAN : p->used_gpu_memory / 1048576.0;
+        if (isfinite(mib) && !(mib <= o->mem_used_mib)) o->mem_used_mib = mib;
+        return true;
+    }
+    return false;
+}
+
 static void read_processes(gpu_reader *r, gpu_state *g, gpu_sample *s, int64_t now)
 {
     if (!r->nvml->compute_processes) return;
@@ -316,13 +332,15 @@ static void read_processes(gpu_reader *r, gpu_state *g, gpu_sample *s, int64_t n
     g->nutil = keep;
     for (unsigned k = 0; k < cnt && s->nprocs < GPU_SAMPLE_MAX_PROCS; k++) {
         const nvml_process_info *p = &r->procs[k];
+        int gi = g->nmig ? (int)p->gpu_instance_id : -1;
+        if (merge_repeat(s, p, gi)) continue;
         gpu_proc_sample *o = &s->procs[s->nprocs++];
         o->pid = p->pid;
         proc_name(p->pid, o->name, sizeof o->name);
         o->workload[0] = '\0';
         /* NVML's "not available" is all ones */
         o->mem_used_mib = p->used_gpu_memory == ~0ULL ? NAN : p->used_gpu_memory / 1048576.0;
-        o->gpu_instance_id = g->nmig ? (int)p->gpu_instance_id : -1;
+        o->gpu_instance_id = gi;
         o->sm_util = o->mem_util = NAN;
         for (int j = 0; j < g->nutil; j++)
             if (g->util[j].pid == p->pid) o->sm_util = g->util[j].sm, o->mem_util = g->util[j].mem;

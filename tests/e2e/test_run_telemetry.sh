@@ -40,7 +40,14 @@ done
 
 # Alone, a workload gets all of the GPU's 200 W over its 2 s window; shared,
 # two workloads at equal SM use get half each.
-check() { python3 - "$R/metrics.json" "$@" <<'PY' || fail "metrics.json: GPU figures"
+# On a failure, the ticks where a workload held more than one process, to
+# tell a labelling fault from a figure's.
+crowded_ticks() {
+  awk -F, '$3 == "process" && $26 != "" { k = FILENAME " t=" $1 " " $26; n[k]++; p[k] = p[k] " " $4 " (" $5 ")" }
+           END { for (k in n) if (n[k] > 1) print k ":" p[k] }' "$R"/segments/*/telemetry.csv >&2
+  ps -eo pid,ppid,pgid,comm | grep cotenant >&2 || true
+}
+check() { python3 - "$R/metrics.json" "$@" <<'PY' || { crowded_ticks; fail "metrics.json: GPU figures"; }
 import json, sys
 d = json.load(open(sys.argv[1]))
 mo = d["modes"][0]

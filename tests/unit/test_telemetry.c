@@ -33,7 +33,12 @@ static void write_script(void)
                    "sm_active=%d.5 occupancy=%d tensor=%d dram=%d pcie_tx=%d pcie_rx=%d procs=",
                 k % 101, (k * 3) % 101, 1000 + k, 100000 + 500 * k, 5000000 + 10000 * k, 1000 + k, 30 + k % 50, k % 4,
                 k % 100, (k + 1) % 100, (k + 2) % 100, (k + 3) % 100, k, 2 * k);
-        if (k % 3) fprintf(f, "%d:%d:%d:%d,999999:50:1:2", (int)getpid(), 100 + k, k % 100, (2 * k) % 100);
+        /* On lines 2, 5, ... the process is listed twice, as NVML may: the
+         * reader keeps one row, with the larger memory figure. */
+        if (k % 3 == 1) fprintf(f, "%d:%d:%d:%d,999999:50:1:2", (int)getpid(), 100 + k, k % 100, (2 * k) % 100);
+        if (k % 3 == 2)
+            fprintf(f, "%d:90:%d:%d,999999:50:1:2,%d:%d:%d:%d", (int)getpid(), k % 100, (2 * k) % 100, (int)getpid(), 100 + k,
+                    k % 100, (2 * k) % 100);
         fputc('\n', f);
     }
     fclose(f);
