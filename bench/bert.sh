@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # BERT-base MLM training: cotenant-bert against PyTorch (torch_reference.py,
 # Hugging Face BertForMaskedLM) on the same GPU in one run: sequences/s,
-# ratio, peak memory and model TFLOP/s.
+# ratio, peak memory, model TFLOP/s and FLOP utilisation (PEAK_TFLOPS, default
+# 989: the H100 SXM's dense bf16 peak).
 #   bench/bert.sh BIN_DIR TORCH_REFERENCE OUT_DIR [BATCH] [SEQ] [SECONDS] [OPTION...]
 # Options go to cotenant-bert only.
 set -euo pipefail
@@ -16,7 +17,10 @@ ours_mem=$(sed -n 's/.*peak memory \([0-9.]*\) GiB.*/\1/p' "$out/cotenant.txt" |
 tflops=$(sed -n 's/.*: \([0-9.]*\) model TFLOP\/s.*/\1/p' "$out/cotenant.txt" | tail -1)
 torch=$(python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print(d["per_s"], d["peak_mem_gib"])' "$out/torch.txt")
 read -r torch_sps torch_mem <<<"$torch"
-printf '\n%-10s %12s %12s %12s %s\n' "" "sequences/s" "peak GiB" "TFLOP/s" "batch $batch, sequence $seq, bf16"
-printf '%-10s %12s %12s %12s\n' cotenant "$ours" "$ours_mem" "$tflops"
+# model FLOP utilisation against the GPU's dense bf16 peak (H100 SXM: 989 TFLOP/s)
+peak=${PEAK_TFLOPS:-989}
+mfu=$(python3 -c "import sys; print('%.1f%%' % (100 * float(sys.argv[1]) / float(sys.argv[2])))" "$tflops" "$peak")
+printf '\n%-10s %12s %12s %12s %8s %s\n' "" "sequences/s" "peak GiB" "TFLOP/s" "MFU" "batch $batch, sequence $seq, bf16"
+printf '%-10s %12s %12s %12s %8s\n' cotenant "$ours" "$ours_mem" "$tflops" "$mfu"
 printf '%-10s %12s %12s\n' pytorch "$torch_sps" "$torch_mem"
 python3 -c "import sys; print('ratio cotenant/pytorch: %.3f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$ours" "$torch_sps"

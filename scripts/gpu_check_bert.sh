@@ -8,11 +8,16 @@ set -euo pipefail
 bin=${1:-build/bin}
 exe="$bin/cotenant-bert"
 [[ -x $exe ]] || { echo "gpu_check_bert: $exe not found; build first (scripts/build.sh)" >&2; exit 2; }
-small=(--layers 2 --hidden 128 --heads 4 --inter 512 --vocab 2048 --seq 64 --batch 4)
+# Head size 64 over two query tiles takes the fused attention kernels; head
+# size 32 the stored-probabilities path.
+small=(--layers 2 --hidden 128 --inter 512 --vocab 2048 --batch 4)
 fail=0
-for drop in 0.1 0; do
-    echo "== cotenant-bert --check ${small[*]} --dropout $drop"
-    "$exe" --check "${small[@]}" --dropout "$drop" || fail=1
+for shape in "--heads 2 --seq 128 --attention fused" "--heads 2 --seq 128 --attention stored" "--heads 4 --seq 64"; do
+    for drop in 0.1 0; do
+        echo "== cotenant-bert --check ${small[*]} $shape --dropout $drop"
+        # shellcheck disable=SC2086 # $shape is several words on purpose
+        "$exe" --check "${small[@]}" $shape --dropout "$drop" || fail=1
+    done
 done
 echo "== cotenant-bert --data learnable --steps 300 --lr 3e-4 --lr-warmup 30 --warmup-steps 0"
 log=$("$exe" --data learnable --steps 300 --lr 3e-4 --lr-warmup 30 --warmup-steps 0) || fail=1

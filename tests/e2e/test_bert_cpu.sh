@@ -19,6 +19,10 @@ set +e
 [ $rc = 2 ] && grep -q "not a multiple of --heads" "$WORK/err" || fail "bad shape: exit $rc, $(cat "$WORK/err")"
 "$B" --data nonsense 2>"$WORK/err"; rc=$?
 [ $rc = 2 ] && grep -q "expected random or learnable" "$WORK/err" || fail "bad --data: exit $rc"
+"$B" --attention flash 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && grep -q "expected fused or stored" "$WORK/err" || fail "bad --attention: exit $rc"
+"$B" --gemm fast 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && grep -q "expected lt or cublas" "$WORK/err" || fail "bad --gemm: exit $rc"
 "$B" --steps 1 >/dev/null 2>"$WORK/err"; rc=$?
 set -e
 # no GPU here: built with CUDA, the driver call fails; built without, the build says so. Both point to --device cpu.

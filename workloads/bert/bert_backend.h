@@ -15,6 +15,16 @@
 extern "C" {
 #endif
 
+/* How the GPU computes attention: with the probabilities stored (cuBLAS
+ * batched products and our softmax; the default, being the faster on the
+ * H100 at sequence 128 and 512), or fused (bert_gpu_attn.h), which never
+ * writes the score matrix and takes less memory. */
+typedef enum { BERT_ATTN_STORED, BERT_ATTN_FUSED } bert_attention;
+
+/* What runs the GPU's linear layers: cuBLASLt with bias and bias-gradient
+ * epilogues, or cublasGemmEx with our own bias kernels (to compare). */
+typedef enum { BERT_GEMM_LT, BERT_GEMM_CUBLAS } bert_gemm;
+
 typedef struct {
     const char *prog;
     bert_arch arch;
@@ -25,6 +35,9 @@ typedef struct {
     bert_data_kind data;
     float lr, weight_decay, clip, dropout; /* clip: the gradients' global norm at most this; 0 = off */
     long warmup_steps;                     /* the learning rate rises linearly over these, then stays */
+    bert_attention attention;              /* GPU only */
+    bert_gemm gemm;                        /* GPU only */
+    int profile;                           /* GPU only: time each kind of call, print a table at the end */
 } bert_run_config;
 
 typedef struct bert_backend {

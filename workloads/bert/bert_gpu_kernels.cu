@@ -8,12 +8,6 @@
 #define LN_EPS 1e-12f
 #define ROW_THREADS 256
 
-__device__ static inline float keep_scale(drop_t d, uint64_t i)
-{
-    if (d.p <= 0) return 1.0f;
-    return wl_uniform(d.seed, d.stream, i) < d.p ? 0.0f : 1.0f / (1.0f - d.p);
-}
-
 /* Sum over the block; every thread gets it. */
 __device__ static float block_sum(float v)
 {
@@ -173,9 +167,11 @@ __device__ static inline float gelu(float x)
 __global__ static void bias_gelu_kernel(const bf16 *y, const float *bias, bf16 *inter, bf16 *act, size_t total, int c)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        float v = __bfloat162float(y[i]) + bias[i % c];
-        bf16 vb = __float2bfloat16(v);
-        inter[i] = vb;
+        bf16 vb = y[i];
+        if (bias) { /* else the product's epilogue added it, and inter is y */
+            vb = __float2bfloat16(__bfloat162float(vb) + bias[i % c]);
+            inter[i] = vb;
+        }
         act[i] = __float2bfloat16(gelu(__bfloat162float(vb)));
     }
 }
@@ -224,13 +220,13 @@ void k_bias_add(bf16 *y, const float *bias, int n, int c, cudaStream_t st)
 
 /* 32 columns a block, 8 row lanes, COLSUM_ROWS rows a block. */
 #define COLSUM_ROWS 256
-__global__ static void colsum_kernel(const bf16 *dy, float *db, int n, int c)
+__global__ static void colsum_kernel(const bf16 *dy, float *db, int n, int c, int ld)
 {
     __shared__ float part[8][33];
     int col = blockIdx.x * 32 + threadIdx.x, r0 = blockIdx.y * COLSUM_ROWS;
     float s = 0;
     if (col < c)
-        for (int r = r0 + threadIdx.y; r < r0 + COLSUM_ROWS && r < n; r += 8) s += __bfloat162float(dy[(size_t)r * c + col]);
+        for (int r = r0 + threadIdx.y; r < r0 + COLSUM_ROWS && r < n; r += 8) s += __bfloat162float(dy[(size_t)r * ld + col]);
     part[threadIdx.y][threadIdx.x] = s;
     __syncthreads();
     if (threadIdx.y == 0 && col < c) {
@@ -239,10 +235,10 @@ __global__ static void colsum_kernel(const bf16 *dy, float *db, int n, int c)
     }
 }
 
-void k_colsum(const bf16 *dy, float *db, int n, int c, cudaStream_t st)
+void k_colsum(const bf16 *dy, float *db, int n, int c, int ld, cudaStream_t st)
 {
     dim3 grid((c + 31) / 32, (n + COLSUM_ROWS - 1) / COLSUM_ROWS), block(32, 8);
-    colsum_kernel<<<grid, block, 0, st>>>(dy, db, n, c);
+    colsum_kernel<<<grid, block, 0, st>>>(dy, db, n, c, ld);
     CUDA_CHECK(cudaGetLastError());
 }
 
@@ -337,10 +333,10 @@ void k_scatter_rows(const bf16 *rows, const int *pos, bf16 *x, int m, int h, cud
 }
 
 __global__ static void xent_kernel(const bf16 *logits, const float *bias, const int *labels, float *loss, bf16 *dl, int m,
-                                   int v)
+                                   int v, int ld)
 {
     size_t r = blockIdx.x;
-    const bf16 *l = logits + r * v;
+    const bf16 *l = logits + r * ld;
     float mx = -INFINITY;
     for (int j = threadIdx.x; j < v; j += blockDim.x) mx = fmaxf(mx, __bfloat162float(l[j]) + bias[j]);
     /* max over the block: the sum helper on -inf-safe values would not do */
@@ -356,15 +352,15 @@ __global__ static void xent_kernel(const bf16 *logits, const float *bias, const 
     int y = labels[r];
     for (int j = threadIdx.x; j < v; j += blockDim.x) {
         float pr = __expf(__bfloat162float(l[j]) + bias[j] - mx) / z;
-        dl[r * v + j] = __float2bfloat16((pr - (j == y ? 1.0f : 0.0f)) / m);
+        dl[r * ld + j] = __float2bfloat16((pr - (j == y ? 1.0f : 0.0f)) / m);
     }
     if (threadIdx.x == 0) atomicAdd(loss, (logf(z) + mx - (__bfloat162float(l[y]) + bias[y])) / m);
 }
 
-void k_xent(const bf16 *logits, const float *bias, const int *labels, float *loss, bf16 *dlogits, int m, int v,
+void k_xent(const bf16 *logits, const float *bias, const int *labels, float *loss, bf16 *dlogits, int m, int v, int ld,
             cudaStream_t st)
 {
-    xent_kernel<<<m, 512, 0, st>>>(logits, bias, labels, loss, dlogits, m, v);
+    xent_kernel<<<m, 512, 0, st>>>(logits, bias, labels, loss, dlogits, m, v, ld);
     CUDA_CHECK(cudaGetLastError());
 }
 

@@ -19,6 +19,16 @@ typedef struct {
     uint64_t seed, stream;
 } drop_t;
 
+#ifdef __CUDACC__
+#include "wl_rng.h"
+/* Element i's dropout factor: 0 where dropped, 1 / (1 - p) where kept. */
+__device__ static inline float keep_scale(drop_t d, uint64_t i)
+{
+    if (d.p <= 0) return 1.0f;
+    return wl_uniform(d.seed, d.stream, i) < d.p ? 0.0f : 1.0f / (1.0f - d.p);
+}
+#endif
+
 /* sum = word[ids] + pos + type[0] (rounded to bf16, kept); y = dropout(LN(sum)). */
 void k_embed_ln(const int *ids, const float *word, const float *pos, const float *type, const float *g, const float *b,
                 bf16 *sum, float *mean, float *rstd, bf16 *y, int n, int t, int h, drop_t d, cudaStream_t st);
@@ -35,14 +45,14 @@ void k_ln(const bf16 *x, const float *g, const float *b, float *mean, float *rst
 void k_ln_bwd(const bf16 *dy, const bf16 *dy2, const bf16 *x, const float *mean, const float *rstd, const float *g,
               bf16 *dx, float *dg, float *db, drop_t in_drop, bf16 *dbranch, float *dbias, drop_t branch_drop, int n,
               int h, cudaStream_t st);
-/* inter = y + bias (kept), act = GELU(inter); y may be inter. */
+/* inter = y + bias (kept), act = GELU(inter); y may be inter. With bias NULL, inter must be y: act = GELU(y). */
 void k_bias_gelu(const bf16 *y, const float *bias, bf16 *inter, bf16 *act, int n, int c, cudaStream_t st);
 /* dx = dy * GELU'(inter), in place allowed. */
 void k_gelu_bwd(const bf16 *dy, const bf16 *inter, bf16 *dx, int n, int c, cudaStream_t st);
 /* y += bias, row-wise. */
 void k_bias_add(bf16 *y, const float *bias, int n, int c, cudaStream_t st);
-/* db[j] += sum over the n rows of dy[:, j]. */
-void k_colsum(const bf16 *dy, float *db, int n, int c, cudaStream_t st);
+/* db[j] += sum over the n rows (ld apart) of dy[:, j]. */
+void k_colsum(const bf16 *dy, float *db, int n, int c, int ld, cudaStream_t st);
 /* Softmax of rows of t scores, in place (P); pd = dropout(P) for the PV product. */
 void k_softmax(bf16 *s, bf16 *pd, int rows, int t, drop_t d, cudaStream_t st);
 /* pd = dropout(P) again, for the backward pass. */
@@ -52,8 +62,9 @@ void k_softmax_bwd(const bf16 *dpd, const bf16 *p, bf16 *ds, int rows, int t, fl
 /* rows[k] = x[pos[k]] / x[pos[k]] = rows[k] (the rest of x zeroed first by the caller) */
 void k_gather_rows(const bf16 *x, const int *pos, bf16 *rows, int m, int h, cudaStream_t st);
 void k_scatter_rows(const bf16 *rows, const int *pos, bf16 *x, int m, int h, cudaStream_t st);
-/* logits (m, v) plus bias; *loss += mean cross-entropy (zeroed by the caller); dlogits = (softmax - onehot) / m. */
-void k_xent(const bf16 *logits, const float *bias, const int *labels, float *loss, bf16 *dlogits, int m, int v,
+/* logits (m, v; rows ld apart) plus bias; *loss += mean cross-entropy (zeroed by the caller); dlogits (same
+ * layout) = (softmax - onehot) / m. */
+void k_xent(const bf16 *logits, const float *bias, const int *labels, float *loss, bf16 *dlogits, int m, int v, int ld,
             cudaStream_t st);
 /* *sumsq += sum g^2 (zeroed by the caller) */
 void k_sumsq(const float *g, size_t n, double *sumsq, cudaStream_t st);

@@ -34,6 +34,14 @@ static void usage(FILE *f)
             "  --weight-decay X        on matrices, not on biases and layer norms (default 0.01)\n"
             "  --clip X                gradients' global norm at most X; 0 turns it off (default 1)\n"
             "  --dropout X             on embeddings, sublayer outputs and attention (default 0.1)\n"
+            "  --attention stored|fused  on the GPU: stored keeps the attention probabilities\n"
+            "                          (default, the faster); fused never writes the score\n"
+            "                          matrix and takes less memory (head size 64, --seq a\n"
+            "                          multiple of 64)\n"
+            "  --gemm lt|cublas        on the GPU: linear layers through cuBLASLt with bias and\n"
+            "                          bias-gradient epilogues (default), or cublasGemmEx\n"
+            "  --profile               on the GPU: time each kind of call and print where a\n"
+            "                          step's time goes at the end (synchronises every step)\n"
             "  --check                 compare the GPU with the CPU reference on one batch and exit\n"
             "                          (use a small model, e.g. --layers 2 --hidden 128 --heads 4\n"
             "                          --inter 512 --vocab 2048 --seq 64 --batch 4)\n\n"
@@ -72,6 +80,10 @@ int main(int argc, char **argv)
             check = 1;
             continue;
         }
+        if (!strcmp(a, "--profile")) {
+            c.profile = 1;
+            continue;
+        }
         if (wl_opts_parse(&o, argc, argv, &i)) continue;
         if (!strcmp(a, "--seq")) c.seq = (int)flag_long(prog, a, v, 1, 512);
         else if (!strcmp(a, "--layers")) mc.layers = (int)flag_long(prog, a, v, 1, BERT_MAX_LAYERS);
@@ -89,6 +101,20 @@ int main(int argc, char **argv)
             else if (v && !strcmp(v, "learnable")) c.data = BERT_DATA_LEARNABLE;
             else {
                 fprintf(stderr, "%s: --data '%s': expected random or learnable\n", prog, v ? v : "");
+                return 2;
+            }
+        } else if (!strcmp(a, "--gemm")) {
+            if (v && !strcmp(v, "lt")) c.gemm = BERT_GEMM_LT;
+            else if (v && !strcmp(v, "cublas")) c.gemm = BERT_GEMM_CUBLAS;
+            else {
+                fprintf(stderr, "%s: --gemm '%s': expected lt or cublas\n", prog, v ? v : "");
+                return 2;
+            }
+        } else if (!strcmp(a, "--attention")) {
+            if (v && !strcmp(v, "fused")) c.attention = BERT_ATTN_FUSED;
+            else if (v && !strcmp(v, "stored")) c.attention = BERT_ATTN_STORED;
+            else {
+                fprintf(stderr, "%s: --attention '%s': expected fused or stored\n", prog, v ? v : "");
                 return 2;
             }
         } else {

@@ -1,8 +1,6 @@
 #include "gpu_arena.h"
 #include "gpu_check.h"
 
-const char *wl_gpu_prog = "cotenant workload";
-
 void *gpu_arena_alloc(gpu_arena *a, size_t bytes)
 {
     size_t at = (a->used + 255) / 256 * 256;
