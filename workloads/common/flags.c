@@ -55,10 +55,31 @@ double flag_seconds(const char *prog, const char *flag, const char *value)
         if (!strcmp(end, "s") || !*end) scale = 1;
         else if (!strcmp(end, "m")) scale = 60;
         else if (!strcmp(end, "ms")) scale = 1e-3;
+        else if (!strcmp(end, "us")) scale = 1e-6;
         else v = -1;
     }
-    if (!value || end == value || v < 0) {
-        fprintf(stderr, "%s: %s '%s': expected seconds (30, 30s, 2m, 500ms)\n", prog, flag, value ? value : "");
+    if (!value || end == value || !(v >= 0 && v < 1e9)) {
+        fprintf(stderr, "%s: %s '%s': expected seconds (30, 30s, 2m, 500ms, 200us)\n", prog, flag, value ? value : "");
+        exit(2);
+    }
+    return v * scale;
+}
+
+long long flag_bytes(const char *prog, const char *flag, const char *value, long long lo, long long hi)
+{
+    char *end;
+    errno = 0;
+    long long v = value ? strtoll(value, &end, 10) : -1;
+    long long scale = 1;
+    if (value && end != value) {
+        if (!strcmp(end, "K") || !strcmp(end, "KiB")) scale = 1LL << 10;
+        else if (!strcmp(end, "M") || !strcmp(end, "MiB")) scale = 1LL << 20;
+        else if (!strcmp(end, "G") || !strcmp(end, "GiB")) scale = 1LL << 30;
+        else if (*end) v = -1;
+    }
+    if (!value || end == value || errno || v < 0 || v > hi / scale || v * scale < lo) {
+        fprintf(stderr, "%s: %s '%s': expected a size from %lld to %lld bytes (e.g. 4096, 64K, 16M)\n", prog, flag,
+                value ? value : "", lo, hi);
         exit(2);
     }
     return v * scale;

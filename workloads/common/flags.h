@@ -18,6 +18,8 @@ void workload_install_stop(void);
 long flag_long(const char *prog, const char *flag, const char *value, long lo, long hi);
 double flag_double(const char *prog, const char *flag, const char *value, double lo, double hi);
 double flag_seconds(const char *prog, const char *flag, const char *value);
+/* A byte count with an optional K, M or G (binary) suffix. */
+long long flag_bytes(const char *prog, const char *flag, const char *value, long long lo, long long hi);
 
 #ifdef __cplusplus
 }

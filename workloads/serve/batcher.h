@@ -1,0 +1,49 @@
+/* batcher.h - dynamic batching: requests queue up and run together.
+ *
+ * As in Triton's dynamic batcher, a batch goes to the model when it holds
+ * max_batch items or when its oldest request has waited max_delay, whichever
+ * comes first; requests are taken in arrival order and never split. One
+ * thread runs the model, so batches execute one at a time, and the queue
+ * fills while one runs. The queue is bounded (in requests): a full queue
+ * refuses at once, which the server answers 503, rather than growing without
+ * limit under overload. */
+#ifndef COTENANT_BATCHER_H
+#define COTENANT_BATCHER_H
+
+#include <stdint.h>
+
+#include "serve_metrics.h"
+#include "serve_model.h"
+
+typedef struct batch_req batch_req;
+struct batch_req {
+    int items;
+    const void *input; /* items of the model's input */
+    void *output;      /* items of the model's output, written before done() */
+    int64_t enqueued_ns, started_ns, finished_ns;
+    int failed;        /* the model's run failed: err says why */
+    char err[KS_ERR_MAX];
+    /* Called on the batcher's thread once output (or err) is set. */
+    void (*done)(batch_req *r, void *arg);
+    void *arg;
+    batch_req *next;
+};
+
+typedef struct {
+    int max_batch;        /* items */
+    int64_t max_delay_ns; /* how long the oldest request may wait for others */
+    int queue_capacity;   /* requests */
+} batcher_opts;
+
+typedef struct batcher batcher;
+
+/* Starts the model's thread; NULL with err set when it cannot. metrics may be
+ * NULL. */
+batcher *batcher_start(serve_model *m, const batcher_opts *o, serve_metrics *metrics, char *err, size_t errcap);
+typedef enum { SUBMIT_QUEUED, SUBMIT_FULL, SUBMIT_STOPPED } submit_result;
+submit_result batcher_submit(batcher *b, batch_req *r);
+int batcher_depth(batcher *b);
+/* Runs what is queued, then stops the thread and frees the batcher. */
+void batcher_stop(batcher *b);
+
+#endif

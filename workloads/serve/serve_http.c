@@ -1,0 +1,336 @@
+#include "serve_http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "events.h"
+#include "serve_route.h"
+
+#if MHD_VERSION < 0x00097002
+typedef int mhd_result;
+#else
+typedef enum MHD_Result mhd_result;
+#endif
+
+/* Headers and the request line: generous for any client, bounded. */
+#define HEADER_MEMORY_BYTES (64 * 1024)
+
+struct serve_http {
+    struct MHD_Daemon *d;
+    serve_model *model;
+    batcher *batcher;
+    serve_metrics *metrics;
+    size_t max_body;
+    int port;
+    atomic_int ready, draining, in_flight;
+};
+
+typedef enum { ST_READING, ST_QUEUED, ST_ANSWERED } req_state;
+
+/* One HTTP request, from its headers to its answer (MHD's con_cls). */
+typedef struct {
+    serve_http *s;
+    struct MHD_Connection *conn;
+    serve_route route;
+    int64_t arrived_ns;
+    char *body;
+    size_t len, cap;
+    int too_large;
+    atomic_int state;
+    unsigned status;         /* when answered without the model */
+    const char *allow;       /* the methods a 405 names */
+    char why[KS_ERR_MAX];
+    ks_request req;
+    batch_req br;
+    void *output;
+} request;
+
+int serve_parse_listen(const char *text, unsigned *addr_be, int *port, char *err, size_t errcap)
+{
+    const char *colon = strrchr(text, ':');
+    const char *p = colon ? colon + 1 : text;
+    char host[64] = "127.0.0.1";
+    if (colon) {
+        size_t n = (size_t)(colon - text);
+        if (n == 0 || n >= sizeof host) {
+            snprintf(err, errcap, "--listen '%s': expected [ADDR:]PORT", text);
+            return -1;
+        }
+        memcpy(host, text, n);
+        host[n] = 0;
+        if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1");
+    }
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || *end || v < 0 || v > 65535) {
+        snprintf(err, errcap, "--listen '%s': the port must be a number from 0 to 65535", text);
+        return -1;
+    }
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) != 1) {
+        snprintf(err, errcap, "--listen '%s': '%s' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)", text, host);
+        return -1;
+    }
+    *addr_be = a.s_addr;
+    *port = (int)v;
+    return 0;
+}
+
+static mhd_result send_body(request *q, unsigned status, const char *type, char *body, size_t len, long long header_len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    if (type) MHD_add_response_header(r, "Content-Type", type);
+    if (header_len >= 0) {
+        char n[32];
+        snprintf(n, sizeof n, "%lld", header_len);
+        MHD_add_response_header(r, "Inference-Header-Content-Length", n);
+    }
+    if (q->allow) MHD_add_response_header(r, "Allow", q->allow);
+    if (atomic_load(&q->s->draining)) MHD_add_response_header(r, "Connection", "close");
+    mhd_result ret = MHD_queue_response(q->conn, status, r);
+    MHD_destroy_response(r);
+    /* every answer to a request (not a health probe or scrape) is one latency event */
+    if (q->route == RT_INFER) {
+        int64_t total = events_now_ns() - q->arrived_ns;
+        events_latency(total, status == MHD_HTTP_OK);
+        int64_t queued = q->br.started_ns ? q->br.started_ns - q->br.enqueued_ns : 0;
+        int64_t compute = q->br.started_ns ? q->br.finished_ns - q->br.started_ns : 0;
+        serve_metrics_request(q->s->metrics, status == MHD_HTTP_OK, total, queued, compute);
+    }
+    return ret;
+}
+
+static mhd_result send_error(request *q, unsigned status, const char *msg)
+{
+    char *body = ks_render_error(msg);
+    if (!body) return MHD_NO;
+    return send_body(q, status, "application/json", body, strlen(body), -1);
+}
+
+static mhd_result send_json(request *q, unsigned status, char *json)
+{
+    if (!json) return MHD_NO;
+    return send_body(q, status, "application/json", json, strlen(json), -1);
+}
+
+/* The batcher's thread: the answer is in q->output (or q->br.err). After
+ * resuming, the connection's thread owns q again: touch nothing after. */
+static void batch_done(batch_req *br, void *arg)
+{
+    (void)br;
+    request *q = arg;
+    atomic_store(&q->state, ST_ANSWERED);
+    MHD_resume_connection(q->conn);
+}
+
+static mhd_result answer_infer(request *q)
+{
+    serve_http *s = q->s;
+    if (q->status) return send_error(q, q->status, q->why); /* refused while queueing */
+    if (q->br.failed) return send_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR, q->br.err);
+    ks_body b;
+    if (ks_render_infer(&s->model->info, &q->req, q->output, &b)) return MHD_NO;
+    return send_body(q, MHD_HTTP_OK, b.header_len >= 0 ? "application/octet-stream" : "application/json", b.data, b.len,
+                     b.header_len);
+}
+
+/* The body is in: check it, queue it and suspend the connection until the
+ * batch answers. */
+static mhd_result start_infer(request *q, struct MHD_Connection *c)
+{
+    serve_http *s = q->s;
+    if (q->too_large) {
+        serve_metrics_reject(s->metrics, REJECT_TOO_LARGE);
+        snprintf(q->why, sizeof q->why, "the request body exceeds %zu bytes (the server's --max-request-size)", s->max_body);
+        return send_error(q, 413 /* Content Too Large */, q->why);
+    }
+    const char *hl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Inference-Header-Content-Length");
+    long long header_len = -1;
+    if (hl) {
+        char *end;
+        header_len = strtoll(hl, &end, 10);
+        if (end == hl || *end || header_len < 0) {
+            serve_metrics_reject(s->metrics, REJECT_BAD_REQUEST);
+            return send_error(q, MHD_HTTP_BAD_REQUEST, "Inference-Header-Content-Length: expected a byte count");
+        }
+    }
+    char err[KS_ERR_MAX];
+    if (ks_parse_infer(&s->model->info, q->body ? q->body : "", q->len, header_len, &q->req, err, sizeof err)) {
+        serve_metrics_reject(s->metrics, REJECT_BAD_REQUEST);
+        return send_error(q, MHD_HTTP_BAD_REQUEST, err);
+    }
+    free(q->body);
+    q->body = NULL;
+    q->output = malloc((size_t)q->req.batch * ks_spec_bytes(&s->model->info.output) + 1);
+    if (!q->output) return send_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory for the output");
+    q->br = (batch_req){.items = q->req.batch, .input = q->req.input, .output = q->output, .done = batch_done, .arg = q};
+    atomic_store(&q->state, ST_QUEUED);
+    MHD_suspend_connection(c); /* before queueing, so that the answer cannot resume it first */
+    submit_result r = batcher_submit(s->batcher, &q->br);
+    if (r != SUBMIT_QUEUED) {
+        serve_metrics_reject(s->metrics, r == SUBMIT_FULL ? REJECT_QUEUE_FULL : REJECT_DRAINING);
+        q->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        snprintf(q->why, sizeof q->why, r == SUBMIT_FULL ? "the queue is full: the server is overloaded; retry later"
+                                                         : "the server is shutting down");
+        atomic_store(&q->state, ST_ANSWERED);
+        MHD_resume_connection(c);
+    }
+    return MHD_YES;
+}
+
+static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+                         const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    serve_http *s = cls;
+    request *q = *con_cls;
+    if (!q) { /* headers only so far */
+        q = calloc(1, sizeof *q);
+        if (!q) return MHD_NO;
+        q->s = s, q->conn = c;
+        q->arrived_ns = events_now_ns();
+        q->route = serve_route_of(method, url, s->model->info.name, s->model->info.version);
+        atomic_fetch_add(&s->in_flight, 1);
+        *con_cls = q;
+        if (q->route == RT_INFER) {
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl && strtoull(cl, NULL, 10) > s->max_body) q->too_large = 1; /* refuse before reading it */
+            if (q->too_large) return start_infer(q, c);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) { /* more of the body */
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (q->route != RT_INFER || q->too_large) return MHD_YES; /* dropped */
+        if (q->len + n > s->max_body) {
+            q->too_large = 1;
+            free(q->body);
+            q->body = NULL;
+            return MHD_YES;
+        }
+        if (q->len + n > q->cap) {
+            size_t cap = q->cap ? q->cap : 64 * 1024;
+            while (cap < q->len + n) cap *= 2;
+            if (cap > s->max_body) cap = s->max_body;
+            char *b = realloc(q->body, cap);
+            if (!b) return MHD_NO;
+            q->body = b, q->cap = cap;
+        }
+        memcpy(q->body + q->len, upload_data, n);
+        q->len += n;
+        return MHD_YES;
+    }
+    switch (q->route) {
+    case RT_INFER:
+        switch (atomic_load(&q->state)) {
+        case ST_READING: return start_infer(q, c);
+        case ST_ANSWERED: return answer_infer(q);
+        default: return MHD_YES; /* a spurious call while queued */
+        }
+    case RT_LIVE: return send_body(q, MHD_HTTP_OK, NULL, strdup(""), 0, -1);
+    case RT_READY:
+    case RT_MODEL_READY:
+        /* the protocol answers "no" with a 4xx status */
+        if (atomic_load(&s->ready)) return send_body(q, MHD_HTTP_OK, NULL, strdup(""), 0, -1);
+        return send_error(q, MHD_HTTP_BAD_REQUEST, "not ready: the server is shutting down");
+    case RT_SERVER_META: return send_json(q, MHD_HTTP_OK, ks_render_server_metadata("1"));
+    case RT_MODEL_META: return send_json(q, MHD_HTTP_OK, ks_render_model_metadata(&s->model->info));
+    case RT_METRICS: {
+        size_t len = 0;
+        char *text = serve_metrics_render(s->metrics, &len);
+        if (!text) return MHD_NO;
+        return send_body(q, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len, -1);
+    }
+    case RT_UNKNOWN_MODEL: {
+        char msg[KS_ERR_MAX + 64];
+        snprintf(msg, sizeof msg, "unknown model or version in '%.128s': this server holds '%s' version %s", url,
+                 s->model->info.name, s->model->info.version);
+        return send_error(q, MHD_HTTP_NOT_FOUND, msg);
+    }
+    case RT_BAD_METHOD:
+        q->allow = strlen(url) >= 6 && !strcmp(url + strlen(url) - 6, "/infer") ? "POST" : "GET, HEAD";
+        return send_error(q, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path");
+    default: return send_error(q, MHD_HTTP_NOT_FOUND, "not found: the KServe v2 endpoints are under /v2, metrics at /metrics");
+    }
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode why)
+{
+    (void)c, (void)why;
+    serve_http *s = cls;
+    request *q = *con_cls;
+    if (!q) return;
+    ks_request_free(&q->req);
+    free(q->body);
+    free(q->output);
+    free(q);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+serve_http *serve_http_start(serve_model *m, batcher *b, serve_metrics *metrics, const serve_http_opts *o, char *err,
+                             size_t errcap)
+{
+    unsigned addr;
+    int port;
+    if (serve_parse_listen(o->listen, &addr, &port, err, errcap)) return NULL;
+    serve_http *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    s->model = m, s->batcher = b, s->metrics = metrics, s->max_body = o->max_request_bytes;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = addr};
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)HEADER_MEMORY_BYTES, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+    if (!s->d) {
+        snprintf(err, errcap, "cannot listen on %s (is the port in use, or below 1024 without privileges?)", o->listen);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? (int)info->port : port;
+    atomic_store(&s->ready, 1);
+    return s;
+}
+
+int serve_http_port(const serve_http *s) { return s->port; }
+
+int serve_http_drain(serve_http *s, double timeout_s)
+{
+    atomic_store(&s->ready, 0);
+    atomic_store(&s->draining, 1);
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+    int64_t until = events_now_ns() + (int64_t)(timeout_s * 1e9);
+    while (atomic_load(&s->in_flight) > 0 && events_now_ns() < until) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    return atomic_load(&s->in_flight);
+}
+
+void serve_http_stop(serve_http *s)
+{
+    if (!s) return;
+    MHD_stop_daemon(s->d);
+    free(s);
+}

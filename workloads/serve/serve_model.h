@@ -1,0 +1,38 @@
+/* serve_model.h - what the server runs: a model with one input and one
+ * output tensor, executed a whole batch at a time.
+ *
+ * Backends are tables (struct of function pointers) chosen by name, so a new
+ * model is one file and one line in serve_models.c. run() is called from one
+ * thread only (the batcher's), so a backend needs no locking of its own. */
+#ifndef COTENANT_SERVE_MODEL_H
+#define COTENANT_SERVE_MODEL_H
+
+#include <stddef.h>
+
+#include "kserve.h"
+
+typedef struct serve_model serve_model;
+struct serve_model {
+    ks_model_info info;
+    /* n items of info.input at in -> n items of info.output at out, both on
+     * the host. Returns 0, or -1 with err set. */
+    int (*run)(serve_model *m, int n, const void *in, void *out, char *err, size_t errcap);
+    void (*destroy)(serve_model *m);
+    void *ctx;
+};
+
+typedef struct {
+    const char *name;      /* --model NAME */
+    int max_batch;         /* --max-batch */
+    double batch_time_s;   /* cpu models: a fixed cost added to every batch, to stand in for a device call */
+    int gpu;               /* --gpu N */
+    int seq;               /* bert: --seq */
+    unsigned long long seed;
+} serve_model_opts;
+
+/* Builds the named model, or returns NULL with err set (unknown name, no GPU...). */
+serve_model *serve_model_open(const serve_model_opts *o, char *err, size_t errcap);
+/* The names --model accepts, for usage and error text. */
+const char *serve_model_names(void);
+
+#endif

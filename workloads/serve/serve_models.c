@@ -1,0 +1,27 @@
+/* The models the server can run, by name: one line each. The GPU models come
+ * from the offline-inference engine where CUDA was built in. */
+#include <stdio.h>
+#include <string.h>
+
+#include "model_mlp_cpu.h"
+#include "serve_model.h"
+
+static const struct {
+    const char *name;
+    serve_model *(*open)(const serve_model_opts *o, char *err, size_t errcap);
+    const char *what;
+} models[] = {
+    {"mlp", mlp_cpu_open, "a 64-256-10 perceptron in plain C (FP32 [64] -> FP32 [10])"},
+};
+
+const char *serve_model_names(void) { return "mlp"; }
+
+serve_model *serve_model_open(const serve_model_opts *o, char *err, size_t errcap)
+{
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        if (strcmp(models[i].name, o->name)) continue;
+        return models[i].open(o, err, errcap);
+    }
+    snprintf(err, errcap, "--model '%s': unknown; expected one of: %s", o->name, serve_model_names());
+    return NULL;
+}
