@@ -130,8 +130,9 @@ int infer_request_build(const char *metadata, const char *model, const char *hos
     if (binary) n += snprintf(hdr + n, sizeof hdr - (size_t)n, "Inference-Header-Content-Length: %zu\r\n", hl);
     n += snprintf(hdr + n, sizeof hdr - (size_t)n, "\r\n");
     r->len = (size_t)n + r->body_len;
-    r->bytes = malloc(r->len);
+    r->bytes = malloc(r->len + 1);
     if (!r->bytes) { fail(why, whycap, "out of memory", NULL); goto out; }
+    r->bytes[r->len] = 0; /* a JSON request reads as a string */
     memcpy(r->bytes, hdr, (size_t)n);
     memcpy(r->bytes + n, head, hl);
     if (binary) memcpy(r->bytes + n + hl, data, bytes);

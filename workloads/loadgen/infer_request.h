@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct {
-    char *bytes; /* the whole HTTP request: request line, headers, body */
+    char *bytes; /* the whole HTTP request: request line, headers, body; NUL after */
     size_t len;
     size_t body_len;
     char input[128], datatype[16], shape[128]; /* for the summary */
