@@ -287,6 +287,10 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         }
         snprintf(a->units[w], sizeof a->units[w], "%s", ev.unit);
         sm->samples = window_samples(ev.steps, ev.nsteps, ev.start_ns, ws, we);
+        if (ev.nsteps == 0) { /* a server or load generator: its work is the requests answered */
+            sm->samples = 0;
+            for (int i = 0; i < ev.nlat; i++) sm->samples += ev.lat[i].ok && ev.lat[i].t_ns > ws && ev.lat[i].t_ns <= we;
+        }
         c->throughput = sm->samples * 1e9 / (double)(we - ws);
         c->valid = true;
         sm->c = c;
@@ -356,7 +360,7 @@ static json_t *mode_metrics(analysis *a, int m)
 {
     const scenario *sc = &a->sc;
     const mode_ops *ops = mode_lookup(sc->modes[m]);
-    bool shares = ops && ops->shares && sc->nworkloads > 1;
+    bool shares = ops && ops->shares && scenario_units(sc) > 1;
     json_t *mo = json_pack("{s:s, s:b}", "mode", sc->modes[m], "shares", shares);
     json_t *ws = json_array();
     double stp[SCENARIO_MAX_REPEATS], antt[SCENARIO_MAX_REPEATS], jain[SCENARIO_MAX_REPEATS];
@@ -367,6 +371,7 @@ static json_t *mode_metrics(analysis *a, int m)
         double np[SCENARIO_MAX_WORKLOADS];
         bool complete = true;
         for (int w = 0; w < sc->nworkloads; w++) {
+            np[w] = NAN;
             cell *al = cell_at(a, m, r, ALONE, w), *sh = cell_at(a, m, r, SHARED, w);
             if (!al->valid || !sh->valid || al->throughput <= 0) {
                 complete = false;
@@ -375,16 +380,20 @@ static json_t *mode_metrics(analysis *a, int m)
             np[w] = sh->throughput / al->throughput;
             np_by_w[w][nnp[w]++] = np[w];
         }
-        /* System figures need every workload of the repeat. */
+        /* System figures need every workload of the repeat; a server counts
+         * through the load generator that drives it, not twice. */
         if (!complete) continue;
-        double s = 0, inv = 0;
+        double s = 0, inv = 0, unit_np[SCENARIO_MAX_WORKLOADS];
+        int nu = 0;
         for (int w = 0; w < sc->nworkloads; w++) {
+            if (scenario_driver_of(sc, w) >= 0) continue;
+            unit_np[nu++] = np[w];
             s += np[w];
             inv += np[w] > 0 ? 1.0 / np[w] : INFINITY;
         }
         stp[nsys] = s;
-        antt[nsys] = inv / sc->nworkloads;
-        jain[nsys] = stats_jain(np, sc->nworkloads);
+        antt[nsys] = inv / nu;
+        jain[nsys] = stats_jain(unit_np, nu);
         nsys++;
     }
     for (int w = 0; w < sc->nworkloads; w++) {

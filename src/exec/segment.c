@@ -13,6 +13,7 @@
 #include "events/line_reader.h"
 #include "exec/proc.h"
 #include "exec/segment_telemetry.h"
+#include "exec/served.h"
 #include "scenario/kinds.h"
 #include "util/fsutil.h"
 #include "util/strvec.h"
@@ -36,6 +37,10 @@ typedef struct {
     bool clock_suspect;
     json_t *invalid_samples;
     bool stop_sent, killed;
+    int listen_port;            /* a server: the port cotenant gave it */
+    int target_port;            /* a load generator: its server's port */
+    const char *target_model;
+    char not_ready[512];        /* a server that never answered ready: why */
 } wl_rt;
 
 static void on_line(void *arg, const char *line, size_t len, line_status st)
@@ -59,7 +64,8 @@ static void on_line(void *arg, const char *line, size_t len, line_status st)
     r->n_events++;
     int64_t now = now_ns();
     if (ev.t_ns > now + CLOCK_SKEW_LIMIT_NS || ev.t_ns < now - 24 * 3600 * NS_PER_S) r->clock_suspect = true;
-    if (ev.type == EV_STEP) {
+    /* a server, load generator or notebook makes progress one request at a time */
+    if (ev.type == EV_STEP || ev.type == EV_LATENCY) {
         r->n_steps++;
         if (!r->first_step_ns) r->first_step_ns = ev.t_ns;
     }
@@ -86,8 +92,26 @@ static void drain(wl_rt *r)
     }
 }
 
-static int build_argv(const workload_spec *w, strvec *argv, cot_err *err)
+/* The arguments cotenant adds for a server and the built-in load generator
+ * driving it, before the workload's own. */
+static void served_args(const wl_rt *r, strvec *argv)
 {
+    char text[64];
+    if (r->listen_port > 0) {
+        snprintf(text, sizeof text, "127.0.0.1:%d", r->listen_port);
+        strvec_push(argv, "--listen");
+        strvec_push(argv, text);
+    }
+    if (r->target_port > 0 && r->w->kind && !strcmp(r->w->kind, "loadgen")) {
+        snprintf(text, sizeof text, "http://127.0.0.1:%d", r->target_port);
+        const char *fixed[] = {"--url", text, "--model", r->target_model, "--duration", "0", "--warmup", "0"};
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) strvec_push(argv, fixed[i]);
+    }
+}
+
+static int build_argv(const wl_rt *r, strvec *argv, cot_err *err)
+{
+    const workload_spec *w = r->w;
     if (w->kind) {
         const builtin_kind *k = kind_lookup(w->kind);
         char exe[PATH_MAX];
@@ -100,6 +124,7 @@ static int build_argv(const workload_spec *w, strvec *argv, cot_err *err)
     } else {
         for (int i = 0; w->command[i]; i++) strvec_push(argv, w->command[i]);
     }
+    served_args(r, argv);
     for (int i = 0; i < w->nargs; i++) strvec_push(argv, w->args[i]);
     return argv->v ? 0 : cot_errf(err, "out of memory");
 }
@@ -117,7 +142,7 @@ static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
         cot_errno(err, "cannot create %s", ev_path);
         goto out;
     }
-    if (build_argv(r->w, &argv, err) != 0 || strvec_from_environ(&env) != 0) goto out;
+    if (build_argv(r, &argv, err) != 0 || strvec_from_environ(&env) != 0) goto out;
     if (job->mode->ops->env_for(job->mode, r->w, &env, err) != 0) goto out;
     for (int i = 0; i < r->w->nenv; i++) strvec_setenv(&env, r->w->env[i].key, r->w->env[i].value);
     char fd_text[8];
@@ -125,6 +150,12 @@ static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
     strvec_setenv(&env, "COTENANT_EVENTS_FD", fd_text);
     strvec_setenv(&env, "COTENANT_WORKLOAD", r->w->name);
     strvec_setenv(&env, "COTENANT_MODE", job->mode->ops->name);
+    if (r->target_port > 0) {
+        char url[64];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", r->target_port);
+        strvec_setenv(&env, "COTENANT_TARGET_URL", url);
+        strvec_setenv(&env, "COTENANT_TARGET_MODEL", r->target_model);
+    }
     spawn_opts o = {.argv = argv.v, .envp = env.v, .stdout_path = out_path, .stderr_path = err_path, .events_pipe = true};
     rc = proc_spawn(&o, &r->proc, err);
 out:
@@ -138,11 +169,11 @@ static bool stop_requested(const segment_job *job, int level)
     return job->stop_requests && *job->stop_requests >= level;
 }
 
-static json_t *argv_json(const workload_spec *w)
+static json_t *argv_json(const wl_rt *r)
 {
     strvec argv = {0};
     json_t *a = json_array();
-    if (build_argv(w, &argv, NULL) == 0)
+    if (build_argv(r, &argv, NULL) == 0)
         for (int i = 0; i < argv.n; i++) json_array_append_new(a, json_string(argv.v[i]));
     strvec_free(&argv);
     return a;
@@ -158,6 +189,10 @@ static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_
     if (!r->spawned) {
         status = "failed";
         snprintf(reason, sizeof reason, "%s", r->spawn_error);
+    } else if (r->not_ready[0]) {
+        status = "failed";
+        snprintf(reason, sizeof reason, "%s", r->not_ready);
+        proc_describe_status(r->proc.wait_status, how, sizeof how);
     } else {
         proc_describe_status(r->proc.wait_status, how, sizeof how);
         bool clean = WIFEXITED(r->proc.wait_status) && WEXITSTATUS(r->proc.wait_status) == 0;
@@ -180,7 +215,7 @@ static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_
         }
         if (!strcmp(status, "ok") && r->w->measure == MEASURE_EVENTS && r->n_steps == 0) {
             status = "failed";
-            snprintf(reason, sizeof reason, "sent no step events; does it write to the descriptor in COTENANT_EVENTS_FD? "
+            snprintf(reason, sizeof reason, "sent no step or latency events; does it write to the descriptor in COTENANT_EVENTS_FD? "
                                             "(docs/protocol.md; or use measure: wall_time)");
         }
         json_object_set_new(o, "pid", json_integer(r->proc.pid));
@@ -208,7 +243,7 @@ static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_
     json_object_set_new(o, "status", json_string(status));
     if (reason[0]) json_object_set_new(o, "reason", json_string(reason));
     json_object_set_new(o, "measure", json_string(r->w->measure == MEASURE_WALL_TIME ? "wall_time" : "events"));
-    json_object_set_new(o, "argv", argv_json(r->w));
+    json_object_set_new(o, "argv", argv_json(r));
     json_object_set_new(o, "events", json_integer(r->n_events));
     json_object_set_new(o, "steps", json_integer(r->n_steps));
     json_object_set_new(o, "invalid_events", json_integer(r->n_invalid));
@@ -216,6 +251,19 @@ static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_
     json_object_set_new(o, "clock_suspect", json_boolean(r->clock_suspect));
     if (r->first_step_ns) json_object_set_new(o, "first_step_ns", json_integer(r->first_step_ns));
     return o;
+}
+
+typedef struct {
+    wl_rt *r;
+    const segment_job *job;
+} ready_wait;
+
+/* While waiting for a server: has it exited, or has the user asked to stop? */
+static bool server_gone(void *arg)
+{
+    ready_wait *rw = arg;
+    drain(rw->r);
+    return proc_poll(&rw->r->proc) || stop_requested(rw->job, 1);
 }
 
 int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
@@ -259,15 +307,48 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             telem = seg_telemetry_start(job->gpu, (int64_t)(sc->telemetry_interval_s * 1e9), csv, &e);
         if (!telem) json_array_append_new(warnings, json_sprintf("no GPU telemetry in this segment: %s", e.msg));
     }
-    /* Start them back to back: a workload that cannot start is a failure of
-     * that workload, and the others still run. */
+    /* Servers get a port; their load generators, its address. */
+    for (int i = 0; i < n; i++) {
+        if (scenario_driver_of(sc, idx[i]) < 0) continue;
+        cot_err e;
+        rt[i].listen_port = served_free_port(&e);
+        if (rt[i].listen_port < 0) snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "no port for the server: %s", e.msg);
+        for (int j = 0; j < n; j++)
+            if (scenario_target_of(sc, idx[j]) == idx[i])
+                rt[j].target_port = rt[i].listen_port, rt[j].target_model = served_model_name(rt[i].w);
+    }
+    /* Start them back to back, servers first and each waited for: a
+     * workload that cannot start is a failure of that workload, and the
+     * others still run. */
+    int64_t t_start = now_ns();
     for (int i = 0; i < n; i++) {
         cot_err e;
-        if (start_workload(job, &rt[i], &e) == 0) {
-            rt[i].spawned = true;
-            seg_telemetry_add(telem, rt[i].w->name, rt[i].proc.pid);
-        } else {
+        int served_by = -1;
+        for (int j = 0; j < i; j++)
+            if (scenario_target_of(sc, idx[i]) == idx[j]) served_by = j;
+        if (served_by >= 0 && (!rt[served_by].spawned || rt[served_by].not_ready[0])) {
+            snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "not started: its server '%s' did not come up",
+                     rt[served_by].w->name);
+            continue;
+        }
+        if (rt[i].spawn_error[0]) continue;
+        if (start_workload(job, &rt[i], &e) != 0) {
             snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "%s", e.msg);
+            continue;
+        }
+        rt[i].spawned = true;
+        seg_telemetry_add(telem, rt[i].w->name, rt[i].proc.pid);
+        if (rt[i].listen_port > 0) {
+            ready_wait rw = {.r = &rt[i], .job = job};
+            char why[400];
+            int64_t limit = t_start + (int64_t)(sc->startup_timeout_s * 1e9);
+            if (served_wait_ready(rt[i].listen_port, limit, server_gone, &rw, why, sizeof why) != 0) {
+                snprintf(rt[i].not_ready, sizeof rt[i].not_ready,
+                         "the server did not answer ready on 127.0.0.1:%d within the startup timeout of %.0f s: %s",
+                         rt[i].listen_port, sc->startup_timeout_s, why);
+                rt[i].stop_sent = true;
+                proc_signal_group(&rt[i].proc, SIGTERM);
+            }
         }
     }
     segment_progress pr = {.t0_ns = now_ns()};

@@ -44,9 +44,11 @@ int plan_build(const scenario *sc, plan *p)
             int m = modes[mi];
             const mode_ops *ops = mode_lookup(sc->modes[m]);
             /* Slots 0..n-1 are the alone segments, slot n the shared one. */
-            int order[SCENARIO_MAX_WORKLOADS + 1], nslots = sc->nworkloads;
-            for (int i = 0; i < sc->nworkloads; i++) order[i] = i;
-            if (ops && ops->shares && sc->nworkloads > 1) order[nslots++] = sc->nworkloads;
+            /* servers are not slots: they run with the workload that drives them */
+            int order[SCENARIO_MAX_WORKLOADS + 1], nslots = 0;
+            for (int i = 0; i < sc->nworkloads; i++)
+                if (scenario_driver_of(sc, i) < 0) order[nslots++] = i;
+            if (ops && ops->shares && scenario_units(sc) > 1) order[nslots++] = sc->nworkloads;
             if (sc->shuffle) shuffle_ints(order, nslots, &rng);
             for (int k = 0; k < nslots; k++) {
                 plan_segment *s = &p->segs[p->n++];
@@ -73,10 +75,17 @@ void plan_free(plan *p)
 
 int plan_segment_workloads(const scenario *sc, const plan_segment *s, int *idx)
 {
+    /* servers first: they must be up before their load generators start */
+    int n = 0;
     if (s->kind == SEG_ALONE) {
-        idx[0] = s->workload;
-        return 1;
+        int t = scenario_target_of(sc, s->workload);
+        if (t >= 0) idx[n++] = t;
+        idx[n++] = s->workload;
+        return n;
     }
-    for (int i = 0; i < sc->nworkloads; i++) idx[i] = i;
-    return sc->nworkloads;
+    for (int i = 0; i < sc->nworkloads; i++)
+        if (scenario_driver_of(sc, i) >= 0) idx[n++] = i;
+    for (int i = 0; i < sc->nworkloads; i++)
+        if (scenario_driver_of(sc, i) < 0) idx[n++] = i;
+    return n;
 }

@@ -30,7 +30,7 @@ typedef struct {
 
 int plan_build(const scenario *sc, plan *p);
 void plan_free(plan *p);
-/* Which workloads a segment runs: fills idx, returns the count. */
+/* Which workloads a segment runs, servers first: fills idx, returns the count. */
 int plan_segment_workloads(const scenario *sc, const plan_segment *s, int *idx);
 const char *segment_kind_name(segment_kind k);
 

@@ -20,6 +20,12 @@ static const builtin_kind kinds[] = {
      {"--device", "cpu", "--layers", "2", "--hidden", "64", "--heads", "4", "--inter", "256", "--vocab", "1064", "--seq",
       "32", "--batch", "8", "--data", "learnable", "--lr", "3e-3", "--lr-warmup", "10", NULL},
      DEVICE_CPU, "the plain-C BERT reference: MLM training of a 2-layer, hidden-64 BERT, one core"},
+    {"serve", "cotenant-serve", {"--model", "resnet50", NULL}, DEVICE_GPU,
+     "KServe v2 inference server with dynamic batching, ResNet-50 by default (--model bert); driven by a loadgen's target"},
+    {"serve-cpu", "cotenant-serve", {"--model", "mlp", NULL}, DEVICE_CPU,
+     "KServe v2 inference server with a small plain-C model; driven by a loadgen's target"},
+    {"loadgen", "cotenant-loadgen", {NULL}, DEVICE_CPU,
+     "HTTP load generator, open loop (--rate) or closed (--mode closed --concurrency N), against its target server"},
 };
 
 const builtin_kind *kind_lookup(const char *name)
@@ -31,5 +37,6 @@ const builtin_kind *kind_lookup(const char *name)
 
 const char *kind_names(void)
 {
-    return "cpu-compute, cpu-membw, gpu-gemm, train-resnet50, train-resnet50-cpu, train-bert, train-bert-cpu";
+    return "cpu-compute, cpu-membw, gpu-gemm, train-resnet50, train-resnet50-cpu, train-bert, train-bert-cpu, serve, "
+           "serve-cpu, loadgen";
 }

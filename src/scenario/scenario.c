@@ -45,6 +45,7 @@ void scenario_free(scenario *sc)
         free(w->env);
         free(w->mps_pinned_mem_limit);
         free(w->mig_profile);
+        free(w->target);
     }
     memset(sc, 0, sizeof *sc);
 }
@@ -109,6 +110,7 @@ json_t *scenario_to_json(const scenario *sc)
         if (w->mps_pinned_mem_limit)
             json_object_set_new(wo, "mps_pinned_memory_limit", json_string(w->mps_pinned_mem_limit));
         if (w->mig_profile) json_object_set_new(wo, "mig_profile", json_string(w->mig_profile));
+        if (w->target) json_object_set_new(wo, "target", json_string(w->target));
         json_array_append_new(ws, wo);
     }
     json_object_set_new(o, "workloads", ws);
@@ -190,6 +192,26 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
         w->mps_active_thread_pct = (int)json_integer_value(json_object_get(wo, "mps_active_thread_percentage"));
         w->mps_pinned_mem_limit = dup_str(wo, "mps_pinned_memory_limit");
         w->mig_profile = dup_str(wo, "mig_profile");
+        w->target = dup_str(wo, "target");
     }
     return 0;
+}
+
+int scenario_target_of(const scenario *sc, int w)
+{
+    return sc->workloads[w].target ? scenario_workload_index(sc, sc->workloads[w].target) : -1;
+}
+
+int scenario_driver_of(const scenario *sc, int w)
+{
+    for (int i = 0; i < sc->nworkloads; i++)
+        if (i != w && scenario_target_of(sc, i) == w) return i;
+    return -1;
+}
+
+int scenario_units(const scenario *sc)
+{
+    int n = 0;
+    for (int i = 0; i < sc->nworkloads; i++) n += scenario_driver_of(sc, i) < 0;
+    return n;
 }

@@ -39,6 +39,7 @@ typedef struct {
     int mps_active_thread_pct;     /* 1..100; 0 = not set */
     char *mps_pinned_mem_limit;    /* e.g. "8G"; NULL = not set */
     char *mig_profile;             /* e.g. "3g.40gb"; NULL = not set */
+    char *target;                  /* loadgen: the serve workload it drives; NULL = none */
 } workload_spec;
 
 typedef struct {
@@ -65,6 +66,14 @@ json_t *scenario_to_json(const scenario *sc);
 /* The inverse, for `cotenant analyze/report` on an existing results folder. */
 int scenario_from_json(const json_t *doc, scenario *sc, char *why, size_t why_cap);
 int scenario_workload_index(const scenario *sc, const char *name);
+/* A server (a workload another one targets) runs in every segment of the
+ * workload that drives it and is started first; it is not a plan unit of its
+ * own. Returns the index of the workload that targets w, or -1. */
+int scenario_driver_of(const scenario *sc, int w);
+/* The index of w's target, or -1. */
+int scenario_target_of(const scenario *sc, int w);
+/* Workloads that are plan units: those no other workload targets. */
+int scenario_units(const scenario *sc);
 /* The segment deadline for a segment that holds `wall_time` workloads or not. */
 double scenario_segment_budget_s(const scenario *sc, bool has_wall_time);
 

@@ -327,6 +327,11 @@ static int f_w_slo(pctx *p, const yaml_node_t *v, const char *key, void *t)
     return 0;
 }
 
+static int f_w_target(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    return get_string(p, v, key, &((workload_spec *)t)->target);
+}
+
 static int f_w_mps(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
     unsigned seen;
@@ -344,9 +349,41 @@ static int f_w_mig(pctx *p, const yaml_node_t *v, const char *key, void *t)
 static const field workload_fields[] = {
     {"name", f_w_name}, {"kind", f_w_kind},       {"command", f_w_command}, {"args", f_w_args},
     {"env", f_w_env},   {"measure", f_w_measure}, {"slo", f_w_slo},         {"mps", f_w_mps},
-    {"mig", f_w_mig},
+    {"mig", f_w_mig},   {"target", f_w_target},
 };
 enum { WF_NAME = 0, WF_KIND = 1, WF_COMMAND = 2 };
+
+static bool is_server_kind(const workload_spec *w) { return w->kind && !strncmp(w->kind, "serve", 5); }
+
+/* A load generator drives one server, which cotenant starts first, on a
+ * port it picks, and waits for. */
+static int check_targets(pctx *p, const yaml_node_t *list, const scenario *sc)
+{
+    for (int i = 0; i < sc->nworkloads; i++) {
+        const workload_spec *w = &sc->workloads[i];
+        yaml_node_t *item = yaml_document_get_node(p->doc, list->data.sequence.items.start[i]);
+        if (w->target) {
+            int t = scenario_workload_index(sc, w->target);
+            if (t < 0 || t == i)
+                return fail(p, item, "workload '%s' has target '%s', which is not another workload of this scenario", w->name,
+                            w->target);
+            if (!is_server_kind(&sc->workloads[t]))
+                return fail(p, item, "workload '%s' targets '%s', which is not a server: a target must have kind serve or "
+                            "serve-cpu (cotenant starts it first and gives it its port)", w->name, w->target);
+            if (is_server_kind(w)) return fail(p, item, "server '%s' cannot itself have a target", w->name);
+            for (int j = 0; j < i; j++)
+                if (sc->workloads[j].target && !strcmp(sc->workloads[j].target, w->target))
+                    return fail(p, item, "server '%s' is the target of both '%s' and '%s'; give each load generator its own server",
+                                w->target, sc->workloads[j].name, w->name);
+        } else if (w->kind && !strcmp(w->kind, "loadgen")) {
+            return fail(p, item, "workload '%s' (kind loadgen) needs 'target': the name of the serve workload it drives", w->name);
+        }
+        if (is_server_kind(w) && scenario_driver_of(sc, i) < 0)
+            return fail(p, item, "server '%s' is driven by nothing: add a workload with kind: loadgen and target: %s", w->name,
+                        w->name);
+    }
+    return 0;
+}
 
 static int f_workloads(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
@@ -372,7 +409,7 @@ static int f_workloads(pctx *p, const yaml_node_t *v, const char *key, void *t)
             if (!strcmp(sc->workloads[j].name, w->name))
                 return fail(p, item, "workload name '%s' is used twice; names must be unique", w->name);
     }
-    return 0;
+    return check_targets(p, v, sc);
 }
 
 /* ---- top level ---- */

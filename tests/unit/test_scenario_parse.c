@@ -5,6 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "plan/plan.h"
 #include "scenario/kinds.h"
 #include "scenario/scenario_default.h"
 #include "scenario/scenario_parse.h"
@@ -72,7 +73,50 @@ static void invalid(void **state)
     expect_error("device: cpu\nworkloads:\n  - {name: a, kind: gpu-gemm}\n", "s.yaml:", "GPU workload");
     expect_error("workloads:\n  - name: a\n    kind: cpu-compute\n    env: {CUDA_VISIBLE_DEVICES: \"1\"}\n", "s.yaml:4:11:", "set by cotenant");
     expect_error("telemetry_interval: 5ms\nworkloads:\n  - {name: a, kind: cpu-compute}\n", "s.yaml:1:21:", "at least 0.01s");
+    /* a load generator and the server it drives */
+    expect_error("workloads:\n  - {name: c, kind: loadgen}\n", "s.yaml:2:5:", "needs 'target'");
+    expect_error("workloads:\n  - {name: s, kind: serve-cpu}\n", "s.yaml:2:5:", "driven by nothing");
+    expect_error("workloads:\n  - {name: c, kind: loadgen, target: x}\n", "s.yaml:2:5:", "not another workload");
+    expect_error("workloads:\n  - {name: b, kind: cpu-compute}\n  - {name: c, kind: loadgen, target: b}\n", "s.yaml:3:5:",
+                 "not a server");
+    expect_error("workloads:\n  - {name: s, kind: serve-cpu}\n  - {name: c, kind: loadgen, target: s}\n"
+                 "  - {name: d, kind: loadgen, target: s}\n", "s.yaml:4:5:", "both 'c' and 'd'");
     expect_error("telemetry_interval: often\nworkloads:\n  - {name: a, kind: cpu-compute}\n", "s.yaml:1:21:", "or off");
+}
+
+/* Servers are not plan units: each runs with its load generator, first. */
+static void served_plan(void **state)
+{
+    (void)state;
+    const char *y = "device: cpu\nrepeats: 1\nmodes: [timeslice]\nworkloads:\n  - {name: s, kind: serve-cpu}\n"
+                    "  - {name: c, kind: loadgen, target: s}\n  - {name: b, kind: cpu-compute}\n";
+    scenario sc;
+    cot_err err;
+    assert_int_equal(scenario_parse_buffer("s.yaml", y, strlen(y), &sc, &err), 0);
+    assert_int_equal(scenario_units(&sc), 2);
+    assert_int_equal(scenario_target_of(&sc, 1), 0);
+    assert_int_equal(scenario_driver_of(&sc, 0), 1);
+    plan p;
+    assert_int_equal(plan_build(&sc, &p), 0);
+    assert_int_equal(p.n, 3); /* c alone, b alone, shared */
+    int idx[SCENARIO_MAX_WORKLOADS];
+    assert_int_equal(p.segs[0].workload, 1);
+    assert_int_equal(plan_segment_workloads(&sc, &p.segs[0], idx), 2);
+    assert_int_equal(idx[0], 0); /* the server first */
+    assert_int_equal(idx[1], 1);
+    assert_int_equal(plan_segment_workloads(&sc, &p.segs[1], idx), 1);
+    assert_int_equal(idx[0], 2);
+    assert_int_equal(plan_segment_workloads(&sc, &p.segs[2], idx), 3);
+    assert_int_equal(idx[0], 0);
+    plan_free(&p);
+    /* a server and its load generator alone: nothing shares, so no shared segment */
+    scenario_free(&sc);
+    y = "device: cpu\nrepeats: 1\nmodes: [timeslice]\nworkloads:\n  - {name: s, kind: serve-cpu}\n  - {name: c, kind: loadgen, target: s}\n";
+    assert_int_equal(scenario_parse_buffer("s.yaml", y, strlen(y), &sc, &err), 0);
+    assert_int_equal(plan_build(&sc, &p), 0);
+    assert_int_equal(p.n, 1);
+    plan_free(&p);
+    scenario_free(&sc);
 }
 
 static void file_fixture(void **state)
@@ -118,7 +162,7 @@ static void builtin_defaults(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture),
+    const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture), cmocka_unit_test(served_plan),
                                        cmocka_unit_test(builtin_defaults)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

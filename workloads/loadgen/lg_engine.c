@@ -41,6 +41,7 @@ typedef struct {
     size_t phead, pcount, pcap;
     int busy;              /* connections with a request out */
     struct sockaddr_in addr;
+    int64_t end_ns;        /* the run's end: --duration's, or when a signal came */
 } loop;
 
 static void note_error(loop *l, const char *fmt, const char *detail)
@@ -49,7 +50,7 @@ static void note_error(loop *l, const char *fmt, const char *detail)
     snprintf(l->s->first_error, sizeof l->s->first_error, fmt, detail);
 }
 
-static int in_window(const loop *l, int64_t due) { return due >= l->c->measure_ns && due < l->c->end_ns; }
+static int in_window(const loop *l, int64_t due) { return due >= l->c->measure_ns && due < l->end_ns; }
 
 /* A request is over: count it and report it. */
 static void finish(loop *l, conn *k, int ok, int64_t now, uint64_t *error_counter)
@@ -60,7 +61,7 @@ static void finish(loop *l, conn *k, int ok, int64_t now, uint64_t *error_counte
     if (ok) {
         l->s->ok++;
         lat_hist_record(&l->s->latency, latency);
-        if (now < l->c->end_ns) l->s->completed_in_window++;
+        if (now < l->end_ns) l->s->completed_in_window++;
     } else {
         (*error_counter)++;
     }
@@ -257,7 +258,7 @@ static void check_timeouts(loop *l, int64_t now)
 
 int lg_run(const lg_config *c, lg_stats *s)
 {
-    loop l = {.c = c, .s = s};
+    loop l = {.c = c, .s = s, .end_ns = c->end_ns};
     l.addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
     inet_pton(AF_INET, c->host, &l.addr.sin_addr);
     l.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -275,21 +276,24 @@ int lg_run(const lg_config *c, lg_stats *s)
     arrivals arr;
     arrivals_init(&arr, c->poisson, c->open_loop ? c->rate_per_s : 1, c->start_ns, c->seed);
     int64_t next_due = c->open_loop ? arrivals_next(&arr) : INT64_MAX;
-    int64_t hard_stop = c->end_ns + c->timeout_ns, last_timeout_check = 0;
+    int64_t hard_stop = c->end_ns < INT64_MAX - c->timeout_ns ? c->end_ns + c->timeout_ns : INT64_MAX;
+    int64_t last_timeout_check = 0;
     /* closed loop: every connection starts at once */
     if (!c->open_loop)
         for (int i = 0; i < c->connections; i++) start(&l, &l.conns[i], events_now_ns());
     struct epoll_event evs[256];
     for (;;) {
         int64_t now = events_now_ns();
-        int ending = now >= c->end_ns || workload_stop;
-        if (ending && (l.busy == 0 && (l.pcount == 0 || workload_stop))) break;
-        if (now >= hard_stop || (workload_stop && now >= c->end_ns)) break;
-        if (workload_stop) {
-            /* stopped early: nothing more is due; answers still out are waited for */
-            next_due = INT64_MAX;
+        if (workload_stop && l.end_ns > now) {
+            /* signalled: nothing more is due; answers still out get a second */
+            l.end_ns = now;
+            s->stopped_ns = now;
+            if (hard_stop > now + 1000000000) hard_stop = now + 1000000000;
         }
-        while (next_due <= now && next_due < c->end_ns) {
+        int ending = now >= l.end_ns;
+        if (ending && l.busy == 0 && l.pcount == 0) break;
+        if (now >= hard_stop) break;
+        while (next_due <= now && next_due < l.end_ns) {
             if (in_window(&l, next_due)) s->due++;
             push_pending(&l, next_due);
             next_due = arrivals_next(&arr);
@@ -305,7 +309,7 @@ int lg_run(const lg_config *c, lg_stats *s)
         if (!c->open_loop && !ending)
             for (int i = 0; i < c->connections; i++)
                 if (l.conns[i].state == C_CLOSED) start(&l, &l.conns[i], events_now_ns());
-        int64_t wake = next_due < c->end_ns ? next_due : c->end_ns;
+        int64_t wake = next_due < l.end_ns ? next_due : l.end_ns;
         if (ending) wake = hard_stop;
         if (wake > now + 10000000) wake = now + 10000000; /* check timeouts and signals at least every 10 ms */
         arm(&l, wake);

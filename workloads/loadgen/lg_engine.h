@@ -37,6 +37,7 @@ typedef struct {
     lat_hist send_late; /* open loop: sent minus due, measured requests sent on an idle connection */
     uint64_t due, sent, ok, http_errors, io_errors, timeouts, unsent;
     uint64_t completed_in_window; /* answered 200 inside [measure, end) */
+    int64_t stopped_ns;           /* when a signal ended the run; 0 if none */
     char first_error[256];
 } lg_stats;
 

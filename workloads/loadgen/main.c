@@ -34,7 +34,7 @@ static void usage(FILE *f)
             "  --arrival poisson|constant open loop: gaps between requests (default poisson)\n"
             "  --concurrency N            closed loop: clients; open loop: connections at most (default 8 / 256)\n"
             "  --threads N                event loops, each with its share of rate and connections (default 1)\n"
-            "  --duration DUR             the measured time (default 10s)\n"
+            "  --duration DUR             the measured time (default 10s; 0 = until SIGTERM or SIGINT)\n"
             "  --warmup DUR               sent but not measured, before it (default 2s)\n"
             "  --batch N                  items per request (default 1)\n"
             "  --format binary|json       tensor encoding (default binary)\n"
@@ -141,8 +141,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: --model '%s': a model name is letters, digits, '-', '_' and '.'\n", prog, model);
         return 2;
     }
-    if (duration <= 0 || timeout <= 0) {
-        fprintf(stderr, "%s: --duration and --timeout must be more than 0\n", prog);
+    if (timeout <= 0) {
+        fprintf(stderr, "%s: --timeout must be more than 0\n", prog);
         return 2;
     }
     if (!concurrency) concurrency = open_loop ? 256 : 8;
@@ -176,7 +176,8 @@ int main(int argc, char **argv)
 
     worker *w = calloc((size_t)threads, sizeof *w);
     int64_t start = events_now_ns() + 20000000; /* every thread starts on the same schedule */
-    int64_t measure = start + (int64_t)(warmup * 1e9), end = measure + (int64_t)(duration * 1e9);
+    /* --duration 0: until SIGTERM or SIGINT, as under cotenant */
+    int64_t measure = start + (int64_t)(warmup * 1e9), end = duration > 0 ? measure + (int64_t)(duration * 1e9) : INT64_MAX;
     events_start("requests");
     for (int t = 0; t < threads; t++) {
         lg_config *c = &w[t].c;
@@ -207,9 +208,12 @@ int main(int argc, char **argv)
         all.completed_in_window += s->completed_in_window;
         if (!first_error && s->first_error[0]) first_error = s->first_error;
     }
+    int64_t stop_ns = events_now_ns();
+    for (int t = 0; t < threads; t++)
+        if (w[t].s.stopped_ns && w[t].s.stopped_ns < stop_ns) stop_ns = w[t].s.stopped_ns;
     events_end();
     double window = (double)(end - measure) * 1e-9;
-    if (workload_stop) window = (double)(events_now_ns() - measure) * 1e-9;
+    if (workload_stop || end == INT64_MAX) window = (double)(stop_ns - measure) * 1e-9;
     if (window <= 0) window = 1e-9;
     uint64_t errors = all.http_errors + all.io_errors + all.timeouts + all.unsent;
     uint64_t measured = all.ok + errors;

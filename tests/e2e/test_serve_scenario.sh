@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# A scenario with a server and the load generator that drives it, next to a
+# CPU neighbour: cotenant starts the server first on a port it picks, waits
+# for it, points the load generator at it, measures the client's latency and
+# SLO, and counts the pair once in the system figures. Then a server that
+# never comes up: both fail with the reason, the run exits 1.
+source "$(dirname "$0")/lib.sh"
+cat >"$WORK/s.yaml" <<'YAML'
+name: served
+device: cpu
+modes: [timeslice]
+repeats: 1
+workloads:
+  - name: server
+    kind: serve-cpu
+    args: [--max-batch, "8"]
+  - name: client
+    kind: loadgen
+    target: server
+    args: [--rate, "200", --arrival, constant]
+    slo: 50ms
+  - name: burner
+    kind: cpu-compute
+    args: [--threads, "1"]
+YAML
+"$COT" run "$WORK/s.yaml" --out "$WORK/r" --duration 2s --warmup 0.5s -q || fail "run failed"
+R=$WORK/r
+ls "$R/segments" | tr '\n' ' '
+[ -d "$R/segments/001-r1-timeslice-alone-client/server" ] || fail "the server runs in its client's alone segment"
+[ ! -e "$R/segments/002-r1-timeslice-alone-server" ] || fail "a server is not a plan unit"
+seg=$R/segments/001-r1-timeslice-alone-client
+json "$seg/segment.json" '" ".join(d["results"]["client"]["argv"])' | grep -q -- "--url http://127.0.0.1:[0-9]* --model mlp --duration 0" \
+  || fail "the client is pointed at its server: $(json "$seg/segment.json" 'd["results"]["client"]["argv"]')"
+port=$(json "$seg/segment.json" '[a for a in d["results"]["server"]["argv"] if a.startswith("127.0.0.1:")][0]')
+grep -q "$port/v2" "$seg/server/stdout.log" || fail "the server listened on the port cotenant gave it ($port)"
+M=$R/metrics.json
+mode='d["modes"][0]'
+w() { echo "[x for x in $mode[\"workloads\"] if x[\"name\"] == \"$1\"][0]"; }
+tp=$(json "$M" "$(w client)[\"shared_throughput\"][\"mean\"]")
+json "$M" "abs($(w client)[\"shared_throughput\"][\"mean\"] / 200 - 1) < 0.05" | grep -q True || fail "client throughput $tp, expected about 200 requests/s"
+json "$M" "$(w client)[\"unit\"]" | grep -q requests || fail "unit requests"
+json "$M" "$(w client)[\"latency_ms\"][\"shared\"][\"p99\"][\"mean\"] > 0" | grep -q True || fail "shared p99 latency"
+json "$M" "$(w client)[\"slo_attainment\"][\"shared\"][\"mean\"] > 0.5" | grep -q True || fail "SLO attainment: $(json "$M" "$(w client)")"
+# STP sums the two units (client, burner): the server is not counted again
+json "$M" "abs($mode[\"stp\"][\"mean\"] - $(w client)[\"normalized_progress\"][\"mean\"] - $(w burner)[\"normalized_progress\"][\"mean\"]) < 1e-6" \
+  | grep -q True || fail "STP counts the client and burner only"
+grep -q "| client | requests |" "$R/report.md" || fail "report row for the client"
+
+# a server that exits at once: it and its client fail with the reason
+sed -e 's/args: \[--max-batch, "8"\]/args: [--model, nope]/' "$WORK/s.yaml" >"$WORK/bad.yaml"
+set +e
+"$COT" run "$WORK/bad.yaml" --out "$WORK/r2" --duration 1s -q 2>"$WORK/err"
+rc=$?
+set -e
+[ $rc = 1 ] || fail "exit $rc with a server that never came up"
+json "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json" 'd["results"]["server"]["reason"]' | grep -q "exited before it was ready" \
+  || fail "server reason: $(cat "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json")"
+json "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json" 'd["results"]["client"]["reason"]' | grep -q "its server 'server' did not come up" \
+  || fail "client reason"
+echo "PASS"
