@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "resnet_backend.h"
+#include "resnet_infer.h"
 
 static void config(rn_config *c, int image, int batch, rn_data_kind data)
 {
@@ -150,12 +151,46 @@ static void test_training_loss_falls(void **state)
     free(p);
 }
 
+/* Inference with batch norm folded into the convolutions answers as the
+ * unfolded reference does, to float rounding. */
+static void test_inference_fold(void **state)
+{
+    (void)state;
+    rn_arch a;
+    assert_int_equal(rn_arch_build(&a, 32, 10), 0);
+    float *p = calloc(a.n_flat, sizeof *p), *mean = calloc(a.n_stats, sizeof *mean), *var = calloc(a.n_stats, sizeof *var);
+    float *w = calloc(a.n_matrix, sizeof *w), *bias = calloc(a.n_stats, sizeof *bias);
+    rn_init_params(&a, p, 5);
+    rn_random_bn(&a, p, mean, var, 6);
+    rn_fold_bn(&a, p, mean, var, w, bias);
+    enum { N = 2 };
+    float *x = malloc((size_t)N * 32 * 32 * 3 * sizeof *x), ref[N * 10], got[N * 10];
+    for (int i = 0; i < N * 32 * 32 * 3; i++) x[i] = sinf((float)i * 0.37f);
+    rn_infer_cpu(&a, p, mean, var, N, x, ref);
+    rn_infer_folded_cpu(&a, w, bias, p + a.fc_b_off, N, x, got);
+    double num = 0, den = 0;
+    for (int i = 0; i < N * 10; i++) {
+        num += (double)(got[i] - ref[i]) * (got[i] - ref[i]);
+        den += (double)ref[i] * ref[i];
+    }
+    assert_true(den > 0);
+    if (sqrt(num / den) > 1e-4) fail_msg("folded logits differ by %g (relative L2)", sqrt(num / den));
+    /* and the statistics matter: the same weights without them answer differently */
+    for (size_t i = 0; i < a.n_stats; i++) mean[i] = 0, var[i] = 1;
+    rn_infer_cpu(&a, p, mean, var, N, x, got);
+    num = 0;
+    for (int i = 0; i < N * 10; i++) num += (double)(got[i] - ref[i]) * (got[i] - ref[i]);
+    assert_true(sqrt(num / den) > 1e-2);
+    free(p), free(mean), free(var), free(w), free(bias), free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes_and_count),
         cmocka_unit_test(test_model_gradients),
         cmocka_unit_test(test_training_loss_falls),
+        cmocka_unit_test(test_inference_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

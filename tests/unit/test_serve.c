@@ -42,7 +42,7 @@ static void json_flat_and_nested(void **state)
     assert_int_equal(r.batch, 1);
     assert_string_equal(r.id, "a7");
     assert_false(r.binary_output);
-    float *x = r.input;
+    const float *x = r.input;
     assert_float_equal(x[5], 6.5, 0);
     ks_request_free(&r);
     assert_int_equal(parse("{\"inputs\":[{\"name\":\"IN\",\"datatype\":\"FP32\",\"shape\":[2,2,3],"
@@ -71,6 +71,22 @@ static void binary_input(void **state)
     assert_int_equal(ks_parse_infer(&model, body, hl + sizeof v, (long long)hl, &r, err, sizeof err), 0);
     assert_memory_equal(r.input, v, sizeof v);
     assert_true(r.binary_output);
+    ks_request_free(&r);
+    /* aligned binary data is used where it lies; unaligned, it is copied */
+    static _Alignas(16) char aligned[512];
+    size_t hl8 = (hl + 7) / 8 * 8;
+    memcpy(aligned, head, hl);
+    memset(aligned + hl, ' ', hl8 - hl); /* JSON allows trailing spaces */
+    memcpy(aligned + hl8, v, sizeof v);
+    assert_int_equal(ks_parse_infer(&model, aligned, hl8 + sizeof v, (long long)hl8, &r, err, sizeof err), 0);
+    assert_ptr_equal(r.input, aligned + hl8);
+    assert_null(r.owned);
+    ks_request_free(&r);
+    memmove(aligned + 1, aligned, hl8 + sizeof v);
+    aligned[0] = ' ';
+    assert_int_equal(ks_parse_infer(&model, aligned, hl8 + 1 + sizeof v, (long long)hl8 + 1, &r, err, sizeof err), 0);
+    assert_non_null(r.owned);
+    assert_memory_equal(r.input, v, sizeof v);
     ks_request_free(&r);
     /* one byte short, or a header length past the end */
     assert_int_equal(ks_parse_infer(&model, body, hl + sizeof v - 1, (long long)hl, &r, err, sizeof err), -1);
@@ -125,7 +141,7 @@ static void integer_ranges(void **state)
     char err[KS_ERR_MAX];
     const char *ok = "{\"inputs\":[{\"name\":\"IN\",\"datatype\":\"INT32\",\"shape\":[1,2],\"data\":[-2147483648,2147483647]}]}";
     assert_int_equal(ks_parse_infer(&m, ok, strlen(ok), -1, &r, err, sizeof err), 0);
-    assert_int_equal(((int32_t *)r.input)[0], INT32_MIN);
+    assert_int_equal(((const int32_t *)r.input)[0], INT32_MIN);
     ks_request_free(&r);
     const char *big = "{\"inputs\":[{\"name\":\"IN\",\"datatype\":\"INT32\",\"shape\":[1,2],\"data\":[1,2147483648]}]}";
     assert_int_equal(ks_parse_infer(&m, big, strlen(big), -1, &r, err, sizeof err), -1);
@@ -266,7 +282,8 @@ static void batcher_max_batch_and_delay(void **state)
     char err[128];
     /* a long delay: only a full batch goes early */
     batcher_opts o = {.max_batch = 4, .max_delay_ns = 300000000, .queue_capacity = 64};
-    batcher *b = batcher_start(&m, &o, NULL, err, sizeof err);
+    serve_model *mp = &m;
+    batcher *b = batcher_start(&mp, 1, &o, NULL, err, sizeof err);
     assert_non_null(b);
     job j[10];
     int64_t t0 = events_now_ns();
@@ -286,7 +303,7 @@ static void batcher_max_batch_and_delay(void **state)
     /* a lone request waits the delay, and not much more */
     r.n = 0;
     o.max_delay_ns = 20000000;
-    b = batcher_start(&m, &o, NULL, err, sizeof err);
+    b = batcher_start(&mp, 1, &o, NULL, err, sizeof err);
     submit(b, &j[0], 1);
     wait_jobs(j, 1);
     int64_t waited = j[0].br.started_ns - j[0].br.enqueued_ns;
@@ -305,7 +322,8 @@ static void batcher_full_queue_and_stop(void **state)
     m.info.max_batch = 1;
     char err[128];
     batcher_opts o = {.max_batch = 1, .max_delay_ns = 0, .queue_capacity = 2};
-    batcher *b = batcher_start(&m, &o, NULL, err, sizeof err);
+    serve_model *mp = &m;
+    batcher *b = batcher_start(&mp, 1, &o, NULL, err, sizeof err);
     job j[4];
     assert_int_equal(submit(b, &j[0], 0), SUBMIT_QUEUED);
     /* wait until the model holds the first: then two fit in the queue */
@@ -322,6 +340,32 @@ static void batcher_full_queue_and_stop(void **state)
         assert_float_equal(j[i].out, (float)i, 0);
     }
     assert_int_equal(j[3].done, 0);
+    pthread_mutex_destroy(&r.mu);
+}
+
+/* Two instances run two batches at once: four 100 ms batches take about
+ * 200 ms, not 400. */
+static void batcher_instances_run_in_parallel(void **state)
+{
+    (void)state;
+    recorder r;
+    serve_model m = rec_model(&r), m2;
+    r.sleep_ms = 100;
+    m.info.max_batch = 1;
+    m2 = m;
+    serve_model *ms[2] = {&m, &m2};
+    char err[128];
+    batcher_opts o = {.max_batch = 1, .max_delay_ns = 0, .queue_capacity = 8};
+    batcher *b = batcher_start(ms, 2, &o, NULL, err, sizeof err);
+    assert_non_null(b);
+    job j[4];
+    int64_t t0 = events_now_ns();
+    for (int i = 0; i < 4; i++) assert_int_equal(submit(b, &j[i], (float)i), SUBMIT_QUEUED);
+    wait_jobs(j, 4);
+    int64_t took = events_now_ns() - t0;
+    for (int i = 0; i < 4; i++) assert_float_equal(j[i].out, (float)i, 0);
+    if (took < 190000000 || took > 380000000) fail_msg("four 100 ms batches on two instances took %lld ms", (long long)(took / 1000000));
+    batcher_stop(b);
     pthread_mutex_destroy(&r.mu);
 }
 
@@ -365,6 +409,7 @@ int main(void)
         cmocka_unit_test(routes),
         cmocka_unit_test(batcher_max_batch_and_delay),
         cmocka_unit_test(batcher_full_queue_and_stop),
+        cmocka_unit_test(batcher_instances_run_in_parallel),
         cmocka_unit_test(mlp_model_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

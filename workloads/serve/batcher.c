@@ -8,8 +8,20 @@
 
 #include "events.h"
 
-struct batcher {
+#define MAX_INSTANCES 16
+
+/* One model instance and the thread that runs it. */
+typedef struct {
+    batcher *b;
     serve_model *model;
+    pthread_t thread;
+    int started;
+    unsigned char *in, *out; /* gathered inputs and outputs of one batch */
+} instance;
+
+struct batcher {
+    instance inst[MAX_INSTANCES];
+    int ninst;
     batcher_opts o;
     serve_metrics *metrics;
     pthread_mutex_t mu;
@@ -17,8 +29,6 @@ struct batcher {
     batch_req *head, *tail;
     int depth, queued_items;
     int stopping;
-    pthread_t thread;
-    unsigned char *in, *out; /* gathered inputs and outputs of one batch */
     size_t in_item, out_item;
 };
 
@@ -53,30 +63,41 @@ static batch_req *take_batch(batcher *b, int *items)
     last->next = NULL;
     b->queued_items -= n;
     *items = n;
+    if (b->head) pthread_cond_signal(&b->wake); /* more waiting: an idle instance takes them */
     return first;
 }
 
-static void run_batch(batcher *b, batch_req *list, int items)
+static void run_batch(instance *ins, batch_req *list, int items)
 {
+    batcher *b = ins->b;
     int64_t start = events_now_ns();
     const void *in = list->input;
     void *out = list->output;
-    if (list->next) { /* more than one request: gather into one batch */
-        size_t off = 0;
-        for (batch_req *r = list; r; r = r->next) {
-            memcpy(b->in + off, r->input, (size_t)r->items * b->in_item);
-            off += (size_t)r->items * b->in_item;
-        }
-        in = b->in, out = b->out;
-    }
     char err[KS_ERR_MAX] = "";
-    int rc = b->model->run(b->model, items, in, out, err, sizeof err);
+    int rc;
+    if (list->next) out = ins->out; /* more than one request: outputs are scattered after */
+    if (list->next && ins->model->run_parts) {
+        const void *parts[b->o.max_batch];
+        int counts[b->o.max_batch], n = 0;
+        for (batch_req *r = list; r; r = r->next) parts[n] = r->input, counts[n++] = r->items;
+        rc = ins->model->run_parts(ins->model, n, parts, counts, out, err, sizeof err);
+    } else {
+        if (list->next) { /* gather into one batch */
+            size_t off = 0;
+            for (batch_req *r = list; r; r = r->next) {
+                memcpy(ins->in + off, r->input, (size_t)r->items * b->in_item);
+                off += (size_t)r->items * b->in_item;
+            }
+            in = ins->in;
+        }
+        rc = ins->model->run(ins->model, items, in, out, err, sizeof err);
+    }
     int64_t end = events_now_ns();
     if (b->metrics) serve_metrics_batch(b->metrics, items);
     size_t off = 0;
     for (batch_req *r = list, *next; r; r = next) {
         next = r->next; /* done() may free r */
-        if (out == b->out) memcpy(r->output, b->out + off, (size_t)r->items * b->out_item);
+        if (out == ins->out) memcpy(r->output, ins->out + off, (size_t)r->items * b->out_item);
         off += (size_t)r->items * b->out_item;
         r->started_ns = start, r->finished_ns = end;
         r->failed = rc != 0;
@@ -87,7 +108,8 @@ static void run_batch(batcher *b, batch_req *list, int items)
 
 static void *loop(void *arg)
 {
-    batcher *b = arg;
+    instance *ins = arg;
+    batcher *b = ins->b;
     pthread_mutex_lock(&b->mu);
     for (;;) {
         int items = 0;
@@ -95,38 +117,52 @@ static void *loop(void *arg)
         if (!list) break;
         if (b->metrics) serve_metrics_depth(b->metrics, b->depth);
         pthread_mutex_unlock(&b->mu);
-        run_batch(b, list, items);
+        run_batch(ins, list, items);
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
 }
 
-batcher *batcher_start(serve_model *m, const batcher_opts *o, serve_metrics *metrics, char *err, size_t errcap)
+static void free_batcher(batcher *b)
+{
+    for (int i = 0; i < b->ninst; i++) free(b->inst[i].in), free(b->inst[i].out);
+    pthread_cond_destroy(&b->wake);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+batcher *batcher_start(serve_model **models, int ninst, const batcher_opts *o, serve_metrics *metrics, char *err,
+                       size_t errcap)
 {
     batcher *b = calloc(1, sizeof *b);
-    if (!b) {
-        snprintf(err, errcap, "out of memory");
+    if (!b || ninst < 1 || ninst > MAX_INSTANCES) {
+        snprintf(err, errcap, b ? "instances: 1 to %d" : "out of memory", MAX_INSTANCES);
+        free(b);
         return NULL;
     }
-    b->model = m, b->o = *o, b->metrics = metrics;
-    b->in_item = ks_spec_bytes(&m->info.input);
-    b->out_item = ks_spec_bytes(&m->info.output);
-    b->in = malloc((size_t)o->max_batch * b->in_item + 1);
-    b->out = malloc((size_t)o->max_batch * b->out_item + 1);
+    b->o = *o, b->metrics = metrics, b->ninst = ninst;
+    b->in_item = ks_spec_bytes(&models[0]->info.input);
+    b->out_item = ks_spec_bytes(&models[0]->info.output);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines are events_now_ns() times */
     pthread_cond_init(&b->wake, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&b->mu, NULL);
-    int rc = b->in && b->out ? pthread_create(&b->thread, NULL, loop, b) : ENOMEM;
-    if (rc) {
-        snprintf(err, errcap, "cannot start the batching thread: %s", strerror(rc));
-        pthread_cond_destroy(&b->wake);
-        pthread_mutex_destroy(&b->mu);
-        free(b->in), free(b->out), free(b);
-        return NULL;
+    for (int i = 0; i < ninst; i++) {
+        instance *ins = &b->inst[i];
+        ins->b = b, ins->model = models[i];
+        ins->in = malloc((size_t)o->max_batch * b->in_item + 1);
+        ins->out = malloc((size_t)o->max_batch * b->out_item + 1);
+        int rc = ins->in && ins->out ? pthread_create(&ins->thread, NULL, loop, ins) : ENOMEM;
+        if (rc) {
+            snprintf(err, errcap, "cannot start the batching thread of instance %d: %s", i, strerror(rc));
+            b->ninst = i + 1;
+            batcher_stop(b);
+            return NULL;
+        }
+        ins->started = 1;
     }
     return b;
 }
@@ -145,7 +181,7 @@ submit_result batcher_submit(batcher *b, batch_req *r)
         b->tail = r;
         b->depth++;
         b->queued_items += r->items;
-        /* the thread only needs waking for a first request or a full batch */
+        /* a waiting thread only needs waking for a first request or a full batch */
         if (b->depth == 1 || b->queued_items >= b->o.max_batch) pthread_cond_signal(&b->wake);
         if (b->metrics) serve_metrics_depth(b->metrics, b->depth);
     }
@@ -166,11 +202,9 @@ void batcher_stop(batcher *b)
     if (!b) return;
     pthread_mutex_lock(&b->mu);
     b->stopping = 1;
-    pthread_cond_signal(&b->wake);
+    pthread_cond_broadcast(&b->wake);
     pthread_mutex_unlock(&b->mu);
-    pthread_join(b->thread, NULL);
-    pthread_cond_destroy(&b->wake);
-    pthread_mutex_destroy(&b->mu);
-    free(b->in), free(b->out), free(b);
+    for (int i = 0; i < b->ninst; i++)
+        if (b->inst[i].started) pthread_join(b->inst[i].thread, NULL);
+    free_batcher(b);
 }
-

@@ -2,11 +2,11 @@
  *
  * As in Triton's dynamic batcher, a batch goes to the model when it holds
  * max_batch items or when its oldest request has waited max_delay, whichever
- * comes first; requests are taken in arrival order and never split. One
- * thread runs the model, so batches execute one at a time, and the queue
- * fills while one runs. The queue is bounded (in requests): a full queue
+ * comes first; requests are taken in arrival order and never split. The
+ * queue fills while batches run. The queue is bounded (in requests): a full queue
  * refuses at once, which the server answers 503, rather than growing without
- * limit under overload. */
+ * limit under overload. With several model instances, each has a thread
+ * and whichever is free takes the next batch. */
 #ifndef COTENANT_BATCHER_H
 #define COTENANT_BATCHER_H
 
@@ -37,9 +37,11 @@ typedef struct {
 
 typedef struct batcher batcher;
 
-/* Starts the model's thread; NULL with err set when it cannot. metrics may be
- * NULL. */
-batcher *batcher_start(serve_model *m, const batcher_opts *o, serve_metrics *metrics, char *err, size_t errcap);
+/* Starts one thread per model instance (the same model opened ninst times,
+ * as Triton's instance groups: while one instance computes, another copies
+ * its batch in); NULL with err set when it cannot. metrics may be NULL. */
+batcher *batcher_start(serve_model **models, int ninst, const batcher_opts *o, serve_metrics *metrics, char *err,
+                       size_t errcap);
 typedef enum { SUBMIT_QUEUED, SUBMIT_FULL, SUBMIT_STOPPED } submit_result;
 submit_result batcher_submit(batcher *b, batch_req *r);
 int batcher_depth(batcher *b);

@@ -203,8 +203,6 @@ int ks_parse_infer(const ks_model_info *m, const char *body, size_t len, long lo
 
     size_t bytes = (size_t)r->batch * ks_spec_bytes(&m->input);
     int64_t elems = (int64_t)r->batch * ks_spec_elems(&m->input);
-    r->input = malloc(bytes ? bytes : 1);
-    if (!r->input) { fail(err, errcap, "out of memory for %zu bytes of input", bytes); goto out; }
     const json_t *params = json_object_get(in, "parameters");
     const json_t *bsize = json_is_object(params) ? json_object_get(params, "binary_data_size") : NULL;
     const json_t *data = json_object_get(in, "data");
@@ -219,11 +217,20 @@ int ks_parse_infer(const ks_model_info *m, const char *body, size_t len, long lo
             goto out;
         }
         if (data) { fail(err, errcap, "inputs[0] has both data and binary_data_size; send one"); goto out; }
-        memcpy(r->input, body + jlen, bytes);
+        /* used where it lies when aligned for its datatype: no copy of a large tensor */
+        if ((uintptr_t)(body + jlen) % 8 == 0) {
+            r->input = body + jlen;
+        } else {
+            if (!(r->owned = malloc(bytes ? bytes : 1))) { fail(err, errcap, "out of memory for %zu bytes of input", bytes); goto out; }
+            memcpy(r->owned, body + jlen, bytes);
+            r->input = r->owned;
+        }
     } else {
         if (!data) { fail(err, errcap, "inputs[0].data: missing (or give parameters.binary_data_size and send binary data)"); goto out; }
         if (header_len >= 0 && len != jlen) { fail(err, errcap, "%zu bytes follow the JSON header but no input is binary", len - jlen); goto out; }
-        data_walk w = {.dtype = m->input.dtype, .out = r->input, .cap = elems, .err = err, .errcap = errcap};
+        if (!(r->owned = malloc(bytes ? bytes : 1))) { fail(err, errcap, "out of memory for %zu bytes of input", bytes); goto out; }
+        r->input = r->owned;
+        data_walk w = {.dtype = m->input.dtype, .out = r->owned, .cap = elems, .err = err, .errcap = errcap};
         if (walk(&w, data)) goto out;
         if (w.n != elems) {
             fail(err, errcap, "inputs[0].data holds %lld values; shape [%d, ...] needs %lld", (long long)w.n, r->batch, (long long)elems);
@@ -239,7 +246,8 @@ out:
 
 void ks_request_free(ks_request *r)
 {
-    free(r->input);
+    free(r->owned);
+    r->owned = NULL;
     r->input = NULL;
 }
 

@@ -47,7 +47,10 @@ typedef struct {
     char id[KS_ID_MAX]; /* echoed back; empty if the request had none */
     bool has_id;
     int batch;          /* the request's leading dimension */
-    void *input;        /* batch items in the model's input datatype; malloc'd */
+    /* batch items in the model's input datatype: in the body itself for
+     * aligned binary data (the body must outlive the request), else in owned */
+    const void *input;
+    void *owned;
     bool binary_output; /* answer the output as binary data */
 } ks_request;
 

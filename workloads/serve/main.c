@@ -30,6 +30,8 @@ static void usage(FILE *f)
             "  --max-batch N            items a batch (and a request) may hold (default 32)\n"
             "  --max-queue-delay DUR    how long a request waits for others to fill its batch (default 2ms; 0 = none)\n"
             "  --queue-size N           requests that may wait; more are answered 503 (default 512)\n"
+            "  --instances N            copies of the model, each running its own batches, so one copies in\n"
+            "                           while another computes (default 2 for GPU models, 1 for mlp)\n"
             "  --max-request-size SIZE  larger bodies are answered 413 (default 64M)\n"
             "  --threads N              HTTP threads (default 4)\n"
             "  --max-connections N      open connections at most (default 1024)\n"
@@ -37,6 +39,7 @@ static void usage(FILE *f)
             "  --drain-timeout DUR      on SIGTERM, how long to wait for requests in flight (default 30s)\n"
             "  --duration DUR           stop (as on SIGTERM) after this long (default: run until signalled)\n"
             "  --batch-time DUR         cpu models: a fixed cost added to every batch, as a device call has (default 0)\n"
+            "  --algo heuristic|measured GPU models: cuDNN's heuristics, or algorithms timed at start (slower start)\n"
             "  --gpu N  --seq N  --seed N\n",
             prog, serve_model_names());
 }
@@ -47,7 +50,7 @@ int main(int argc, char **argv)
     serve_http_opts ho = {.listen = "127.0.0.1:8000", .threads = 4, .max_request_bytes = 64u << 20,
                           .max_connections = 1024, .idle_timeout_s = 60};
     double delay_s = 0.002, drain_s = 30, duration_s = 0;
-    int queue = 512;
+    int queue = 512, instances = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -62,6 +65,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--listen")) ho.listen = v;
         else if (!strcmp(a, "--max-batch")) mo.max_batch = (int)flag_long(prog, a, v, 1, 4096);
         else if (!strcmp(a, "--max-queue-delay")) delay_s = flag_seconds(prog, a, v);
+        else if (!strcmp(a, "--instances")) instances = (int)flag_long(prog, a, v, 1, 16);
         else if (!strcmp(a, "--queue-size")) queue = (int)flag_long(prog, a, v, 1, 1 << 20);
         else if (!strcmp(a, "--max-request-size")) ho.max_request_bytes = (size_t)flag_bytes(prog, a, v, 1024, 1LL << 32);
         else if (!strcmp(a, "--threads")) ho.threads = (int)flag_long(prog, a, v, 1, 256);
@@ -71,6 +75,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--duration")) duration_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--batch-time")) mo.batch_time_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--gpu")) mo.gpu = (int)flag_long(prog, a, v, 0, 63);
+        else if (!strcmp(a, "--algo") && (!strcmp(v, "measured") || !strcmp(v, "heuristic"))) mo.algo_measured = !strcmp(v, "measured");
         else if (!strcmp(a, "--seq")) mo.seq = (int)flag_long(prog, a, v, 1, 4096);
         else if (!strcmp(a, "--seed")) mo.seed = (unsigned long long)flag_long(prog, a, v, 0, 0x7fffffffffffffffL);
         else {
@@ -95,26 +100,33 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     workload_install_stop();
 
-    serve_model *model = serve_model_open(&mo, err, sizeof err);
-    if (!model) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        return strstr(err, "unknown") ? 2 : 1;
+    serve_model *models[16];
+    if (instances == 0) instances = strcmp(mo.name, "mlp") ? 2 : 1;
+    for (int k = 0; k < instances; k++) {
+        models[k] = serve_model_open(&mo, err, sizeof err);
+        if (!models[k]) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            for (int j = 0; j < k; j++) models[j]->destroy(models[j]);
+            return strstr(err, "unknown") ? 2 : 1;
+        }
     }
+    serve_model *model = models[0];
     serve_metrics metrics;
     serve_metrics_init(&metrics, model->info.name, mo.max_batch);
     batcher_opts bo = {.max_batch = mo.max_batch, .max_delay_ns = (int64_t)(delay_s * 1e9), .queue_capacity = queue};
-    batcher *b = batcher_start(model, &bo, &metrics, err, sizeof err);
+    batcher *b = batcher_start(models, instances, &bo, &metrics, err, sizeof err);
     serve_http *http = b ? serve_http_start(model, b, &metrics, &ho, err, sizeof err) : NULL;
     if (!http) {
         fprintf(stderr, "%s: %s\n", prog, err);
         batcher_stop(b);
-        model->destroy(model);
+        for (int k = 0; k < instances; k++) models[k]->destroy(models[k]);
         return 1;
     }
     char host[INET_ADDRSTRLEN] = "?";
     inet_ntop(AF_INET, &addr, host, sizeof host);
-    printf("%s: serving model '%s' (%s) on http://%s:%d/v2 (max batch %d, max queue delay %gms, queue %d)\n", prog,
-           model->info.name, model->info.platform, host, serve_http_port(http), mo.max_batch, delay_s * 1e3, queue);
+    printf("%s: serving model '%s' (%s) on http://%s:%d/v2 (max batch %d, max queue delay %gms, queue %d, %d instance%s)\n",
+           prog, model->info.name, model->info.platform, host, serve_http_port(http), mo.max_batch, delay_s * 1e3, queue,
+           instances, instances > 1 ? "s" : "");
     fflush(stdout);
     events_start("requests");
 
@@ -136,6 +148,6 @@ int main(int argc, char **argv)
            (unsigned long long)metrics.rejected[REJECT_BAD_REQUEST]);
     if (left) fprintf(stderr, "%s: %d requests were still in flight after --drain-timeout %gs\n", prog, left, drain_s);
     serve_metrics_destroy(&metrics);
-    model->destroy(model);
+    for (int k = 0; k < instances; k++) models[k]->destroy(models[k]);
     return left ? 1 : 0;
 }

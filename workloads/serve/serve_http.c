@@ -172,8 +172,6 @@ static mhd_result start_infer(request *q, struct MHD_Connection *c)
         serve_metrics_reject(s->metrics, REJECT_BAD_REQUEST);
         return send_error(q, MHD_HTTP_BAD_REQUEST, err);
     }
-    free(q->body);
-    q->body = NULL;
     q->output = malloc((size_t)q->req.batch * ks_spec_bytes(&s->model->info.output) + 1);
     if (!q->output) return send_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory for the output");
     q->br = (batch_req){.items = q->req.batch, .input = q->req.input, .output = q->output, .done = batch_done, .arg = q};
@@ -207,8 +205,13 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
         *con_cls = q;
         if (q->route == RT_INFER) {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > s->max_body) q->too_large = 1; /* refuse before reading it */
+            unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
+            if (want > s->max_body) q->too_large = 1; /* refuse before reading it */
             if (q->too_large) return start_infer(q, c);
+            if (want > 0) { /* the whole body in one allocation, no regrowing */
+                q->body = malloc((size_t)want);
+                if (q->body) q->cap = (size_t)want;
+            }
         }
         return MHD_YES;
     }

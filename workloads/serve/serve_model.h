@@ -17,6 +17,10 @@ struct serve_model {
     /* n items of info.input at in -> n items of info.output at out, both on
      * the host. Returns 0, or -1 with err set. */
     int (*run)(serve_model *m, int n, const void *in, void *out, char *err, size_t errcap);
+    /* Optional: the same from the requests' own buffers (nparts of them,
+     * items[k] items each), so that no one gathers them on the host first. */
+    int (*run_parts)(serve_model *m, int nparts, const void *const *in, const int *items, void *out, char *err,
+                     size_t errcap);
     void (*destroy)(serve_model *m);
     void *ctx;
 };
@@ -27,6 +31,7 @@ typedef struct {
     double batch_time_s;   /* cpu models: a fixed cost added to every batch, to stand in for a device call */
     int gpu;               /* --gpu N */
     int seq;               /* bert: --seq */
+    int algo_measured;     /* cuDNN algorithms timed at start rather than from its heuristics */
     unsigned long long seed;
 } serve_model_opts;
 

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "model_mlp_cpu.h"
+#ifdef COTENANT_SERVE_GPU
+#include "model_infer_gpu.h"
+#endif
 #include "serve_model.h"
 
 static const struct {
@@ -12,9 +15,19 @@ static const struct {
     const char *what;
 } models[] = {
     {"mlp", mlp_cpu_open, "a 64-256-10 perceptron in plain C (FP32 [64] -> FP32 [10])"},
+#ifdef COTENANT_SERVE_GPU
+    {"resnet50", resnet50_gpu_open, "ResNet-50 on the GPU, bf16 (FP32 [3,224,224] -> FP32 [1000])"},
+#endif
 };
 
-const char *serve_model_names(void) { return "mlp"; }
+const char *serve_model_names(void)
+{
+#ifdef COTENANT_SERVE_GPU
+    return "mlp, resnet50";
+#else
+    return "mlp (this build has no CUDA: resnet50 needs it)";
+#endif
+}
 
 serve_model *serve_model_open(const serve_model_opts *o, char *err, size_t errcap)
 {

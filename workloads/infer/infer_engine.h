@@ -1,0 +1,66 @@
+/* infer_engine.h - a model's forward pass for inference, behind one
+ * interface: the offline benchmark (cotenant-infer) runs it on a batch that
+ * stays on the GPU, the server (cotenant-serve) on batches that come from
+ * and go back to the host.
+ *
+ * Batches of any size up to max_batch run; an engine prepares each size the
+ * first time it is asked for (algorithms, CUDA graph), so a server's first
+ * batch of a new size is slower than the rest. */
+#ifndef COTENANT_INFER_ENGINE_H
+#define COTENANT_INFER_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct infer_engine infer_engine;
+struct infer_engine {
+    const char *model;      /* "resnet50" */
+    const char *unit;       /* "images" */
+    int max_batch;
+    /* One item, as the host gives and takes it (for the server). */
+    const char *in_name, *out_name;
+    int in_rank, out_rank;
+    int64_t in_dims[4], out_dims[4];
+    int in_is_int;          /* 1: INT32 items (token ids); 0: FP32 */
+    double flops_per_item;  /* forward multiply-adds x 2 */
+    /* A forward pass of n items on the batch kept on the GPU; returns once
+     * the GPU has finished. */
+    int (*run_resident)(infer_engine *e, int n);
+    /* Items from the host in nparts buffers (items[k] in buffer k), one
+     * forward pass over all of them, their outputs back to the host in order. */
+    int (*run_host)(infer_engine *e, int nparts, const void *const *in, const int *items, float *out);
+    void (*close)(infer_engine *e);
+    size_t device_bytes;    /* what the engine holds on the GPU */
+    void *impl;
+};
+
+typedef struct {
+    const char *prog;
+    int gpu;
+    int max_batch;
+    int image, classes;     /* resnet50 */
+    uint64_t seed;
+    int random_bn;          /* batch norm away from its initial values (checks) */
+    int algo_heuristic;     /* cuDNN's heuristics rather than measured algorithms */
+    int use_graph;
+} infer_opts;
+
+/* NULL after printing why (no GPU, out of memory, a CUDA-less build). */
+infer_engine *infer_resnet50_gpu(const infer_opts *o);
+
+/* The same model's parameters, as the GPU engine builds them, for checks. */
+typedef struct {
+    float *params, *mean, *var; /* rn_arch's flat parameters and running statistics */
+} infer_resnet50_params;
+int infer_resnet50_params_make(const infer_opts *o, infer_resnet50_params *p);
+void infer_resnet50_params_free(infer_resnet50_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
