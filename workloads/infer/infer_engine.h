@@ -33,6 +33,11 @@ struct infer_engine {
     /* Items from the host in nparts buffers (items[k] in buffer k), one
      * forward pass over all of them, their outputs back to the host in order. */
     int (*run_host)(infer_engine *e, int nparts, const void *const *in, const int *items, float *out);
+    /* Page-locked host memory for a request's body, so that its tensor goes
+     * to the GPU by DMA from where it arrived: NULL when the pool is used up
+     * or the size is over a slot (the caller then mallocs). Thread-safe. */
+    void *(*host_alloc)(infer_engine *e, size_t bytes);
+    void (*host_free)(infer_engine *e, void *p);
     void (*close)(infer_engine *e);
     size_t device_bytes;    /* what the engine holds on the GPU */
     void *impl;
@@ -47,6 +52,7 @@ typedef struct {
     int random_bn;          /* batch norm away from its initial values (checks) */
     int algo_heuristic;     /* cuDNN's heuristics rather than measured algorithms */
     int use_graph;
+    int pinned_slots;       /* request-sized page-locked buffers for host_alloc (0: none) */
 } infer_opts;
 
 /* NULL after printing why (no GPU, out of memory, a CUDA-less build). */

@@ -10,6 +10,7 @@
  * four buffers of the largest activation take turns. */
 #include <cuda_bf16.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ typedef struct {
     int n;
     cudnnTensorDescriptor_t in[RN_MAX_CONV], out[RN_MAX_CONV], pool;
     cudnnConvolutionFwdAlgo_t algo[RN_MAX_CONV];
+    /* per batch size: an algorithm must run with the math type it was
+     * measured or proposed with */
+    cudnnConvolutionDescriptor_t conv[RN_MAX_CONV];
     cudaGraphExec_t graph;
 } batch_plan;
 
@@ -37,13 +41,18 @@ typedef struct {
     cudnnHandle_t dnn;
     cublasHandle_t blas;
     cudnnFilterDescriptor_t w_desc[RN_MAX_CONV];
-    cudnnConvolutionDescriptor_t conv[RN_MAX_CONV];
     cudnnPoolingDescriptor_t maxpool;
     __nv_bfloat16 *W, *buf[NBUF], *xin, *feat;
     float *bias, *fc_b, *logits, *xstage;
     float *host_out; /* pinned staging for run_host's answers */
     void *ws;
     batch_plan **plans; /* [max_batch + 1], made on first use */
+    /* host_alloc's pool: equal slots of one page-locked allocation, a free
+     * stack of their indices */
+    pthread_mutex_t pool_mu;
+    char *pool;
+    size_t slot_bytes;
+    int *free_slots, nfree, nslots;
     infer_engine e;
 } rn_gpu;
 
@@ -130,7 +139,7 @@ static const float one = 1.0f, zero = 0.0f;
 static void conv_layer(rn_gpu *g, batch_plan *p, int i, const void *x, void *y, const void *z, int relu)
 {
     const rn_conv *c = &g->a.conv[i];
-    CUDNN_CHECK(cudnnConvolutionForward(g->dnn, &one, p->in[i], x, g->w_desc[i], g->W + c->w_off, g->conv[i], p->algo[i],
+    CUDNN_CHECK(cudnnConvolutionForward(g->dnn, &one, p->in[i], x, g->w_desc[i], g->W + c->w_off, p->conv[i], p->algo[i],
                                         g->ws, WORKSPACE_BYTES, &zero, p->out[i], y));
     size_t n8 = (size_t)p->n * c->hout * c->wout * c->cout / 8;
     bias_add_relu_kernel<<<blocks(n8, 256), 256, 0, g->st>>>((__nv_bfloat16 *)y, g->bias + g->a.bn[i].stat_off,
@@ -182,16 +191,19 @@ static void choose_algorithms(rn_gpu *g, batch_plan *p)
         }
         if (same >= 0) {
             p->algo[i] = p->algo[same];
+            cudnnMathType_t mt;
+            CUDNN_CHECK(cudnnGetConvolutionMathType(p->conv[same], &mt));
+            CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv[i], mt));
             continue;
         }
         cudnnConvolutionFwdAlgoPerf_t pf[8];
         int got = 0;
         if (g->o.algo_heuristic)
-            CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(g->dnn, p->in[i], g->w_desc[i], g->conv[i], p->out[i], 8,
+            CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(g->dnn, p->in[i], g->w_desc[i], p->conv[i], p->out[i], 8,
                                                                &got, pf));
         else
             CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(g->dnn, p->in[i], i ? (void *)g->buf[0] : (void *)g->xin,
-                                                               g->w_desc[i], g->W + c->w_off, g->conv[i], p->out[i],
+                                                               g->w_desc[i], g->W + c->w_off, p->conv[i], p->out[i],
                                                                g->buf[1], 8, &got, pf, g->ws, WORKSPACE_BYTES));
         int k = 0;
         while (k < got && (pf[k].status != CUDNN_STATUS_SUCCESS || pf[k].memory > WORKSPACE_BYTES)) k++;
@@ -201,6 +213,7 @@ static void choose_algorithms(rn_gpu *g, batch_plan *p)
             exit(1);
         }
         p->algo[i] = pf[k].algo;
+        CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv[i], pf[k].mathType));
     }
 }
 
@@ -214,6 +227,10 @@ static batch_plan *plan_for(rn_gpu *g, int n)
         const rn_conv *c = &a->conv[i];
         tensor(&p->in[i], n, c->cin, c->hin, c->win);
         tensor(&p->out[i], n, c->cout, c->hout, c->wout);
+        CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p->conv[i]));
+        CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p->conv[i], c->pad, c->pad, c->stride, c->stride, 1, 1,
+                                                    CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+        CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv[i], CUDNN_TENSOR_OP_MATH));
     }
     tensor(&p->pool, n, 64, a->pool_h, a->pool_w);
     choose_algorithms(g, p);
@@ -269,20 +286,42 @@ static int run_host(infer_engine *e, int nparts, const void *const *in, const in
     return 0;
 }
 
+static void *host_alloc(infer_engine *e, size_t bytes)
+{
+    rn_gpu *g = (rn_gpu *)e->impl;
+    if (!g->pool || bytes > g->slot_bytes) return NULL;
+    pthread_mutex_lock(&g->pool_mu);
+    void *p = g->nfree ? g->pool + (size_t)g->free_slots[--g->nfree] * g->slot_bytes : NULL;
+    pthread_mutex_unlock(&g->pool_mu);
+    return p;
+}
+
+static void host_free(infer_engine *e, void *p)
+{
+    rn_gpu *g = (rn_gpu *)e->impl;
+    pthread_mutex_lock(&g->pool_mu);
+    g->free_slots[g->nfree++] = (int)(((char *)p - g->pool) / g->slot_bytes);
+    pthread_mutex_unlock(&g->pool_mu);
+}
+
 static void close_engine(infer_engine *e)
 {
     rn_gpu *g = (rn_gpu *)e->impl;
+    if (g->pool) cudaFreeHost(g->pool);
+    free(g->free_slots);
+    pthread_mutex_destroy(&g->pool_mu);
     for (int n = 0; n <= g->o.max_batch; n++) {
         batch_plan *p = g->plans[n];
         if (!p) continue;
         if (p->graph) cudaGraphExecDestroy(p->graph);
-        for (int i = 0; i < g->a.nconv; i++) cudnnDestroyTensorDescriptor(p->in[i]), cudnnDestroyTensorDescriptor(p->out[i]);
+        for (int i = 0; i < g->a.nconv; i++)
+            cudnnDestroyTensorDescriptor(p->in[i]), cudnnDestroyTensorDescriptor(p->out[i]), cudnnDestroyConvolutionDescriptor(p->conv[i]);
         cudnnDestroyTensorDescriptor(p->pool);
         free(p);
     }
     free(g->plans);
     cudaFreeHost(g->host_out);
-    for (int i = 0; i < g->a.nconv; i++) cudnnDestroyFilterDescriptor(g->w_desc[i]), cudnnDestroyConvolutionDescriptor(g->conv[i]);
+    for (int i = 0; i < g->a.nconv; i++) cudnnDestroyFilterDescriptor(g->w_desc[i]);
     cudnnDestroyPoolingDescriptor(g->maxpool);
     void *bufs[] = {g->W, g->xin, g->feat, g->bias, g->fc_b, g->logits, g->xstage, g->ws};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) cudaFree(bufs[i]);
@@ -350,15 +389,21 @@ extern "C" infer_engine *infer_resnet50_gpu(const infer_opts *o)
         const rn_conv *c = &a->conv[i];
         CUDNN_CHECK(cudnnCreateFilterDescriptor(&g->w_desc[i]));
         CUDNN_CHECK(cudnnSetFilter4dDescriptor(g->w_desc[i], CUDNN_DATA_BFLOAT16, CUDNN_TENSOR_NHWC, c->cout, c->cin, c->k, c->k));
-        CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&g->conv[i]));
-        CUDNN_CHECK(cudnnSetConvolution2dDescriptor(g->conv[i], c->pad, c->pad, c->stride, c->stride, 1, 1,
-                                                    CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-        CUDNN_CHECK(cudnnSetConvolutionMathType(g->conv[i], CUDNN_TENSOR_OP_MATH));
     }
     CUDNN_CHECK(cudnnCreatePoolingDescriptor(&g->maxpool));
     CUDNN_CHECK(cudnnSetPooling2dDescriptor(g->maxpool, CUDNN_POOLING_MAX_DETERMINISTIC, CUDNN_NOT_PROPAGATE_NAN, 3, 3, 1,
                                            1, 2, 2));
     g->plans = (batch_plan **)calloc((size_t)nb + 1, sizeof *g->plans);
+    pthread_mutex_init(&g->pool_mu, NULL);
+    if (o->pinned_slots > 0) {
+        /* a one-image request: the tensor and a JSON header of up to 64 KiB */
+        g->slot_bytes = in_elems / nb * sizeof(float) + (64u << 10);
+        g->nslots = o->pinned_slots;
+        CUDA_CHECK(cudaMallocHost((void **)&g->pool, g->slot_bytes * g->nslots));
+        g->free_slots = (int *)malloc(g->nslots * sizeof(int));
+        for (int i = 0; i < g->nslots; i++) g->free_slots[i] = g->nslots - 1 - i;
+        g->nfree = g->nslots;
+    }
 
     infer_engine *e = &g->e;
     e->model = "resnet50", e->unit = "images", e->max_batch = nb;
@@ -367,6 +412,7 @@ extern "C" infer_engine *infer_resnet50_gpu(const infer_opts *o)
     e->out_rank = 1, e->out_dims[0] = a->classes;
     e->flops_per_item = 2 * rn_forward_macs(a);
     e->run_resident = run_resident, e->run_host = run_host, e->close = close_engine;
+    e->host_alloc = host_alloc, e->host_free = host_free;
     e->impl = g;
     return e;
 }

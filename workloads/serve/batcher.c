@@ -42,9 +42,12 @@ static void deadline_ts(int64_t ns, struct timespec *ts)
  * (a list) and item count, or NULL when stopping with nothing queued. */
 static batch_req *take_batch(batcher *b, int *items)
 {
-    while (!b->head && !b->stopping) pthread_cond_wait(&b->wake, &b->mu);
-    if (!b->head) return NULL;
-    while (!b->stopping && b->queued_items < b->o.max_batch) {
+    /* another instance may take the queue while this one waits: look again
+     * after every wake */
+    for (;;) {
+        while (!b->head && !b->stopping) pthread_cond_wait(&b->wake, &b->mu);
+        if (!b->head) return NULL;
+        if (b->stopping || b->queued_items >= b->o.max_batch) break;
         int64_t due = b->head->enqueued_ns + b->o.max_delay_ns;
         if (events_now_ns() >= due) break;
         struct timespec ts;

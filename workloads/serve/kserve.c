@@ -217,14 +217,9 @@ int ks_parse_infer(const ks_model_info *m, const char *body, size_t len, long lo
             goto out;
         }
         if (data) { fail(err, errcap, "inputs[0] has both data and binary_data_size; send one"); goto out; }
-        /* used where it lies when aligned for its datatype: no copy of a large tensor */
-        if ((uintptr_t)(body + jlen) % 8 == 0) {
-            r->input = body + jlen;
-        } else {
-            if (!(r->owned = malloc(bytes ? bytes : 1))) { fail(err, errcap, "out of memory for %zu bytes of input", bytes); goto out; }
-            memcpy(r->owned, body + jlen, bytes);
-            r->input = r->owned;
-        }
+        /* used where it lies, no copy of a large tensor; it need not be
+         * aligned for its datatype (readers copy what they read) */
+        r->input = body + jlen;
     } else {
         if (!data) { fail(err, errcap, "inputs[0].data: missing (or give parameters.binary_data_size and send binary data)"); goto out; }
         if (header_len >= 0 && len != jlen) { fail(err, errcap, "%zu bytes follow the JSON header but no input is binary", len - jlen); goto out; }

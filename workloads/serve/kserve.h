@@ -48,7 +48,8 @@ typedef struct {
     bool has_id;
     int batch;          /* the request's leading dimension */
     /* batch items in the model's input datatype: in the body itself for
-     * aligned binary data (the body must outlive the request), else in owned */
+     * binary data, unaligned (the body must outlive the request), else in
+     * owned */
     const void *input;
     void *owned;
     bool binary_output; /* answer the output as binary data */

@@ -39,6 +39,8 @@ static void usage(FILE *f)
             "  --drain-timeout DUR      on SIGTERM, how long to wait for requests in flight (default 30s)\n"
             "  --duration DUR           stop (as on SIGTERM) after this long (default: run until signalled)\n"
             "  --batch-time DUR         cpu models: a fixed cost added to every batch, as a device call has (default 0)\n"
+            "  --pinned-buffers N       GPU models: page-locked buffers for one-item request bodies, which then\n"
+            "                           go to the GPU by DMA (default 2 x instances x max batch + 64; 0 = none)\n"
             "  --algo heuristic|measured GPU models: cuDNN's heuristics, or algorithms timed at start (slower start)\n"
             "  --gpu N  --seq N  --seed N\n",
             prog, serve_model_names());
@@ -50,7 +52,7 @@ int main(int argc, char **argv)
     serve_http_opts ho = {.listen = "127.0.0.1:8000", .threads = 4, .max_request_bytes = 64u << 20,
                           .max_connections = 1024, .idle_timeout_s = 60};
     double delay_s = 0.002, drain_s = 30, duration_s = 0;
-    int queue = 512, instances = 0;
+    int queue = 512, instances = 0, pinned_slots = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--listen")) ho.listen = v;
         else if (!strcmp(a, "--max-batch")) mo.max_batch = (int)flag_long(prog, a, v, 1, 4096);
         else if (!strcmp(a, "--max-queue-delay")) delay_s = flag_seconds(prog, a, v);
+        else if (!strcmp(a, "--pinned-buffers")) pinned_slots = (int)flag_long(prog, a, v, 0, 1 << 16);
         else if (!strcmp(a, "--instances")) instances = (int)flag_long(prog, a, v, 1, 16);
         else if (!strcmp(a, "--queue-size")) queue = (int)flag_long(prog, a, v, 1, 1 << 20);
         else if (!strcmp(a, "--max-request-size")) ho.max_request_bytes = (size_t)flag_bytes(prog, a, v, 1024, 1LL << 32);
@@ -102,7 +105,10 @@ int main(int argc, char **argv)
 
     serve_model *models[16];
     if (instances == 0) instances = strcmp(mo.name, "mlp") ? 2 : 1;
+    /* request bodies land in page-locked memory: enough for every batch in flight and the queue */
+    mo.pinned_slots = pinned_slots >= 0 ? pinned_slots : 2 * instances * mo.max_batch + 64;
     for (int k = 0; k < instances; k++) {
+        if (k == 1) mo.pinned_slots = 0; /* the first instance's pool serves every body */
         models[k] = serve_model_open(&mo, err, sizeof err);
         if (!models[k]) {
             fprintf(stderr, "%s: %s\n", prog, err);

@@ -25,6 +25,18 @@ static int run(serve_model *m, int n, const void *in, void *out, char *err, size
     return run_parts(m, 1, &in, &n, out, err, errcap);
 }
 
+static void *host_alloc(serve_model *m, size_t bytes)
+{
+    infer_engine *e = m->ctx;
+    return e->host_alloc(e, bytes);
+}
+
+static void host_free(serve_model *m, void *p)
+{
+    infer_engine *e = m->ctx;
+    e->host_free(e, p);
+}
+
 static void destroy(serve_model *m)
 {
     infer_engine *e = m->ctx;
@@ -35,7 +47,8 @@ static void destroy(serve_model *m)
 serve_model *resnet50_gpu_open(const serve_model_opts *o, char *err, size_t errcap)
 {
     infer_opts io = {.prog = "cotenant-serve", .gpu = o->gpu, .max_batch = o->max_batch, .image = 224, .classes = 1000,
-                     .seed = o->seed, .algo_heuristic = !o->algo_measured, .use_graph = 1};
+                     .seed = o->seed, .algo_heuristic = !o->algo_measured, .use_graph = 1,
+                     .pinned_slots = o->pinned_slots};
     infer_engine *e = infer_resnet50_gpu(&io);
     serve_model *m = e ? calloc(1, sizeof *m) : NULL;
     if (!m) {
@@ -51,5 +64,6 @@ serve_model *resnet50_gpu_open(const serve_model_opts *o, char *err, size_t errc
     memcpy(m->info.input.dims, e->in_dims, sizeof e->in_dims);
     memcpy(m->info.output.dims, e->out_dims, sizeof e->out_dims);
     m->run = run, m->run_parts = run_parts, m->destroy = destroy, m->ctx = e;
+    if (o->pinned_slots) m->host_alloc = host_alloc, m->host_free = host_free;
     return m;
 }

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "wl_rng.h"
@@ -45,10 +46,15 @@ static int run(serve_model *m, int n, const void *in, void *out, char *err, size
 {
     (void)err, (void)errcap;
     mlp *p = m->ctx;
-    const float *x = in;
-    float *y = out;
-    for (int b = 0; b < n; b++)
-        mlp_cpu_forward(&p->w1[0][0], p->b1, &p->w2[0][0], p->b2, x + (size_t)b * MLP_IN, y + (size_t)b * MLP_OUT);
+    const unsigned char *x = in;
+    unsigned char *y = out;
+    for (int b = 0; b < n; b++) {
+        /* binary inputs arrive unaligned: read and write through aligned copies */
+        float xi[MLP_IN], yi[MLP_OUT];
+        memcpy(xi, x + (size_t)b * sizeof xi, sizeof xi);
+        mlp_cpu_forward(&p->w1[0][0], p->b1, &p->w2[0][0], p->b2, xi, yi);
+        memcpy(y + (size_t)b * sizeof yi, yi, sizeof yi);
+    }
     if (p->batch_time_s > 0) {
         struct timespec ts = {(time_t)p->batch_time_s, (long)(fmod(p->batch_time_s, 1.0) * 1e9)};
         while (nanosleep(&ts, &ts)) {}

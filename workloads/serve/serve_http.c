@@ -44,6 +44,7 @@ typedef struct {
     int64_t arrived_ns;
     char *body;
     size_t len, cap;
+    int body_pinned;         /* body came from the model's host_alloc */
     int too_large;
     atomic_int state;
     unsigned status;         /* when answered without the model */
@@ -209,7 +210,10 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
             if (want > s->max_body) q->too_large = 1; /* refuse before reading it */
             if (q->too_large) return start_infer(q, c);
             if (want > 0) { /* the whole body in one allocation, no regrowing */
-                q->body = malloc((size_t)want);
+                serve_model *m = s->model;
+                q->body = m->host_alloc ? m->host_alloc(m, (size_t)want) : NULL;
+                q->body_pinned = q->body != NULL;
+                if (!q->body) q->body = malloc((size_t)want);
                 if (q->body) q->cap = (size_t)want;
             }
         }
@@ -221,8 +225,10 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
         if (q->route != RT_INFER || q->too_large) return MHD_YES; /* dropped */
         if (q->len + n > s->max_body) {
             q->too_large = 1;
-            free(q->body);
-            q->body = NULL;
+            return MHD_YES;
+        }
+        if (q->len + n > q->cap && q->body_pinned) { /* more than Content-Length said: the parser will refuse it */
+            q->too_large = 1;
             return MHD_YES;
         }
         if (q->len + n > q->cap) {
@@ -278,7 +284,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     request *q = *con_cls;
     if (!q) return;
     ks_request_free(&q->req);
-    free(q->body);
+    if (q->body_pinned) s->model->host_free(s->model, q->body);
+    else free(q->body);
     free(q->output);
     free(q);
     *con_cls = NULL;

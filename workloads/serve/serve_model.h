@@ -21,6 +21,10 @@ struct serve_model {
      * items[k] items each), so that no one gathers them on the host first. */
     int (*run_parts)(serve_model *m, int nparts, const void *const *in, const int *items, void *out, char *err,
                      size_t errcap);
+    /* Optional: memory for request bodies that the model reads faster
+     * (page-locked, for a GPU); alloc returns NULL when it has none left. */
+    void *(*host_alloc)(serve_model *m, size_t bytes);
+    void (*host_free)(serve_model *m, void *p);
     void (*destroy)(serve_model *m);
     void *ctx;
 };
@@ -32,6 +36,7 @@ typedef struct {
     int gpu;               /* --gpu N */
     int seq;               /* bert: --seq */
     int algo_measured;     /* cuDNN algorithms timed at start rather than from its heuristics */
+    int pinned_slots;      /* GPU models: page-locked request buffers (0: none) */
     unsigned long long seed;
 } serve_model_opts;
 
