@@ -11,7 +11,7 @@ set -euo pipefail
 bin=$1 ref=$2 out=$3 secs=${4:-8}
 mkdir -p "$out"
 "$bin/cotenant-infer" --check > "$out/check.txt" 2>&1 || { cat "$out/check.txt"; echo "check failed" >&2; }
-"$bin/cotenant-infer" --batches 1,8,32,64,128,256 --duration "$secs" > "$out/offline.txt" 2>&1
+"$bin/cotenant-infer" --batches 1,8,32,48,64,128,256 --duration "$secs" > "$out/offline.txt" 2>&1
 for b in 128 256; do
   python3 "$ref" resnet50 --task infer --batch $b --seconds "$secs" > "$out/torch$b.txt" 2>&1 || true
 done
@@ -23,8 +23,13 @@ maxb=${SERVE_MAX_BATCH:-64}
 spid=$!
 "$bin/cotenant-loadgen" --url 127.0.0.1:8011 --model resnet50 --wait-ready 120s --mode closed --concurrency 256 --threads 4 \
   --duration "$secs" --warmup 3s > "$out/saturation.txt" 2>&1 || true
-"$bin/cotenant-loadgen" --url 127.0.0.1:8011 --model resnet50 --rate 50 --arrival poisson --duration "$secs" --warmup 2s \
-  > "$out/lowload.txt" 2>&1 || true
+kill -TERM $spid; wait $spid || true
+# low load: no queue delay, so a lone request goes at once
+"$bin/cotenant-serve" --model resnet50 --max-batch "$maxb" --threads 8 --max-queue-delay 0 --listen 127.0.0.1:8012 \
+  > "$out/serve_low.txt" 2>&1 &
+spid=$!
+"$bin/cotenant-loadgen" --url 127.0.0.1:8012 --model resnet50 --wait-ready 120s --rate 50 --arrival poisson --duration "$secs" \
+  --warmup 2s > "$out/lowload.txt" 2>&1 || true
 kill -TERM $spid; wait $spid || true
 
 j() { python3 -c "import json,sys; d=json.loads([l for l in open(sys.argv[1]) if l.startswith('{')][int(sys.argv[3])]); print($2)" "$@" 2>/dev/null || echo "?"; }

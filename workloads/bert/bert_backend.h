@@ -38,6 +38,7 @@ typedef struct {
     bert_attention attention;              /* GPU only */
     bert_gemm gemm;                        /* GPU only */
     int profile;                           /* GPU only: time each kind of call, print a table at the end */
+    int infer;                             /* GPU only: forward passes alone (infer), in less memory */
 } bert_run_config;
 
 typedef struct bert_backend {
@@ -50,6 +51,13 @@ typedef struct bert_backend {
      * (n_flat) and the masked rows' logits (nmasked, vocab). For --check. */
     int (*loss_grads)(struct bert_backend *b, const bert_batch *bt, uint64_t step, double *loss, float *grads,
                       float *logits);
+    /* Inference (GPU, infer set): embeddings, every layer and the MLM head
+     * over every token of nseq <= batch sequences, as BertForMaskedLM
+     * answers without labels; no dropout. ids: nseq x seq from the host, or
+     * NULL for the tokens already on the GPU. Where rows is given, copies
+     * those rows' logits (nrows x vocab, fp32) to logits. Returns once the
+     * GPU has finished. */
+    int (*infer)(struct bert_backend *b, const int *ids, int nseq, const int *rows, int nrows, float *logits);
     void (*destroy)(struct bert_backend *b);
 } bert_backend;
 

@@ -77,6 +77,9 @@ typedef struct {
     bert_batch batch;
     long step;
     size_t bytes;
+    int max_batch;           /* sequences the buffers hold */
+    float *dec_bias;         /* inference: the decoder bias padded to vld */
+    float *row_f32;          /* inference: one row of logits in fp32, for copies out */
 } gpu_bert;
 
 #define MARK(kind) gpu_prof_mark(g->prof, kind)
@@ -211,24 +214,13 @@ static void attention_stored_bwd(gpu_bert *g, glayer *L, int l, uint64_t step, f
     batched(g, CUBLAS_OP_N, CUBLAS_OP_T, d, t, t, L->pq, 3 * h, (const void **)g->gps, t, (void **)g->gpk, 3 * h, 1, b * nh);
 }
 
-/* Forward and backward of one batch; the loss lands in g->loss, the
- * gradients in g->G. */
-static void forward_backward(gpu_bert *g, const bert_batch *bt, uint64_t step)
+/* Embeddings and every layer on the tokens in g->ids, into g->out. */
+static void forward_layers(gpu_bert *g, uint64_t step)
 {
     const bert_arch *a = &g->c.arch;
-    const int b = g->c.batch, t = g->c.seq, h = g->h, in = g->in, n = g->n, nh = g->heads, V = g->v;
-    const int nm = bt->nmasked;
+    const int b = g->c.batch, t = g->c.seq, h = g->h, in = g->in, n = g->n, nh = g->heads;
     const float scale = 1.0f / sqrtf((float)g->d);
-    const drop_t none = {0, 0, 0};
     cudaStream_t st = g->st;
-    head_rows(g, nm);
-    CUDA_CHECK(cudaMemcpyAsync(g->ids, bt->ids, (size_t)n * sizeof(int), cudaMemcpyHostToDevice, st));
-    CUDA_CHECK(cudaMemcpyAsync(g->mpos, bt->mpos, (size_t)nm * sizeof(int), cudaMemcpyHostToDevice, st));
-    CUDA_CHECK(cudaMemcpyAsync(g->mlabels, bt->mlabels, (size_t)nm * sizeof(int), cudaMemcpyHostToDevice, st));
-    CUDA_CHECK(cudaMemsetAsync(g->G, 0, a->n_flat * sizeof(float), st));
-    CUDA_CHECK(cudaMemsetAsync(g->loss, 0, sizeof(float), st));
-
-    /* ---- forward ---- */
     k_embed_ln(g->ids, g->P + a->word, g->P + a->pos, g->P + a->type, g->P + a->emb_ln_g, g->P + a->emb_ln_b, g->emb,
                g->emb_mean, g->emb_rstd, g->L[0].x, n, t, h, drop_at(g, step, -1, D_EMB), st);
     MARK(PK_EMBED);
@@ -256,6 +248,27 @@ static void forward_backward(gpu_bert *g, const bert_batch *bt, uint64_t step)
                       h, drop_at(g, step, l, D_FFN_OUT), st);
         MARK(PK_RESID_LN);
     }
+}
+
+/* Forward and backward of one batch; the loss lands in g->loss, the
+ * gradients in g->G. */
+static void forward_backward(gpu_bert *g, const bert_batch *bt, uint64_t step)
+{
+    const bert_arch *a = &g->c.arch;
+    const int b = g->c.batch, t = g->c.seq, h = g->h, in = g->in, n = g->n, nh = g->heads, V = g->v;
+    const int nm = bt->nmasked;
+    const float scale = 1.0f / sqrtf((float)g->d);
+    const drop_t none = {0, 0, 0};
+    cudaStream_t st = g->st;
+    head_rows(g, nm);
+    CUDA_CHECK(cudaMemcpyAsync(g->ids, bt->ids, (size_t)n * sizeof(int), cudaMemcpyHostToDevice, st));
+    CUDA_CHECK(cudaMemcpyAsync(g->mpos, bt->mpos, (size_t)nm * sizeof(int), cudaMemcpyHostToDevice, st));
+    CUDA_CHECK(cudaMemcpyAsync(g->mlabels, bt->mlabels, (size_t)nm * sizeof(int), cudaMemcpyHostToDevice, st));
+    CUDA_CHECK(cudaMemsetAsync(g->G, 0, a->n_flat * sizeof(float), st));
+    CUDA_CHECK(cudaMemsetAsync(g->loss, 0, sizeof(float), st));
+
+    /* ---- forward ---- */
+    forward_layers(g, step);
     k_gather_rows(g->out, g->mpos, g->hm, nm, h, st);
     linear_fwd(g, g->hm, a->head_w, g->P + a->head_b, nm, h, h, g->hd, h);
     k_bias_gelu(g->hd, NULL, g->hd, g->hg, nm, h, st);
@@ -322,6 +335,10 @@ static void forward_backward(gpu_bert *g, const bert_batch *bt, uint64_t step)
 static int gpu_loss_grads(bert_backend *base, const bert_batch *bt, uint64_t step, double *loss, float *grads, float *logits)
 {
     gpu_bert *g = (gpu_bert *)base;
+    if (g->c.infer) {
+        fprintf(stderr, "%s: a backend made for inference has no gradients\n", g->c.prog);
+        return -1;
+    }
     forward_backward(g, bt, step);
     float l;
     CUDA_CHECK(cudaMemcpyAsync(&l, g->loss, sizeof l, cudaMemcpyDeviceToHost, g->st));
@@ -345,9 +362,53 @@ static int gpu_loss_grads(bert_backend *base, const bert_batch *bt, uint64_t ste
     return 0;
 }
 
+/* The MLM head over all n rows of g->out into g->logits, decoder bias included. */
+static void head_all(gpu_bert *g)
+{
+    const bert_arch *a = &g->c.arch;
+    const int n = g->n, h = g->h;
+    linear_fwd(g, g->out, a->head_w, g->P + a->head_b, n, h, h, g->hd, h);
+    k_bias_gelu(g->hd, NULL, g->hd, g->hg, n, h, g->st);
+    k_ln(g->hg, g->P + a->head_ln_g, g->P + a->head_ln_b, g->hmean, g->hrstd, g->hl, n, h, g->st);
+    linear_fwd(g, g->hl, a->word, NULL, n, h, g->v, g->logits, g->vld);
+    k_bias_add(g->logits, g->dec_bias, n, g->vld, g->st);
+    MARK(PK_HEAD);
+}
+
+static int gpu_infer(bert_backend *base, const int *ids, int nseq, const int *rows, int nrows, float *logits)
+{
+    gpu_bert *g = (gpu_bert *)base;
+    const int t = g->c.seq, max_seqs = g->max_batch;
+    if (!g->c.infer || nseq < 1 || nseq > max_seqs) {
+        fprintf(stderr, "%s: inference of %d sequences on a backend made for %d%s\n", g->c.prog, nseq, max_seqs,
+                g->c.infer ? "" : " training sequences");
+        return -1;
+    }
+    /* the kernels read the batch's size from here: a smaller batch uses the front of every buffer */
+    g->c.batch = nseq;
+    g->n = nseq * t;
+    if (ids) CUDA_CHECK(cudaMemcpyAsync(g->ids, ids, (size_t)g->n * sizeof(int), cudaMemcpyHostToDevice, g->st));
+    gpu_prof_begin(g->prof);
+    forward_layers(g, 0);
+    head_all(g);
+    gpu_prof_end(g->prof);
+    for (int k = 0; k < nrows; k++) {
+        if (rows[k] < 0 || rows[k] >= g->n) continue;
+        float *tmp = g->row_f32;
+        k_from_bf16(g->logits + (size_t)rows[k] * g->vld, tmp, (size_t)g->v, g->st);
+        CUDA_CHECK(cudaMemcpyAsync(logits + (size_t)k * g->v, tmp, (size_t)g->v * sizeof(float), cudaMemcpyDeviceToHost, g->st));
+    }
+    CUDA_CHECK(cudaStreamSynchronize(g->st));
+    return 0;
+}
+
 static int gpu_step(bert_backend *base, float *loss)
 {
     gpu_bert *g = (gpu_bert *)base;
+    if (g->c.infer) {
+        fprintf(stderr, "%s: a backend made for inference cannot train\n", g->c.prog);
+        return -1;
+    }
     const bert_arch *a = &g->c.arch;
     bert_batch_make(&g->batch, g->c.data, a->c.vocab, g->c.seed, (uint64_t)g->step);
     gpu_prof_begin(g->prof);
@@ -412,14 +473,18 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
     const size_t n = (size_t)g->n, h = (size_t)g->h, in = (size_t)g->in, att = (size_t)b * g->heads * t * t;
     const size_t rows = (size_t)b * g->heads * t;
     size_t nf = a->n_flat;
+    const int inf = c->infer;
+    g->max_batch = b;
     g->P = (float *)dalloc(g, nf * sizeof(float));
-    g->G = (float *)dalloc(g, nf * sizeof(float));
-    g->M = (float *)dalloc(g, nf * sizeof(float));
-    g->V = (float *)dalloc(g, nf * sizeof(float));
     g->W = (bf16 *)dalloc(g, a->n_matrix * sizeof(bf16));
     CUDA_CHECK(cudaMemcpy(g->P, params, nf * sizeof(float), cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemset(g->M, 0, nf * sizeof(float)));
-    CUDA_CHECK(cudaMemset(g->V, 0, nf * sizeof(float)));
+    if (!inf) { /* gradients and AdamW's moments */
+        g->G = (float *)dalloc(g, nf * sizeof(float));
+        g->M = (float *)dalloc(g, nf * sizeof(float));
+        g->V = (float *)dalloc(g, nf * sizeof(float));
+        CUDA_CHECK(cudaMemset(g->M, 0, nf * sizeof(float)));
+        CUDA_CHECK(cudaMemset(g->V, 0, nf * sizeof(float)));
+    }
     k_to_bf16(g->P, g->W, a->n_matrix, g->st);
     g->ids = (int *)dalloc(g, n * sizeof(int));
     g->mpos = (int *)dalloc(g, n * sizeof(int));
@@ -429,6 +494,10 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
     g->emb = B16(n * h), g->out = B16(n * h), g->emb_mean = F32(n), g->emb_rstd = F32(n);
     for (int l = 0; l < a->c.layers; l++) {
         glayer *L = &g->L[l];
+        if (inf && l >= 2) { /* nothing is kept for a backward pass: layers take turns with two sets of buffers */
+            *L = g->L[l % 2];
+            continue;
+        }
         L->x = B16(n * h), L->qkv = B16(n * 3 * h), L->att = B16(n * h);
         L->sum1 = B16(n * h), L->h1 = B16(n * h), L->inter = B16(n * in), L->act = B16(n * in), L->sum2 = B16(n * h);
         L->mean1 = F32(n), L->rstd1 = F32(n), L->mean2 = F32(n), L->rstd2 = F32(n);
@@ -443,12 +512,26 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
         L->ps = ptrs(g, L->probs, (size_t)g->heads * t * t, (size_t)t * t);
         L->po = ptrs(g, L->att, (size_t)t * h, g->d);
     }
-    g->hm = B16(n * h), g->hd = B16(n * h), g->hg = B16(n * h), g->hl = B16(n * h);
+    g->hd = B16(n * h), g->hg = B16(n * h), g->hl = B16(n * h);
     g->hmean = F32(n), g->hrstd = F32(n), g->loss = F32(1);
+    g->g1 = B16(n * h);
+    if (inf) {
+        if (!g->fused) g->pd = B16(att), g->ppd = ptrs(g, g->pd, (size_t)g->heads * t * t, (size_t)t * t);
+        g->dec_bias = F32(g->vld);
+        g->row_f32 = F32(g->v);
+        CUDA_CHECK(cudaMemset(g->dec_bias, 0, g->vld * sizeof(float)));
+        CUDA_CHECK(cudaMemcpy(g->dec_bias, params + a->dec_b, g->v * sizeof(float), cudaMemcpyHostToDevice));
+        g->head_cap = g->n; /* logits for every token */
+        g->logits = B16((size_t)g->n * g->vld);
+    }
+    if (!inf) {
+    g->hm = B16(n * h);
     g->sumsq = (double *)dalloc(g, sizeof(double));
-    g->g1 = B16(n * h), g->g2 = B16(n * h), g->g3 = B16(n * h), g->gx = B16(n * h);
+    g->g2 = B16(n * h), g->g3 = B16(n * h), g->gx = B16(n * h);
     g->gi = B16(n * in), g->gqkv = B16(n * 3 * h);
-    if (g->fused) {
+    }
+    if (inf) {
+    } else if (g->fused) {
         g->delta = F32(rows);
     } else {
         g->pd = B16(att), g->gs = B16(att);
@@ -461,7 +544,7 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
     }
 #undef B16
 #undef F32
-    head_rows(g, 1);
+    if (!inf) head_rows(g, 1);
     if (bert_batch_alloc(&g->batch, b, t) != 0) {
         fprintf(stderr, "%s: out of host memory for the batch\n", c->prog);
         return NULL;
@@ -471,6 +554,11 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
     if (g->bytes > g->b.peak_bytes) g->b.peak_bytes = g->bytes;
     g->b.step = gpu_step;
     g->b.loss_grads = gpu_loss_grads;
+    g->b.infer = gpu_infer;
+    if (inf) { /* a first batch of tokens on the GPU, for benchmarks that keep their input there */
+        bert_batch_make(&g->batch, BERT_DATA_RANDOM, a->c.vocab, c->seed, 0);
+        CUDA_CHECK(cudaMemcpy(g->ids, g->batch.ids, n * sizeof(int), cudaMemcpyHostToDevice));
+    }
     g->b.destroy = gpu_destroy;
     return &g->b;
 }

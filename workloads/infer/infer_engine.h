@@ -48,6 +48,7 @@ typedef struct {
     int gpu;
     int max_batch;
     int image, classes;     /* resnet50 */
+    int seq;                /* bert: tokens a sequence */
     uint64_t seed;
     int random_bn;          /* batch norm away from its initial values (checks) */
     int algo_heuristic;     /* cuDNN's heuristics rather than measured algorithms */
@@ -57,6 +58,13 @@ typedef struct {
 
 /* NULL after printing why (no GPU, out of memory, a CUDA-less build). */
 infer_engine *infer_resnet50_gpu(const infer_opts *o);
+/* BERT-base masked-LM inference: logits for every token, as
+ * BertForMaskedLM answers without labels. */
+infer_engine *infer_bert_gpu(const infer_opts *o);
+/* The BERT engine's logits at masked positions against the training
+ * forward pass's (itself checked against the plain-C reference), on one
+ * batch without dropout. 0 when they agree. */
+int infer_bert_check(const infer_opts *o);
 
 /* The same model's parameters, as the GPU engine builds them, for checks. */
 typedef struct {

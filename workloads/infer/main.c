@@ -26,7 +26,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: %s [options]\n"
-            "  --model resnet50          the model (default resnet50)\n"
+            "  --model resnet50|bert     the model (default resnet50; bert: BERT-base masked LM, logits for every token)\n"
+            "  --seq N                   bert: tokens a sequence (default 128)\n"
             "  --batch N                 one batch size (default 256)\n"
             "  --batches N,N,...         a sweep: each size for --duration in turn\n"
             "  --duration DUR            measured time per batch size (default 10s; 0 = until SIGTERM, one size)\n"
@@ -96,7 +97,7 @@ int main(int argc, char **argv)
 {
     /* cuDNN's heuristics by default: on the H100 they beat the algorithms
      * cudnnFind measured at every batch size up to 64 (bench/NOTES.md) */
-    infer_opts o = {.prog = prog, .max_batch = 256, .image = 224, .classes = 1000, .seed = 1, .use_graph = 1,
+    infer_opts o = {.prog = prog, .max_batch = 256, .image = 224, .classes = 1000, .seq = 128, .seed = 1, .use_graph = 1,
                     .algo_heuristic = 1};
     const char *model = "resnet50", *batches = NULL;
     double duration = 10;
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--duration")) duration = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--warmup-steps")) warmup = (int)flag_long(prog, a, v, 0, 100000);
         else if (!strcmp(a, "--algo") && (!strcmp(v, "measured") || !strcmp(v, "heuristic"))) o.algo_heuristic = !strcmp(v, "heuristic");
+        else if (!strcmp(a, "--seq")) o.seq = (int)flag_long(prog, a, v, 1, 512);
         else if (!strcmp(a, "--image")) o.image = (int)flag_long(prog, a, v, 32, 1024);
         else if (!strcmp(a, "--classes")) o.classes = (int)flag_long(prog, a, v, 2, 100000);
         else if (!strcmp(a, "--gpu")) o.gpu = (int)flag_long(prog, a, v, 0, 63);
@@ -129,8 +131,9 @@ int main(int argc, char **argv)
         }
         i++;
     }
-    if (strcmp(model, "resnet50")) {
-        fprintf(stderr, "%s: --model '%s': expected resnet50\n", prog, model);
+    int bert = !strcmp(model, "bert");
+    if (!bert && strcmp(model, "resnet50")) {
+        fprintf(stderr, "%s: --model '%s': expected resnet50 or bert\n", prog, model);
         return 2;
     }
     int sizes[32], nsizes = 0;
@@ -156,13 +159,17 @@ int main(int argc, char **argv)
     }
     events_open();
     workload_install_stop();
-    if (do_check) return check(o);
+    if (do_check) return bert ? infer_bert_check(&o) : check(o);
 
-    infer_engine *e = infer_resnet50_gpu(&o);
+    infer_engine *e = bert ? infer_bert_gpu(&o) : infer_resnet50_gpu(&o);
     if (!e) return 1;
-    printf("%s: %s inference, bf16, %s algorithms, %s; %.1f GFLOP an image; %.2f GiB on the GPU\n", prog, e->model,
-           o.algo_heuristic ? "heuristic" : "measured", o.use_graph ? "CUDA graph" : "no graph", e->flops_per_item / 1e9,
-           (double)e->device_bytes / (1 << 30));
+    if (bert)
+        printf("%s: bert inference, bf16, sequence %d, cuBLASLt; %.1f GFLOP a sequence; %.2f GiB on the GPU\n", prog, o.seq,
+               e->flops_per_item / 1e9, (double)e->device_bytes / (1 << 30));
+    else
+        printf("%s: %s inference, bf16, %s algorithms, %s; %.1f GFLOP an image; %.2f GiB on the GPU\n", prog, e->model,
+               o.algo_heuristic ? "heuristic" : "measured", o.use_graph ? "CUDA graph" : "no graph", e->flops_per_item / 1e9,
+               (double)e->device_bytes / (1 << 30));
     events_start(e->unit);
     int rc = 0;
     for (int s = 0; s < nsizes && !workload_stop; s++) {
