@@ -54,6 +54,7 @@ typedef struct {
     int algo_heuristic;     /* cuDNN's heuristics rather than measured algorithms */
     int use_graph;
     int pinned_slots;       /* request-sized page-locked buffers for host_alloc (0: none) */
+    int profile;            /* bert: GPU time per kind of call, printed at the end */
 } infer_opts;
 
 /* NULL after printing why (no GPU, out of memory, a CUDA-less build). */

@@ -35,6 +35,7 @@ static void usage(FILE *f)
             "  --algo heuristic|measured cuDNN's heuristics, or algorithms timed at start (default heuristic)\n"
             "  --no-graph                launch every kernel instead of replaying a CUDA graph\n"
             "  --image N  --classes N    input size and classes (default 224, 1000)\n"
+            "  --profile                 bert: GPU time per kind of call, at the end\n"
             "  --check                   compare the GPU's logits with the plain-C reference (small model) and exit\n"
             "  --gpu N  --seed N\n",
             prog);
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--no-graph")) { o.use_graph = 0; continue; }
         if (!strcmp(a, "--check")) { do_check = 1; continue; }
+        if (!strcmp(a, "--profile")) { o.profile = 1; continue; }
         if (!v) {
             fprintf(stderr, "%s: %s needs a value, or is unknown (see --help)\n", prog, a);
             return 2;
