@@ -42,6 +42,8 @@ typedef struct {
     int busy;              /* connections with a request out */
     struct sockaddr_in addr;
     int64_t end_ns;        /* the run's end: --duration's, or when a signal came */
+    int closed;            /* connections closed since the closed loop last reopened them */
+    int64_t armed_ns;      /* what the timer is set to */
 } loop;
 
 static void note_error(loop *l, const char *fmt, const char *detail)
@@ -74,7 +76,7 @@ static void conn_close(loop *l, conn *k)
     k->fd = -1;
     k->state = C_CLOSED;
     k->len = 0;
-    (void)l;
+    l->closed++;
 }
 
 static void make_idle(loop *l, conn *k)
@@ -152,6 +154,7 @@ static void progress(loop *l, conn *k)
             else return fail_conn(l, k, "send: %s", n < 0 ? strerror(errno) : "closed");
         }
         k->state = C_READING;
+        return; /* the answer cannot be there yet: its arrival is the next edge */
     }
     if (k->state == C_IDLE || k->state == C_CLOSED) {
         /* an idle keep-alive connection the server closed: drop it */
@@ -236,8 +239,12 @@ static void dispatch(loop *l)
     }
 }
 
+/* The timer wakes the loop at an arrival's due time to the nanosecond;
+ * re-arming costs a system call, so only when the time changes. */
 static void arm(loop *l, int64_t at_ns)
 {
+    if (at_ns == l->armed_ns) return;
+    l->armed_ns = at_ns;
     struct itimerspec it = {.it_value = {.tv_sec = at_ns / 1000000000LL, .tv_nsec = at_ns % 1000000000LL}};
     if (it.it_value.tv_sec == 0 && it.it_value.tv_nsec == 0) it.it_value.tv_nsec = 1;
     timerfd_settime(l->timer, TFD_TIMER_ABSTIME, &it, NULL);
@@ -306,14 +313,20 @@ int lg_run(const lg_config *c, lg_stats *s)
         /* closed loop: every idle connection sends again, until the end */
         if (!c->open_loop && !ending)
             while (l.nidle) start(&l, &l.conns[l.idle[--l.nidle]], events_now_ns());
-        if (!c->open_loop && !ending)
+        if (!c->open_loop && !ending && l.closed) {
+            l.closed = 0;
             for (int i = 0; i < c->connections; i++)
                 if (l.conns[i].state == C_CLOSED) start(&l, &l.conns[i], events_now_ns());
-        int64_t wake = next_due < l.end_ns ? next_due : l.end_ns;
-        if (ending) wake = hard_stop;
-        if (wake > now + 10000000) wake = now + 10000000; /* check timeouts and signals at least every 10 ms */
-        arm(&l, wake);
-        int n = epoll_wait(l.ep, evs, 256, -1);
+        }
+        /* an arrival due soon: the timer, exactly; otherwise a coarse wait, which
+         * also checks timeouts, signals and the end at least every 10 ms */
+        int64_t wake = ending ? hard_stop : next_due < l.end_ns ? next_due : l.end_ns;
+        int wait_ms = 10;
+        if (wake <= now + 10000000) {
+            arm(&l, wake);
+            wait_ms = -1;
+        }
+        int n = epoll_wait(l.ep, evs, 256, wait_ms);
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 == TIMER_TAG) {
                 uint64_t ticks;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# cotenant-loadgen against wrk on the same endpoint and machine: a
+# cotenant-serve (the plain-C model) answers both; each tool keeps C
+# connections busy (closed loop) with the same JSON infer request for the
+# same time, and the requests/s of the two are compared.
+#   bench/loadgen_vs_wrk.sh BIN_DIR [CONNECTIONS] [SECONDS] [THREADS]
+set -euo pipefail
+bin=$1 conns=${2:-32} secs=${3:-10} threads=${4:-1}
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'kill $spid 2>/dev/null || true; rm -rf "$work"' EXIT
+"$bin/cotenant-serve" --listen 127.0.0.1:0 --max-batch 64 --max-queue-delay 0 --threads 2 >"$work/serve.out" 2>&1 &
+spid=$!
+for _ in $(seq 100); do port=$(sed -n 's|.*:\([0-9]*\)/v2 .*|\1|p' "$work/serve.out"); [ -n "$port" ] && break; sleep 0.05; done
+body=$(python3 -c 'import json; print(json.dumps({"inputs":[{"name":"INPUT0","datatype":"FP32","shape":[1,64],"data":[0.25]*64}]}))')
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+wrk -t"$threads" -c"$conns" -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$port/v2/models/mlp/infer" >"$work/wrk.out"
+"$bin/cotenant-loadgen" --url "127.0.0.1:$port" --model mlp --mode closed --concurrency "$conns" --threads "$threads" \
+  --duration "${secs}s" --warmup 1s --format json >"$work/lg.out"
+wrk_rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$work/wrk.out")
+lg_rps=$(tail -1 "$work/lg.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["achieved_per_s"])')
+grep -E "Latency|Requests/sec|Non-2xx" "$work/wrk.out" | sed 's/^/wrk: /'
+grep -E "achieved|latency" "$work/lg.out" | sed 's/^/cotenant-loadgen: /'
+python3 -c "import sys; print('requests/s: cotenant-loadgen %s, wrk %s, ratio %.3f' % (sys.argv[1], sys.argv[2], float(sys.argv[1]) / float(sys.argv[2])))" "$lg_rps" "$wrk_rps"
