@@ -24,6 +24,12 @@ static const builtin_kind kinds[] = {
      "KServe v2 inference server with dynamic batching, ResNet-50 by default (--model bert); driven by a loadgen's target"},
     {"serve-cpu", "cotenant-serve", {"--model", "mlp", NULL}, DEVICE_CPU,
      "KServe v2 inference server with a small plain-C model; driven by a loadgen's target"},
+    {"infer-offline", "cotenant-infer", {"--duration", "0", NULL}, DEVICE_GPU,
+     "offline inference, ResNet-50 at batch 256 by default (--model bert, --batch N)"},
+    {"interactive", "cotenant-interactive", {NULL}, DEVICE_GPU,
+     "a notebook user: cells of GPU work between exponential think times (mean 2 s), 2 GiB held"},
+    {"interactive-cpu", "cotenant-interactive", {"--device", "cpu", "--think", "100ms", NULL}, DEVICE_CPU,
+     "the notebook pattern with its cells on the CPU (small products), for machines without a GPU"},
     {"loadgen", "cotenant-loadgen", {NULL}, DEVICE_CPU,
      "HTTP load generator, open loop (--rate) or closed (--mode closed --concurrency N), against its target server"},
 };
@@ -38,5 +44,5 @@ const builtin_kind *kind_lookup(const char *name)
 const char *kind_names(void)
 {
     return "cpu-compute, cpu-membw, gpu-gemm, train-resnet50, train-resnet50-cpu, train-bert, train-bert-cpu, serve, "
-           "serve-cpu, loadgen";
+           "serve-cpu, loadgen, infer-offline, interactive, interactive-cpu";
 }
