@@ -12,10 +12,13 @@ trap 'kill $spid 2>/dev/null || true; rm -rf "$work"' EXIT
 "$bin/cotenant-serve" --listen 127.0.0.1:0 --max-batch 64 --max-queue-delay 0 --threads 2 >"$work/serve.out" 2>&1 &
 spid=$!
 for _ in $(seq 100); do port=$(sed -n 's|.*:\([0-9]*\)/v2 .*|\1|p' "$work/serve.out"); [ -n "$port" ] && break; sleep 0.05; done
-body=$(python3 -c 'import json; print(json.dumps({"inputs":[{"name":"INPUT0","datatype":"FP32","shape":[1,64],"data":[0.25]*64}]}))')
+# the very request cotenant-loadgen sends, body and headers
+"$bin/cotenant-loadgen" --url "127.0.0.1:$port" --model mlp --format json --dump-body "$work/body.json" >"$work/headers.txt"
 cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
-wrk.body = '$body'
+local f = io.open("$work/body.json", "rb")
+wrk.body = f:read("*a")
+f:close()
 wrk.headers["Content-Type"] = "application/json"
 LUA
 wrk -t"$threads" -c"$conns" -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$port/v2/models/mlp/infer" >"$work/wrk.out"

@@ -6,6 +6,7 @@
  * Reports achieved rate, errors, latency quantiles and SLO attainment as a
  * summary (text, then one JSON line) and each measured request's latency
  * through the event protocol. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +42,8 @@ static void usage(FILE *f)
             "  --slo DUR                  latency objective for SLO attainment (default none)\n"
             "  --timeout DUR              a request unanswered this long fails (default 10s)\n"
             "  --wait-ready DUR           wait this long for /v2/health/ready first (default 30s)\n"
+            "  --dump-body FILE           write the request body it would send to FILE and exit (to give\n"
+            "                             another tool the same request)\n"
             "  --seed N\n",
             prog);
 }
@@ -88,7 +91,7 @@ static int wait_ready(const char *host, int port, double seconds, char *why, siz
 
 int main(int argc, char **argv)
 {
-    const char *url = "http://127.0.0.1:8000", *model = NULL;
+    const char *url = "http://127.0.0.1:8000", *model = NULL, *dump = NULL;
     int open_loop = 1, poisson = 1, threads = 1, batch = 1, binary = 1, concurrency = 0;
     double rate = 100, duration = 10, warmup = 2, slo_s = 0, timeout = 10, ready_s = 30;
     unsigned long long seed = 1;
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--slo")) slo_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--timeout")) timeout = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--wait-ready")) ready_s = flag_seconds(prog, a, v);
+        else if (!strcmp(a, "--dump-body")) dump = v;
         else if (!strcmp(a, "--seed")) seed = (unsigned long long)flag_long(prog, a, v, 0, 0x7fffffffffffffffL);
         else if (!strcmp(a, "--mode") || !strcmp(a, "--arrival") || !strcmp(a, "--format")) {
             fprintf(stderr, "%s: %s '%s': expected %s\n", prog, a, v,
@@ -174,6 +178,18 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (dump) {
+        FILE *f = fopen(dump, "wb");
+        int ok = f && fwrite(req.bytes + (req.len - req.body_len), 1, req.body_len, f) == req.body_len;
+        if (f && fclose(f)) ok = 0;
+        if (!ok) {
+            fprintf(stderr, "%s: --dump-body %s: cannot write it (%s)\n", prog, dump, strerror(errno));
+            return 1;
+        }
+        fwrite(req.bytes, 1, req.len - req.body_len, stdout); /* the request line and headers */
+        infer_request_free(&req);
+        return 0;
+    }
     worker *w = calloc((size_t)threads, sizeof *w);
     int64_t start = events_now_ns() + 20000000; /* every thread starts on the same schedule */
     /* --duration 0: until SIGTERM or SIGINT, as under cotenant */
