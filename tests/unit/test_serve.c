@@ -370,6 +370,53 @@ static void batcher_instances_run_in_parallel(void **state)
     pthread_mutex_destroy(&r.mu);
 }
 
+/* Many producers, two instances, a short delay: every request answered with
+ * its own value, however the instances share the queue. */
+typedef struct {
+    batcher *b;
+    job *jobs;
+    int n, base;
+} producer;
+
+static void *produce(void *arg)
+{
+    producer *p = arg;
+    for (int i = 0; i < p->n; i++) {
+        while (submit(p->b, &p->jobs[i], (float)(p->base + i)) != SUBMIT_QUEUED) {
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+static void batcher_stress(void **state)
+{
+    (void)state;
+    recorder r;
+    serve_model m = rec_model(&r), m2;
+    m.info.max_batch = 8;
+    m2 = m;
+    serve_model *ms[2] = {&m, &m2};
+    char err[128];
+    batcher_opts o = {.max_batch = 8, .max_delay_ns = 1000000, .queue_capacity = 64};
+    batcher *b = batcher_start(ms, 2, &o, NULL, err, sizeof err);
+    enum { P = 4, N = 500 };
+    static job jobs[P][N];
+    producer pr[P];
+    pthread_t t[P];
+    for (int k = 0; k < P; k++) {
+        pr[k] = (producer){b, jobs[k], N, k * N};
+        pthread_create(&t[k], NULL, produce, &pr[k]);
+    }
+    for (int k = 0; k < P; k++) pthread_join(t[k], NULL);
+    for (int k = 0; k < P; k++) wait_jobs(jobs[k], N);
+    for (int k = 0; k < P; k++)
+        for (int i = 0; i < N; i++) assert_float_equal(jobs[k][i].out, (float)(k * N + i), 0);
+    batcher_stop(b);
+    pthread_mutex_destroy(&r.mu);
+}
+
 static void mlp_model_matches_reference(void **state)
 {
     (void)state;
@@ -411,6 +458,7 @@ int main(void)
         cmocka_unit_test(batcher_max_batch_and_delay),
         cmocka_unit_test(batcher_full_queue_and_stop),
         cmocka_unit_test(batcher_instances_run_in_parallel),
+        cmocka_unit_test(batcher_stress),
         cmocka_unit_test(mlp_model_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
