@@ -182,10 +182,31 @@ static int grid_for(size_t total)
     return (int)(g < 65535 * 8 ? g : 65535 * 8);
 }
 
+/* The same, eight elements (16 bytes) a thread: the scalar form moved
+ * 1.2 TB/s on the H100, a third of what the memory gives. */
+__global__ static void bias_gelu8_kernel(const bf16 *y, const float *bias, bf16 *inter, bf16 *act, size_t total8, int c)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total8; i += (size_t)gridDim.x * blockDim.x) {
+        uint4 v = ((const uint4 *)y)[i], o;
+        bf16 *e = (bf16 *)&v, *r = (bf16 *)&o;
+        if (bias) {
+            int col = (int)((i * 8) % (size_t)c);
+            for (int k = 0; k < 8; k++) e[k] = __float2bfloat16(__bfloat162float(e[k]) + bias[col + k]);
+            ((uint4 *)inter)[i] = v;
+        }
+        for (int k = 0; k < 8; k++) r[k] = __float2bfloat16(gelu(__bfloat162float(e[k])));
+        ((uint4 *)act)[i] = o;
+    }
+}
+
+static int aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
 void k_bias_gelu(const bf16 *y, const float *bias, bf16 *inter, bf16 *act, int n, int c, cudaStream_t st)
 {
     size_t total = (size_t)n * c;
-    bias_gelu_kernel<<<grid_for(total), 256, 0, st>>>(y, bias, inter, act, total, c);
+    if (c % 8 == 0 && aligned16(y) && aligned16(inter) && aligned16(act))
+        bias_gelu8_kernel<<<grid_for(total / 8), 256, 0, st>>>(y, bias, inter, act, total / 8, c);
+    else bias_gelu_kernel<<<grid_for(total), 256, 0, st>>>(y, bias, inter, act, total, c);
     CUDA_CHECK(cudaGetLastError());
 }
 
