@@ -39,6 +39,7 @@ typedef struct {
     bert_gemm gemm;                        /* GPU only */
     int profile;                           /* GPU only: time each kind of call, print a table at the end */
     int infer;                             /* GPU only: forward passes alone (infer), in less memory */
+    int gemm_autotune;                     /* GPU only: time cuBLASLt's candidate algorithms for each shape */
 } bert_run_config;
 
 typedef struct bert_backend {

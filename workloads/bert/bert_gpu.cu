@@ -58,7 +58,7 @@ typedef struct {
     bool fused;              /* attention without the score matrix (bert_gpu_attn.h) */
     int n, h, in, heads, d, v;
     float *P, *G, *M, *V;    /* fp32 master, gradient, moments */
-    bf16 *W;                 /* bf16 copy of the matrices */
+    bf16 *W;                 /* bf16 copy of every parameter: the products' operands and their biases */
     int *ids, *mpos, *mlabels;
     bf16 *emb, *out;
     float *emb_mean, *emb_rstd;
@@ -79,6 +79,7 @@ typedef struct {
     size_t bytes;
     int max_batch;           /* sequences the buffers hold */
     float *dec_bias;         /* inference: the decoder bias padded to vld */
+    bf16 *dec_bias16;        /* the same in bf16, for the product's epilogue */
     float *row_f32;          /* inference: one row of logits in fp32, for copies out */
     bf16 *word_pad;          /* inference: the decoder's matrix with zero rows up to vld (aligned shapes) */
 } gpu_bert;
@@ -106,15 +107,19 @@ static void gemm(gpu_bert *g, cublasOperation_t ta, cublasOperation_t tb, int m,
                                   ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     else gpu_lt_matmul(g->lt, ta, tb, m, n, k, A, lda, B, ldb, C, ct, ldc, alpha, beta, LT_PLAIN, NULL);
 }
-static void linear_fwd(gpu_bert *g, const bf16 *x, size_t w_off, const float *bias, int n, int in, int out, bf16 *y, int ldy)
+/* y = x w^T + the bias at b_off (NO_BIAS: none). cuBLASLt adds the bias in
+ * the product's epilogue, from its bf16 copy (as autocast would); otherwise
+ * a pass of our own adds the fp32 one. */
+#define NO_BIAS ((size_t)-1)
+static void linear_fwd(gpu_bert *g, const bf16 *x, size_t w_off, size_t b_off, int n, int in, int out, bf16 *y, int ldy)
 {
     const bf16 *w = g->W + w_off;
-    if (bias && g->c.gemm != BERT_GEMM_CUBLAS &&
+    if (b_off != NO_BIAS && g->c.gemm != BERT_GEMM_CUBLAS &&
         gpu_lt_matmul(g->lt, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, w, in, x, in, y, CUDA_R_16BF, ldy, 1, 0, LT_BIAS,
-                      (float *)bias) == 0)
+                      g->W + b_off) == 0)
         return;
     gemm(g, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, w, in, x, in, y, CUDA_R_16BF, ldy, 1, 0);
-    if (bias) k_bias_add(y, bias, n, out, g->st);
+    if (b_off != NO_BIAS) k_bias_add(y, g->P + b_off, n, out, g->st);
 }
 static void linear_dx(gpu_bert *g, const bf16 *dy, int ldy, size_t w_off, int n, int in, int out, bf16 *dx)
 {
@@ -229,21 +234,21 @@ static void forward_layers(gpu_bert *g, uint64_t step)
         const bert_layer_offs *O = &a->layer[l];
         glayer *L = &g->L[l];
         bf16 *next = l + 1 < a->c.layers ? g->L[l + 1].x : g->out;
-        linear_fwd(g, L->x, O->qkv_w, g->P + O->qkv_b, n, h, 3 * h, L->qkv, 3 * h);
+        linear_fwd(g, L->x, O->qkv_w, O->qkv_b, n, h, 3 * h, L->qkv, 3 * h);
         MARK(PK_LINEAR);
         if (g->fused) k_attn_fwd(L->qkv, L->att, L->lse, b, t, nh, scale, drop_at(g, step, l, D_ATT_PROBS), st);
         else attention_stored_fwd(g, L, l, step, scale);
         MARK(PK_ATTN);
-        linear_fwd(g, L->att, O->ao_w, NULL, n, h, h, g->g1, h);
+        linear_fwd(g, L->att, O->ao_w, NO_BIAS, n, h, h, g->g1, h);
         MARK(PK_LINEAR);
         k_residual_ln(g->g1, g->P + O->ao_b, L->x, g->P + O->ln1_g, g->P + O->ln1_b, L->sum1, L->mean1, L->rstd1, L->h1, n,
                       h, drop_at(g, step, l, D_ATT_OUT), st);
         MARK(PK_RESID_LN);
-        linear_fwd(g, L->h1, O->in_w, g->P + O->in_b, n, h, in, L->inter, in);
+        linear_fwd(g, L->h1, O->in_w, O->in_b, n, h, in, L->inter, in);
         MARK(PK_LINEAR);
         k_bias_gelu(L->inter, NULL, L->inter, L->act, n, in, st);
         MARK(PK_GELU);
-        linear_fwd(g, L->act, O->out_w, NULL, n, in, h, g->g1, h);
+        linear_fwd(g, L->act, O->out_w, NO_BIAS, n, in, h, g->g1, h);
         MARK(PK_LINEAR);
         k_residual_ln(g->g1, g->P + O->out_b, L->h1, g->P + O->ln2_g, g->P + O->ln2_b, L->sum2, L->mean2, L->rstd2, next, n,
                       h, drop_at(g, step, l, D_FFN_OUT), st);
@@ -271,10 +276,10 @@ static void forward_backward(gpu_bert *g, const bert_batch *bt, uint64_t step)
     /* ---- forward ---- */
     forward_layers(g, step);
     k_gather_rows(g->out, g->mpos, g->hm, nm, h, st);
-    linear_fwd(g, g->hm, a->head_w, g->P + a->head_b, nm, h, h, g->hd, h);
+    linear_fwd(g, g->hm, a->head_w, a->head_b, nm, h, h, g->hd, h);
     k_bias_gelu(g->hd, NULL, g->hd, g->hg, nm, h, st);
     k_ln(g->hg, g->P + a->head_ln_g, g->P + a->head_ln_b, g->hmean, g->hrstd, g->hl, nm, h, st);
-    linear_fwd(g, g->hl, a->word, NULL, nm, h, V, g->logits, g->vld);
+    linear_fwd(g, g->hl, a->word, NO_BIAS, nm, h, V, g->logits, g->vld);
     k_xent(g->logits, g->P + a->dec_b, g->mlabels, g->loss, g->glog, nm, V, g->vld, st);
     MARK(PK_HEAD);
 
@@ -368,13 +373,13 @@ static void head_all(gpu_bert *g)
 {
     const bert_arch *a = &g->c.arch;
     const int n = g->n, h = g->h;
-    linear_fwd(g, g->out, a->head_w, g->P + a->head_b, n, h, h, g->hd, h);
+    linear_fwd(g, g->out, a->head_w, a->head_b, n, h, h, g->hd, h);
     k_bias_gelu(g->hd, NULL, g->hd, g->hg, n, h, g->st);
     k_ln(g->hg, g->P + a->head_ln_g, g->P + a->head_ln_b, g->hmean, g->hrstd, g->hl, n, h, g->st);
     /* over vld rows of the decoder, not the vocabulary's 30522: aligned
      * shapes run at several times the speed; the extra logits are 0 */
     if (gpu_lt_matmul(g->lt, CUBLAS_OP_T, CUBLAS_OP_N, g->vld, n, h, g->word_pad, h, g->hl, h, g->logits, CUDA_R_16BF,
-                      g->vld, 1, 0, LT_BIAS, g->dec_bias)) {
+                      g->vld, 1, 0, LT_BIAS, g->dec_bias16)) {
         gemm(g, CUBLAS_OP_T, CUBLAS_OP_N, g->vld, n, h, g->word_pad, h, g->hl, h, g->logits, CUDA_R_16BF, g->vld, 1, 0);
         k_bias_add(g->logits, g->dec_bias, n, g->vld, g->st);
     }
@@ -421,7 +426,7 @@ static int gpu_step(bert_backend *base, float *loss)
     forward_backward(g, &g->batch, (uint64_t)g->step);
     CUDA_CHECK(cudaMemsetAsync(g->sumsq, 0, sizeof(double), g->st));
     k_sumsq(g->G, a->n_flat, g->sumsq, g->st);
-    k_adamw(g->P, g->G, g->M, g->V, g->W, a->n_flat, a->n_matrix, a->n_matrix, bert_lr_at(&g->c, g->step),
+    k_adamw(g->P, g->G, g->M, g->V, g->W, a->n_flat, a->n_matrix, a->n_flat, bert_lr_at(&g->c, g->step),
             g->c.weight_decay, g->step + 1, g->sumsq, g->c.clip, g->st);
     MARK(PK_OPTIMIZER);
     gpu_prof_end(g->prof);
@@ -464,6 +469,7 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
     /* cuBLASLt's workspace is ours, so it counts in the memory figure */
     const size_t lt_ws = 32u << 20;
     g->lt = gpu_lt_create(g->st, lt_ws);
+    gpu_lt_set_autotune(g->lt, c->gemm_autotune);
     g->bytes += lt_ws;
     if (c->profile) g->prof = gpu_prof_create(g->st, prof_names, PK_KINDS);
     const int b = c->batch, t = c->seq;
@@ -482,7 +488,7 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
     const int inf = c->infer;
     g->max_batch = b;
     g->P = (float *)dalloc(g, nf * sizeof(float));
-    g->W = (bf16 *)dalloc(g, a->n_matrix * sizeof(bf16));
+    g->W = (bf16 *)dalloc(g, nf * sizeof(bf16));
     CUDA_CHECK(cudaMemcpy(g->P, params, nf * sizeof(float), cudaMemcpyHostToDevice));
     if (!inf) { /* gradients and AdamW's moments */
         g->G = (float *)dalloc(g, nf * sizeof(float));
@@ -491,7 +497,7 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
         CUDA_CHECK(cudaMemset(g->M, 0, nf * sizeof(float)));
         CUDA_CHECK(cudaMemset(g->V, 0, nf * sizeof(float)));
     }
-    k_to_bf16(g->P, g->W, a->n_matrix, g->st);
+    k_to_bf16(g->P, g->W, nf, g->st);
     g->ids = (int *)dalloc(g, n * sizeof(int));
     g->mpos = (int *)dalloc(g, n * sizeof(int));
     g->mlabels = (int *)dalloc(g, n * sizeof(int));
@@ -527,6 +533,8 @@ bert_backend *bert_backend_gpu(const bert_run_config *c, const float *params)
         g->row_f32 = F32(g->v);
         CUDA_CHECK(cudaMemset(g->dec_bias, 0, g->vld * sizeof(float)));
         CUDA_CHECK(cudaMemcpy(g->dec_bias, params + a->dec_b, g->v * sizeof(float), cudaMemcpyHostToDevice));
+        g->dec_bias16 = B16(g->vld);
+        k_to_bf16(g->dec_bias, g->dec_bias16, g->vld, g->st);
         g->head_cap = g->n; /* logits for every token */
         g->logits = B16((size_t)g->n * g->vld);
         g->word_pad = B16((size_t)g->vld * h);

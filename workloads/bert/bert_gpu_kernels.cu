@@ -232,10 +232,30 @@ __global__ static void bias_add_kernel(bf16 *y, const float *bias, size_t total,
         y[i] = __float2bfloat16(__bfloat162float(y[i]) + bias[i % c]);
 }
 
+/* The same, eight elements (16 bytes) a thread: rows of c % 8 == 0. */
+__global__ static void bias_add8_kernel(bf16 *y, const float *bias, size_t total8, int c8)
+{
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i >= total8) return;
+    const int c0 = (int)(i % c8) * 8;
+    uint4 v = ((const uint4 *)y)[i];
+    __nv_bfloat162 *p = (__nv_bfloat162 *)&v;
+    for (int k = 0; k < 4; k++) {
+        float2 f = __bfloat1622float2(p[k]);
+        f.x += bias[c0 + 2 * k], f.y += bias[c0 + 2 * k + 1];
+        p[k] = __float22bfloat162_rn(f);
+    }
+    ((uint4 *)y)[i] = v;
+}
+
 void k_bias_add(bf16 *y, const float *bias, int n, int c, cudaStream_t st)
 {
     size_t total = (size_t)n * c;
-    bias_add_kernel<<<grid_for(total), 256, 0, st>>>(y, bias, total, c);
+    if (c % 8 == 0) {
+        bias_add8_kernel<<<(unsigned)((total / 8 + 255) / 256), 256, 0, st>>>(y, bias, total / 8, c / 8);
+    } else {
+        bias_add_kernel<<<grid_for(total), 256, 0, st>>>(y, bias, total, c);
+    }
     CUDA_CHECK(cudaGetLastError());
 }
 

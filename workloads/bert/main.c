@@ -38,8 +38,10 @@ static void usage(FILE *f)
             "                          (default, the faster); fused never writes the score\n"
             "                          matrix and takes less memory (head size 64, --seq a\n"
             "                          multiple of 64)\n"
-            "  --gemm lt|cublas        on the GPU: linear layers through cuBLASLt with bias and\n"
-            "                          bias-gradient epilogues (default), or cublasGemmEx\n"
+            "  --gemm lt|lt-tuned|cublas  on the GPU: linear layers through cuBLASLt with bias and\n"
+            "                          bias-gradient epilogues and its heuristic's algorithm\n"
+            "                          (default), the same with the fastest of its first few\n"
+            "                          candidates timed at the first step, or cublasGemmEx\n"
             "  --profile               on the GPU: time each kind of call and print where a\n"
             "                          step's time goes at the end (synchronises every step)\n"
             "  --check                 compare the GPU with the CPU reference on one batch and exit\n"
@@ -104,10 +106,11 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--gemm")) {
-            if (v && !strcmp(v, "lt")) c.gemm = BERT_GEMM_LT;
+            if (v && !strcmp(v, "lt")) c.gemm = BERT_GEMM_LT, c.gemm_autotune = 0;
+            else if (v && !strcmp(v, "lt-tuned")) c.gemm = BERT_GEMM_LT, c.gemm_autotune = 1;
             else if (v && !strcmp(v, "cublas")) c.gemm = BERT_GEMM_CUBLAS;
             else {
-                fprintf(stderr, "%s: --gemm '%s': expected lt or cublas\n", prog, v ? v : "");
+                fprintf(stderr, "%s: --gemm '%s': expected lt, lt-tuned or cublas\n", prog, v ? v : "");
                 return 2;
             }
         } else if (!strcmp(a, "--attention")) {

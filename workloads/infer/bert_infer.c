@@ -37,6 +37,8 @@ static int config(const infer_opts *o, int infer, bert_run_config *c, float **pa
     if (bert_arch_build(&c->arch, &mc)) return -1;
     c->prog = o->prog, c->batch = o->max_batch, c->seq = o->seq, c->precision = WL_BF16, c->seed = o->seed;
     c->gpu = o->gpu, c->data = BERT_DATA_RANDOM, c->dropout = 0, c->infer = infer, c->profile = o->profile;
+    c->gemm_autotune = !o->algo_heuristic;
+    c->attention = o->attention_fused ? BERT_ATTN_FUSED : BERT_ATTN_STORED;
     *params = malloc(c->arch.n_flat * sizeof **params);
     if (!*params) return -1;
     bert_init_params(&c->arch, *params, o->seed);

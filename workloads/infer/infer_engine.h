@@ -25,7 +25,7 @@ struct infer_engine {
     const char *in_name, *out_name;
     int in_rank, out_rank;
     int64_t in_dims[4], out_dims[4];
-    int in_is_int;          /* 1: INT32 items (token ids); 0: FP32 */
+    int in_is_int;          /* 1: INT32 items (token ids); 0: FP32, or UINT8 with in_u8 */
     double flops_per_item;  /* forward multiply-adds x 2 */
     /* A forward pass of n items on the batch kept on the GPU; returns once
      * the GPU has finished. */
@@ -54,7 +54,10 @@ typedef struct {
     int algo_heuristic;     /* cuDNN's heuristics rather than measured algorithms */
     int use_graph;
     int pinned_slots;       /* request-sized page-locked buffers for host_alloc (0: none) */
+    int in_u8;              /* resnet50: run_host's items are UINT8 pixels (0-255), normalised on the GPU as
+                             * torchvision's ImageNet transform does; a quarter of FP32's bytes to move */
     int profile;            /* bert: GPU time per kind of call, printed at the end */
+    int attention_fused;    /* bert: attention without the score matrix in memory (bert_gpu_attn.h) */
 } infer_opts;
 
 /* NULL after printing why (no GPU, out of memory, a CUDA-less build). */

@@ -32,10 +32,13 @@ static void usage(FILE *f)
             "  --batches N,N,...         a sweep: each size for --duration in turn\n"
             "  --duration DUR            measured time per batch size (default 10s; 0 = until SIGTERM, one size)\n"
             "  --warmup-steps N          untimed batches first at each size (default 10)\n"
-            "  --algo heuristic|measured cuDNN's heuristics, or algorithms timed at start (default heuristic)\n"
+            "  --algo heuristic|measured the libraries' heuristic algorithms (default), or the fastest of their\n"
+            "                            candidates timed at start (cuDNN's for resnet50, cuBLASLt's for bert)\n"
             "  --no-graph                launch every kernel instead of replaying a CUDA graph\n"
             "  --image N  --classes N    input size and classes (default 224, 1000)\n"
             "  --profile                 bert: GPU time per kind of call, at the end\n"
+            "  --attention stored|fused  bert: scores through memory with cuBLAS (default), or one kernel that\n"
+            "                            never writes them (head size 64, --seq a multiple of 64)\n"
             "  --check                   compare the GPU's logits with the plain-C reference (small model) and exit\n"
             "  --gpu N  --seed N\n",
             prog);
@@ -96,8 +99,10 @@ static int check(infer_opts o)
 
 int main(int argc, char **argv)
 {
-    /* cuDNN's heuristics by default: on the H100 they beat the algorithms
-     * cudnnFind measured at every batch size up to 64 (bench/NOTES.md) */
+    /* The libraries' heuristics by default: on the H100 cuDNN's beat the
+     * algorithms cudnnFind measured at every batch size up to 64, and
+     * cuBLASLt's are within 1% of the fastest measured for BERT
+     * (bench/NOTES.md) */
     infer_opts o = {.prog = prog, .max_batch = 256, .image = 224, .classes = 1000, .seq = 128, .seed = 1, .use_graph = 1,
                     .algo_heuristic = 1};
     const char *model = "resnet50", *batches = NULL;
@@ -121,7 +126,20 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--batches")) batches = v;
         else if (!strcmp(a, "--duration")) duration = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--warmup-steps")) warmup = (int)flag_long(prog, a, v, 0, 100000);
-        else if (!strcmp(a, "--algo") && (!strcmp(v, "measured") || !strcmp(v, "heuristic"))) o.algo_heuristic = !strcmp(v, "heuristic");
+        else if (!strcmp(a, "--algo")) {
+            if (strcmp(v, "measured") && strcmp(v, "heuristic")) {
+                fprintf(stderr, "%s: --algo '%s': expected heuristic or measured\n", prog, v);
+                return 2;
+            }
+            o.algo_heuristic = !strcmp(v, "heuristic");
+        }
+        else if (!strcmp(a, "--attention")) {
+            if (strcmp(v, "stored") && strcmp(v, "fused")) {
+                fprintf(stderr, "%s: --attention '%s': expected stored or fused\n", prog, v);
+                return 2;
+            }
+            o.attention_fused = !strcmp(v, "fused");
+        }
         else if (!strcmp(a, "--seq")) o.seq = (int)flag_long(prog, a, v, 1, 512);
         else if (!strcmp(a, "--image")) o.image = (int)flag_long(prog, a, v, 32, 1024);
         else if (!strcmp(a, "--classes")) o.classes = (int)flag_long(prog, a, v, 2, 100000);
@@ -166,8 +184,8 @@ int main(int argc, char **argv)
     infer_engine *e = bert ? infer_bert_gpu(&o) : infer_resnet50_gpu(&o);
     if (!e) return 1;
     if (bert)
-        printf("%s: bert inference, bf16, sequence %d, cuBLASLt; %.1f GFLOP a sequence; %.2f GiB on the GPU\n", prog, o.seq,
-               e->flops_per_item / 1e9, (double)e->device_bytes / (1 << 30));
+        printf("%s: bert inference, bf16, sequence %d, cuBLASLt (%s algorithms); %.1f GFLOP a sequence; %.2f GiB on the GPU\n",
+               prog, o.seq, o.algo_heuristic ? "heuristic" : "measured", e->flops_per_item / 1e9, (double)e->device_bytes / (1 << 30));
     else
         printf("%s: %s inference, bf16, %s algorithms, %s; %.1f GFLOP an image; %.2f GiB on the GPU\n", prog, e->model,
                o.algo_heuristic ? "heuristic" : "measured", o.use_graph ? "CUDA graph" : "no graph", e->flops_per_item / 1e9,
