@@ -67,5 +67,8 @@ set +e
 "$BIN/cotenant-loadgen" --url example.com:80 --model mlp >/dev/null 2>&1; [ $? = 2 ] || fail "bad --url exits 2"
 "$BIN/cotenant-serve" --listen 1.2.3.4.5:80 >/dev/null 2>&1; [ $? = 2 ] || fail "bad --listen exits 2"
 "$BIN/cotenant-serve" --model nope --listen 127.0.0.1:0 >/dev/null 2>&1; [ $? = 2 ] || fail "unknown model exits 2"
+msg=$("$BIN/cotenant-serve" --model mlp --input-dtype UINT8 --listen 127.0.0.1:0 2>&1); [ $? = 2 ] || fail "UINT8 for mlp exits 2"
+case $msg in *"takes FP32 only"*) ;; *) fail "UINT8 for mlp says why: $msg" ;; esac
+"$BIN/cotenant-serve" --input-dtype FP64 >/dev/null 2>&1; [ $? = 2 ] || fail "bad --input-dtype exits 2"
 set -e
 echo "PASS"

@@ -43,7 +43,8 @@ typedef struct {
     cudnnFilterDescriptor_t w_desc[RN_MAX_CONV];
     cudnnPoolingDescriptor_t maxpool;
     __nv_bfloat16 *W, *buf[NBUF], *xin, *feat;
-    float *bias, *fc_b, *logits, *xstage;
+    float *bias, *fc_b, *logits;
+    void *xstage; /* the batch as it came from the host: FP32, or UINT8 with o.in_u8 */
     float *host_out; /* pinned staging for run_host's answers */
     void *ws;
     batch_plan **plans; /* [max_batch + 1], made on first use */
@@ -87,6 +88,19 @@ __global__ void nchw_to_nhwc_kernel(const float *x, __nv_bfloat16 *y, int n, int
     int ch = (int)(i % c);
     size_t p = (i / c) % hw, b = i / ((size_t)c * hw);
     y[i] = __float2bfloat16(x[(b * c + ch) * hw + p]);
+}
+
+/* n images of UINT8 pixels NCHW -> bf16 NHWC, as ToTensor() then
+ * Normalize(ImageNet's mean and std) would give them */
+__global__ void nchw_u8_to_nhwc_kernel(const unsigned char *x, __nv_bfloat16 *y, int n, int c, int hw)
+{
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, inv_std[3] = {1 / 0.229f, 1 / 0.224f, 1 / 0.225f};
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x, total = (size_t)n * c * hw;
+    if (i >= total) return;
+    int ch = (int)(i % c);
+    size_t p = (i / c) % hw, b = i / ((size_t)c * hw);
+    float v = x[(b * c + ch) * hw + p] * (1.f / 255.f);
+    y[i] = __float2bfloat16((v - mean[ch % 3]) * inv_std[ch % 3]);
 }
 
 __global__ void add_bias_kernel(float *y, const float *b, int n, int c)
@@ -269,16 +283,21 @@ static int run_host(infer_engine *e, int nparts, const void *const *in, const in
 {
     rn_gpu *g = (rn_gpu *)e->impl;
     const rn_arch *a = &g->a;
-    size_t item = (size_t)3 * a->image * a->image, off = 0;
+    size_t item = (size_t)3 * a->image * a->image, esize = g->o.in_u8 ? 1 : sizeof(float), off = 0;
     int n = 0;
     for (int k = 0; k < nparts; k++) {
-        CUDA_CHECK(cudaMemcpyAsync(g->xstage + off, in[k], (size_t)items[k] * item * sizeof(float), cudaMemcpyHostToDevice,
-                                   g->st));
+        CUDA_CHECK(cudaMemcpyAsync((char *)g->xstage + off * esize, in[k], (size_t)items[k] * item * esize,
+                                   cudaMemcpyHostToDevice, g->st));
         off += (size_t)items[k] * item;
         n += items[k];
     }
     size_t in_elems = off, out_elems = (size_t)n * a->classes;
-    nchw_to_nhwc_kernel<<<blocks(in_elems, 256), 256, 0, g->st>>>(g->xstage, g->xin, n, 3, a->image * a->image);
+    if (g->o.in_u8)
+        nchw_u8_to_nhwc_kernel<<<blocks(in_elems, 256), 256, 0, g->st>>>((const unsigned char *)g->xstage, g->xin, n, 3,
+                                                                          a->image * a->image);
+    else
+        nchw_to_nhwc_kernel<<<blocks(in_elems, 256), 256, 0, g->st>>>((const float *)g->xstage, g->xin, n, 3,
+                                                                       a->image * a->image);
     run(g, n);
     CUDA_CHECK(cudaMemcpyAsync(g->host_out, g->logits, out_elems * sizeof(float), cudaMemcpyDeviceToHost, g->st));
     CUDA_CHECK(cudaStreamSynchronize(g->st));
@@ -372,7 +391,8 @@ extern "C" infer_engine *infer_resnet50_gpu(const infer_opts *o)
     g->fc_b = (float *)dalloc(g, a->classes * sizeof(float));
     for (int b = 0; b < NBUF; b++) g->buf[b] = (__nv_bfloat16 *)dalloc(g, act * sizeof(__nv_bfloat16));
     g->xin = (__nv_bfloat16 *)dalloc(g, in_elems * sizeof(__nv_bfloat16));
-    g->xstage = (float *)dalloc(g, in_elems * sizeof(float));
+    size_t in_esize = o->in_u8 ? 1 : sizeof(float);
+    g->xstage = dalloc(g, in_elems * in_esize);
     g->feat = (__nv_bfloat16 *)dalloc(g, (size_t)nb * a->feat_c * sizeof(__nv_bfloat16));
     g->logits = (float *)dalloc(g, (size_t)nb * a->classes * sizeof(float));
     g->ws = dalloc(g, WORKSPACE_BYTES);
@@ -397,7 +417,7 @@ extern "C" infer_engine *infer_resnet50_gpu(const infer_opts *o)
     pthread_mutex_init(&g->pool_mu, NULL);
     if (o->pinned_slots > 0) {
         /* a one-image request: the tensor and a JSON header of up to 64 KiB */
-        g->slot_bytes = in_elems / nb * sizeof(float) + (64u << 10);
+        g->slot_bytes = in_elems / nb * in_esize + (64u << 10);
         g->nslots = o->pinned_slots;
         CUDA_CHECK(cudaMallocHost((void **)&g->pool, g->slot_bytes * g->nslots));
         g->free_slots = (int *)malloc(g->nslots * sizeof(int));

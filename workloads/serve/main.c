@@ -42,13 +42,22 @@ static void usage(FILE *f)
             "  --pinned-buffers N       GPU models: page-locked buffers for one-item request bodies, which then\n"
             "                           go to the GPU by DMA (default 2 x instances x max batch + 64; 0 = none)\n"
             "  --algo heuristic|measured GPU models: cuDNN's heuristics, or algorithms timed at start (slower start)\n"
+            "  --input-dtype FP32|UINT8 what clients send: FP32 tensors as the model takes them, or (resnet50)\n"
+            "                           UINT8 pixels 0-255, normalised on the GPU with ImageNet's mean and std,\n"
+            "                           a quarter of the bytes to move (default FP32)\n"
             "  --gpu N  --seq N  --seed N\n",
             prog, serve_model_names());
 }
 
+static int bad_choice(const char *flag, const char *v, const char *expected)
+{
+    fprintf(stderr, "%s: %s '%s': expected %s\n", prog, flag, v, expected);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
-    serve_model_opts mo = {.name = "mlp", .max_batch = 32, .seq = 128, .seed = 1};
+    serve_model_opts mo = {.name = "mlp", .max_batch = 32, .seq = 128, .seed = 1, .input_dtype = KS_FP32};
     serve_http_opts ho = {.listen = "127.0.0.1:8000", .threads = 4, .max_request_bytes = 64u << 20,
                           .max_connections = 1024, .idle_timeout_s = 60};
     double delay_s = 0.002, drain_s = 30, duration_s = 0;
@@ -78,7 +87,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--duration")) duration_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--batch-time")) mo.batch_time_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--gpu")) mo.gpu = (int)flag_long(prog, a, v, 0, 63);
-        else if (!strcmp(a, "--algo") && (!strcmp(v, "measured") || !strcmp(v, "heuristic"))) mo.algo_measured = !strcmp(v, "measured");
+        else if (!strcmp(a, "--algo")) {
+            if (strcmp(v, "measured") && strcmp(v, "heuristic")) return bad_choice(a, v, "heuristic or measured");
+            mo.algo_measured = !strcmp(v, "measured");
+        }
+        else if (!strcmp(a, "--input-dtype")) {
+            if (strcmp(v, "FP32") && strcmp(v, "UINT8")) return bad_choice(a, v, "FP32 or UINT8");
+            mo.input_dtype = (ks_dtype)ks_dtype_of(v);
+        }
         else if (!strcmp(a, "--seq")) mo.seq = (int)flag_long(prog, a, v, 1, 4096);
         else if (!strcmp(a, "--seed")) mo.seed = (unsigned long long)flag_long(prog, a, v, 0, 0x7fffffffffffffffL);
         else {
@@ -109,11 +125,12 @@ int main(int argc, char **argv)
     mo.pinned_slots = pinned_slots >= 0 ? pinned_slots : 2 * instances * mo.max_batch + 64;
     for (int k = 0; k < instances; k++) {
         if (k == 1) mo.pinned_slots = 0; /* the first instance's pool serves every body */
-        models[k] = serve_model_open(&mo, err, sizeof err);
+        int bad_usage;
+        models[k] = serve_model_open(&mo, &bad_usage, err, sizeof err);
         if (!models[k]) {
             fprintf(stderr, "%s: %s\n", prog, err);
             for (int j = 0; j < k; j++) models[j]->destroy(models[j]);
-            return strstr(err, "unknown") ? 2 : 1;
+            return bad_usage ? 2 : 1;
         }
     }
     serve_model *model = models[0];

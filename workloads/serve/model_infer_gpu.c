@@ -48,7 +48,7 @@ serve_model *resnet50_gpu_open(const serve_model_opts *o, char *err, size_t errc
 {
     infer_opts io = {.prog = "cotenant-serve", .gpu = o->gpu, .max_batch = o->max_batch, .image = 224, .classes = 1000,
                      .seed = o->seed, .algo_heuristic = !o->algo_measured, .use_graph = 1,
-                     .pinned_slots = o->pinned_slots};
+                     .pinned_slots = o->pinned_slots, .in_u8 = o->input_dtype == KS_UINT8};
     infer_engine *e = infer_resnet50_gpu(&io);
     serve_model *m = e ? calloc(1, sizeof *m) : NULL;
     if (!m) {
@@ -58,7 +58,7 @@ serve_model *resnet50_gpu_open(const serve_model_opts *o, char *err, size_t errc
     }
     for (int n = 1; n <= o->max_batch; n++) e->run_resident(e, n);
     m->info = (ks_model_info){.name = "resnet50", .version = "1", .platform = "cotenant_cudnn",
-                              .input = {.name = e->in_name, .dtype = KS_FP32, .rank = e->in_rank},
+                              .input = {.name = e->in_name, .dtype = o->input_dtype, .rank = e->in_rank},
                               .output = {.name = e->out_name, .dtype = KS_FP32, .rank = e->out_rank},
                               .max_batch = o->max_batch};
     memcpy(m->info.input.dims, e->in_dims, sizeof e->in_dims);

@@ -37,11 +37,14 @@ typedef struct {
     int seq;               /* bert: --seq */
     int algo_measured;     /* cuDNN algorithms timed at start rather than from its heuristics */
     int pinned_slots;      /* GPU models: page-locked request buffers (0: none) */
+    ks_dtype input_dtype;  /* --input-dtype: what clients send (default FP32) */
     unsigned long long seed;
 } serve_model_opts;
 
-/* Builds the named model, or returns NULL with err set (unknown name, no GPU...). */
-serve_model *serve_model_open(const serve_model_opts *o, char *err, size_t errcap);
+/* Builds the named model, or returns NULL with err set (unknown name, an
+ * input datatype it does not take, no GPU...); *bad_usage says whether the
+ * options were at fault rather than the machine. */
+serve_model *serve_model_open(const serve_model_opts *o, int *bad_usage, char *err, size_t errcap);
 /* The names --model accepts, for usage and error text. */
 const char *serve_model_names(void);
 
