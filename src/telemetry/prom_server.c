@@ -8,6 +8,8 @@
 
 #include <microhttpd.h>
 
+#include "net/listen_addr.h"
+
 #if MHD_VERSION < 0x00097002
 typedef int mhd_result;
 #else
@@ -37,25 +39,10 @@ prom_route prom_route_of(const char *method, const char *url)
 
 int prom_parse_listen(const char *text, unsigned *addr, int *port, cot_err *err)
 {
-    const char *colon = strrchr(text, ':');
-    const char *p = colon ? colon + 1 : text;
-    char host[64] = "127.0.0.1";
-    if (colon) {
-        size_t n = (size_t)(colon - text);
-        if (n == 0 || n >= sizeof host) return cot_errf(err, "--prometheus '%s': expected [ADDR:]PORT", text);
-        memcpy(host, text, n);
-        host[n] = 0;
-        if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1");
-    }
-    char *end;
-    long v = strtol(p, &end, 10);
-    if (end == p || *end || v < 0 || v > 65535)
-        return cot_errf(err, "--prometheus '%s': the port must be a number from 0 to 65535", text);
-    struct in_addr a;
-    if (inet_pton(AF_INET, host, &a) != 1)
-        return cot_errf(err, "--prometheus '%s': '%s' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)", text, host);
-    *addr = ntohl(a.s_addr);
-    *port = (int)v;
+    char why[256];
+    uint32_t be;
+    if (net_parse_listen("--prometheus", text, &be, port, why, sizeof why)) return cot_errf(err, "%s", why);
+    *addr = ntohl(be);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "batcher.h"
 #include "events.h"
+#include "net/listen_addr.h"
 #include "flags.h"
 #include "serve_http.h"
 #include "serve_model.h"
@@ -108,9 +109,9 @@ int main(int argc, char **argv)
         return 2;
     }
     char err[512];
-    unsigned addr;
+    uint32_t addr;
     int port;
-    if (serve_parse_listen(ho.listen, &addr, &port, err, sizeof err)) {
+    if (net_parse_listen("--listen", ho.listen, &addr, &port, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return 2;
     }

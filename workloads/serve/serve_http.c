@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "events.h"
+#include "net/listen_addr.h"
 #include "serve_route.h"
 
 #if MHD_VERSION < 0x00097002
@@ -54,37 +55,6 @@ typedef struct {
     batch_req br;
     void *output;
 } request;
-
-int serve_parse_listen(const char *text, unsigned *addr_be, int *port, char *err, size_t errcap)
-{
-    const char *colon = strrchr(text, ':');
-    const char *p = colon ? colon + 1 : text;
-    char host[64] = "127.0.0.1";
-    if (colon) {
-        size_t n = (size_t)(colon - text);
-        if (n == 0 || n >= sizeof host) {
-            snprintf(err, errcap, "--listen '%s': expected [ADDR:]PORT", text);
-            return -1;
-        }
-        memcpy(host, text, n);
-        host[n] = 0;
-        if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1");
-    }
-    char *end;
-    long v = strtol(p, &end, 10);
-    if (end == p || *end || v < 0 || v > 65535) {
-        snprintf(err, errcap, "--listen '%s': the port must be a number from 0 to 65535", text);
-        return -1;
-    }
-    struct in_addr a;
-    if (inet_pton(AF_INET, host, &a) != 1) {
-        snprintf(err, errcap, "--listen '%s': '%s' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)", text, host);
-        return -1;
-    }
-    *addr_be = a.s_addr;
-    *port = (int)v;
-    return 0;
-}
 
 static mhd_result send_body(request *q, unsigned status, const char *type, char *body, size_t len, long long header_len)
 {
@@ -295,9 +265,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 serve_http *serve_http_start(serve_model *m, batcher *b, serve_metrics *metrics, const serve_http_opts *o, char *err,
                              size_t errcap)
 {
-    unsigned addr;
+    uint32_t addr;
     int port;
-    if (serve_parse_listen(o->listen, &addr, &port, err, errcap)) return NULL;
+    if (net_parse_listen("--listen", o->listen, &addr, &port, err, errcap)) return NULL;
     serve_http *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errcap, "out of memory");

@@ -34,7 +34,4 @@ int serve_http_port(const serve_http *s);
 int serve_http_drain(serve_http *s, double timeout_s);
 void serve_http_stop(serve_http *s);
 
-/* "[ADDR:]PORT" -> IPv4 address (network order) and port; -1 with err set. */
-int serve_parse_listen(const char *text, unsigned *addr_be, int *port, char *err, size_t errcap);
-
 #endif
