@@ -129,6 +129,17 @@ static int build_argv(const wl_rt *r, strvec *argv, cot_err *err)
     return argv->v ? 0 : cot_errf(err, "out of memory");
 }
 
+/* The seed a workload draws its random choices from: the scenario's seed
+ * and the repeat, so that a workload alone and shared within one repeat
+ * sees the same arrivals (a paired comparison) and repeats differ. */
+static uint64_t segment_seed(uint64_t scenario_seed, int repeat)
+{
+    uint64_t z = scenario_seed + 0x9E3779B97F4A7C15ull * (uint64_t)repeat;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (z ^ (z >> 31)) & 0x7fffffffffffffffull; /* a --seed takes it */
+}
+
 static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
 {
     strvec argv = {0}, env = {0};
@@ -150,6 +161,9 @@ static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
     strvec_setenv(&env, "COTENANT_EVENTS_FD", fd_text);
     strvec_setenv(&env, "COTENANT_WORKLOAD", r->w->name);
     strvec_setenv(&env, "COTENANT_MODE", job->mode->ops->name);
+    char seed_text[24];
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)segment_seed(job->sc->seed, job->seg->repeat));
+    strvec_setenv(&env, "COTENANT_SEED", seed_text);
     if (r->target_port > 0) {
         char url[64];
         snprintf(url, sizeof url, "http://127.0.0.1:%d", r->target_port);

@@ -84,3 +84,12 @@ long long flag_bytes(const char *prog, const char *flag, const char *value, long
     }
     return v * scale;
 }
+
+unsigned long long flag_default_seed(unsigned long long fallback)
+{
+    const char *v = getenv("COTENANT_SEED");
+    char *end;
+    if (!v || !*v) return fallback;
+    unsigned long long s = strtoull(v, &end, 10);
+    return *end ? fallback : s;
+}

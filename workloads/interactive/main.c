@@ -27,7 +27,9 @@ static void usage(FILE *f)
             "  --cells N          stop after N cells (default: until --duration or SIGTERM)\n"
             "  --duration DUR     stop after this long (default: until SIGTERM)\n"
             "  --device cuda|cpu  where cells run (default cuda; cpu runs 1/16-size products)\n"
-            "  --gpu N  --seed N\n",
+            "  --seed N           cells and think times (default COTENANT_SEED, which cotenant run sets per\n"
+            "                     repeat, or 1)\n"
+            "  --gpu N\n",
             prog);
 }
 
@@ -50,7 +52,7 @@ int main(int argc, char **argv)
     double think_s = 2, hold = 2.0 * (1 << 30), duration = 0;
     long max_cells = 0;
     int max_n = 4096, gpu = 0, cpu = 0;
-    unsigned long long seed = 1;
+    unsigned long long seed = flag_default_seed(1);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

@@ -44,7 +44,8 @@ static void usage(FILE *f)
             "  --wait-ready DUR           wait this long for /v2/health/ready first (default 30s)\n"
             "  --dump-body FILE           write the request body it would send to FILE and exit (to give\n"
             "                             another tool the same request)\n"
-            "  --seed N\n",
+            "  --seed N                   arrivals and tensor values (default COTENANT_SEED, which cotenant run\n"
+            "                             sets per repeat, or 1)\n",
             prog);
 }
 
@@ -94,7 +95,7 @@ int main(int argc, char **argv)
     const char *url = "http://127.0.0.1:8000", *model = NULL, *dump = NULL;
     int open_loop = 1, poisson = 1, threads = 1, batch = 1, binary = 1, concurrency = 0;
     double rate = 100, duration = 10, warmup = 2, slo_s = 0, timeout = 10, ready_s = 30;
-    unsigned long long seed = 1;
+    unsigned long long seed = flag_default_seed(1);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
