@@ -20,6 +20,7 @@ static const command commands[] = {
     {"report", cmd_report, "rewrite report.md and plots of a results folder"},
     {"modes", cmd_modes, "list the sharing modes and whether each can run here"},
     {"monitor", cmd_monitor, "watch the GPUs: live, to CSV or JSON Lines, or as Prometheus metrics"},
+    {"mig", cmd_mig, "MIG profiles, and whether a layout fits and where each instance goes"},
 };
 
 static void usage(FILE *f)

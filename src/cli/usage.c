@@ -94,3 +94,28 @@ const char usage_monitor[] =
     "\n"
     "Exit status: 0 done; 1 no driver or GPU, or the output could not be\n"
     "written; 2 bad usage.\n";
+
+const char usage_mig[] =
+    "Usage: cotenant mig profiles [--gpu-model MODEL | --gpu N]\n"
+    "       cotenant mig plan LAYOUT [--gpu-model MODEL | --gpu N] [--json]\n"
+    "\n"
+    "MIG layouts, planned before anything on the GPU changes.\n"
+    "\n"
+    "  profiles   the GPU-instance profiles: compute and memory slices, SMs,\n"
+    "             memory, instances at most, and placements as nvidia-smi mig\n"
+    "             -lgipp prints them ({0,2,4}:2: starts at memory slice 0, 2 or\n"
+    "             4, two slices long)\n"
+    "  plan       whether LAYOUT fits and at which memory slices each instance\n"
+    "             goes; if not, exactly why (which profile, which slices are\n"
+    "             taken). LAYOUT: profiles separated by commas or +, with an\n"
+    "             optional count: 3g.40gb,2g.20gb,1g.10gb or 2x3g.40gb\n"
+    "\n"
+    "Options:\n"
+    "  --gpu-model MODEL  plan for a GPU that is not here: A100-40GB,\n"
+    "                     A100-80GB, H100-80GB, H100-94GB, H200-141GB\n"
+    "  --gpu N            the GPU to plan for (default 0); its model is\n"
+    "                     matched from its name\n"
+    "  --json             the plan as JSON\n"
+    "\n"
+    "Exit status: 0 the layout fits, 1 it does not, 2 bad usage (an unknown\n"
+    "profile or model, no GPU and no --gpu-model).\n";

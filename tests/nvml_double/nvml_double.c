@@ -189,7 +189,8 @@ int nvmlDeviceGetHandleByUUID(const char *uuid, dev **d)
 }
 int nvmlDeviceGetName(dev *d, char *out, unsigned cap)
 {
-    snprintf(out, cap, "%s", d->mig_parent >= 0 ? "MIG 1g.10gb" : "NVIDIA Test Double 80GB");
+    const char *name = getenv("COTENANT_NVML_DOUBLE_NAME"); /* to stand in for a given model */
+    snprintf(out, cap, "%s", d->mig_parent >= 0 ? "MIG 1g.10gb" : name ? name : "NVIDIA Test Double 80GB");
     return 0;
 }
 int nvmlDeviceGetUUID(dev *d, char *out, unsigned cap)

@@ -1,0 +1,166 @@
+/* cotenant mig: MIG layouts, planned against the GPU's profiles.
+ *   cotenant mig profiles [--gpu-model M]
+ *   cotenant mig plan LAYOUT [--gpu-model M] [--json]
+ * Nothing here changes the GPU. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/commands.h"
+#include "host/host.h"
+#include "mig/mig_plan.h"
+#include "util/err.h"
+
+/* An error for the user: "cotenant: ..." on stderr. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cotenant: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+typedef struct {
+    const char *model, *gpu, *layout;
+    int json;
+} mig_opts;
+
+/* The table for --gpu-model, or for the GPU NVML finds; NULL after saying why. */
+static const mig_gpu *gpu_table(const mig_opts *o, char *source, size_t cap)
+{
+    if (o->model) {
+        const mig_gpu *g = mig_gpu_by_model(o->model);
+        if (!g) say("--gpu-model '%s': unknown; expected one of %s", o->model, mig_gpu_models());
+        else snprintf(source, cap, "built-in table for %s", g->model);
+        return g;
+    }
+    host_info h;
+    host_probe(&h, o->gpu);
+    if (!h.gpu_found) {
+        say("no GPU to read MIG profiles from (%s); plan for a model with --gpu-model %s", h.gpu_why,
+                 mig_gpu_models());
+        return NULL;
+    }
+    const mig_gpu *g = mig_gpu_by_device_name(h.gpu_name);
+    if (!g) {
+        say("GPU %d (%s) has no MIG profiles that cotenant knows; MIG needs an A100, H100 or H200. Plan for one "
+                 "with --gpu-model %s", h.gpu_index, h.gpu_name, mig_gpu_models());
+        return NULL;
+    }
+    snprintf(source, cap, "built-in table for %s, matched from GPU %d's name (%s)", g->model, h.gpu_index, h.gpu_name);
+    return g;
+}
+
+static int profiles(const mig_opts *o)
+{
+    char source[256];
+    const mig_gpu *g = gpu_table(o, source, sizeof source);
+    if (!g) return EXIT_USAGE;
+    printf("%s MIG profiles (%s; SMs as on the SXM part, memory nominal)\n", g->model, source);
+    printf("  %-12s %7s %7s %5s %10s %5s  %s\n", "profile", "compute", "memory", "SMs", "memory", "max", "placements");
+    for (int i = 0; i < g->nprofiles; i++) {
+        const mig_profile *p = &g->profiles[i];
+        char pl[64];
+        printf("  %-12s %5d/7 %5d/8 %5d %6.1f GiB %5d  %s\n", p->name, p->compute_slices, p->memory_slices, p->sms,
+               p->memory_gib, p->max_instances, mig_placements_text(p, pl, sizeof pl));
+    }
+    return EXIT_OK;
+}
+
+static void print_map(const mig_plan *plan)
+{
+    char map[MIG_MEMORY_SLICES][MIG_NAME_MAX];
+    for (int k = 0; k < MIG_MEMORY_SLICES; k++) snprintf(map[k], sizeof map[k], "-");
+    for (int i = 0; i < plan->n; i++)
+        for (int k = 0; k < plan->inst[i].profile->memory_slices; k++)
+            snprintf(map[plan->inst[i].start + k], sizeof map[0], "%d", i);
+    printf("  memory slices 0-7, by instance: [");
+    for (int k = 0; k < MIG_MEMORY_SLICES; k++) printf("%s%s", k ? " " : "", map[k]);
+    printf("]\n");
+}
+
+static int plan_cmd(const mig_opts *o)
+{
+    char source[256], err[1024];
+    const mig_gpu *g = gpu_table(o, source, sizeof source);
+    if (!g) return EXIT_USAGE;
+    const mig_profile *req[MIG_MAX_INSTANCES];
+    int n;
+    if (mig_layout_parse(g, o->layout, req, &n, err, sizeof err)) {
+        say("%s", err);
+        return EXIT_USAGE;
+    }
+    mig_plan plan;
+    mig_plan_layout(g, req, n, &plan);
+    if (o->json) {
+        json_t *inst = json_array();
+        for (int i = 0; i < plan.n && plan.fits; i++) {
+            const mig_profile *p = plan.inst[i].profile;
+            json_array_append_new(inst, json_pack("{sisssisisisf}", "instance", i, "profile", p->name, "start",
+                                                  plan.inst[i].start, "size", p->memory_slices, "sms", p->sms,
+                                                  "memory_gib", p->memory_gib));
+        }
+        json_t *o_json = json_pack("{sssssssbso}", "gpu_model", g->model, "profiles_from", source, "layout", o->layout,
+                                   "fits", plan.fits, "instances", inst);
+        if (!plan.fits) json_object_set_new(o_json, "why", json_string(plan.why));
+        char *text = json_dumps(o_json, JSON_INDENT(2));
+        printf("%s\n", text);
+        free(text);
+        json_decref(o_json);
+        return plan.fits ? EXIT_OK : EXIT_RUN_FAILED;
+    }
+    if (!plan.fits) {
+        printf("%s: the layout %s does not fit: %s\n", g->model, o->layout, plan.why);
+        return EXIT_RUN_FAILED;
+    }
+    printf("%s: the layout fits (%s): %d of 7 compute slices, %d of 8 memory slices\n", g->model, source,
+           plan.compute_slices, plan.memory_slices);
+    printf("  %-8s %-12s %-9s %-13s %5s %10s\n", "instance", "profile", "placement", "memory slices", "SMs", "memory");
+    for (int i = 0; i < plan.n; i++) {
+        const mig_profile *p = plan.inst[i].profile;
+        char pl[16], sl[16];
+        snprintf(pl, sizeof pl, "%d:%d", plan.inst[i].start, p->memory_slices);
+        snprintf(sl, sizeof sl, "%d-%d", plan.inst[i].start, plan.inst[i].start + p->memory_slices - 1);
+        printf("  %-8d %-12s %-9s %-13s %5d %6.1f GiB\n", i, p->name, pl, sl, p->sms, p->memory_gib);
+    }
+    print_map(&plan);
+    return EXIT_OK;
+}
+
+int cmd_mig(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(usage_mig, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    const char *sub = argv[1];
+    mig_opts o = {0};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json")) o.json = 1;
+        else if ((!strcmp(a, "--gpu-model") || !strcmp(a, "--gpu")) && i + 1 < argc) {
+            if (!strcmp(a, "--gpu")) o.gpu = argv[++i];
+            else o.model = argv[++i];
+        } else if (a[0] != '-' && !o.layout && !strcmp(sub, "plan")) o.layout = a;
+        else {
+            say("mig %s: unexpected '%s'; see cotenant mig --help", sub, a);
+            return EXIT_USAGE;
+        }
+    }
+    if (!strcmp(sub, "profiles")) return profiles(&o);
+    if (!strcmp(sub, "plan")) {
+        if (!o.layout) {
+            say("mig plan: name a layout, e.g. cotenant mig plan 3g.40gb,2g.20gb,1g.10gb");
+            return EXIT_USAGE;
+        }
+        return plan_cmd(&o);
+    }
+    say("mig: unknown subcommand '%s'; expected profiles or plan", sub);
+    return EXIT_USAGE;
+}
