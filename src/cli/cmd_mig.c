@@ -11,6 +11,8 @@
 
 #include "cli/commands.h"
 #include "host/host.h"
+#include "host/nvml.h"
+#include "mig/mig_discover.h"
 #include "mig/mig_plan.h"
 #include "util/err.h"
 
@@ -31,7 +33,8 @@ typedef struct {
     int json;
 } mig_opts;
 
-/* The table for --gpu-model, or for the GPU NVML finds; NULL after saying why. */
+/* The profiles for --gpu-model; else the GPU's own, through NVML; else the
+ * built-in table its name matches. NULL after saying why. */
 static const mig_gpu *gpu_table(const mig_opts *o, char *source, size_t cap)
 {
     if (o->model) {
@@ -43,17 +46,28 @@ static const mig_gpu *gpu_table(const mig_opts *o, char *source, size_t cap)
     host_info h;
     host_probe(&h, o->gpu);
     if (!h.gpu_found) {
-        say("no GPU to read MIG profiles from (%s); plan for a model with --gpu-model %s", h.gpu_why,
-                 mig_gpu_models());
+        say("no GPU to read MIG profiles from (%s); plan for a model with --gpu-model %s", h.gpu_why, mig_gpu_models());
         return NULL;
     }
+    static mig_gpu own;
+    char why[512] = "";
+    cot_err err;
+    const nvml_api *n = nvml_get(&err);
+    nvml_device d;
+    int rc = n ? n->device_by_index((unsigned)h.gpu_index, &d) : -1;
+    if (n && rc == NVML_SUCCESS && mig_gpu_from_nvml(n, d, h.gpu_name, &own, why, sizeof why) == 0) {
+        snprintf(source, cap, "GPU %d's own profiles, through NVML", h.gpu_index);
+        return &own;
+    }
+    if (!why[0]) snprintf(why, sizeof why, "%s", n ? "nvmlDeviceGetHandleByIndex_v2 failed" : err.msg);
     const mig_gpu *g = mig_gpu_by_device_name(h.gpu_name);
     if (!g) {
-        say("GPU %d (%s) has no MIG profiles that cotenant knows; MIG needs an A100, H100 or H200. Plan for one "
-                 "with --gpu-model %s", h.gpu_index, h.gpu_name, mig_gpu_models());
+        say("GPU %d (%s) has no MIG profiles (%s); MIG needs an A100, H100 or H200. Plan for one with --gpu-model %s",
+            h.gpu_index, h.gpu_name, why, mig_gpu_models());
         return NULL;
     }
-    snprintf(source, cap, "built-in table for %s, matched from GPU %d's name (%s)", g->model, h.gpu_index, h.gpu_name);
+    snprintf(source, cap, "built-in table for %s, matched from GPU %d's name (%s), as NVML gave none: %s", g->model,
+             h.gpu_index, h.gpu_name, why);
     return g;
 }
 
@@ -62,26 +76,28 @@ static int profiles(const mig_opts *o)
     char source[256];
     const mig_gpu *g = gpu_table(o, source, sizeof source);
     if (!g) return EXIT_USAGE;
-    printf("%s MIG profiles (%s; SMs as on the SXM part, memory nominal)\n", g->model, source);
+    printf("%s MIG profiles (%s%s)\n", g->model, source,
+           strstr(source, "built-in") ? "; SMs as on the SXM part, memory nominal" : "");
     printf("  %-12s %7s %7s %5s %10s %5s  %s\n", "profile", "compute", "memory", "SMs", "memory", "max", "placements");
     for (int i = 0; i < g->nprofiles; i++) {
         const mig_profile *p = &g->profiles[i];
         char pl[64];
-        printf("  %-12s %5d/7 %5d/8 %5d %6.1f GiB %5d  %s\n", p->name, p->compute_slices, p->memory_slices, p->sms,
-               p->memory_gib, p->max_instances, mig_placements_text(p, pl, sizeof pl));
+        printf("  %-12s %5d/%d %5d/%d %5d %6.1f GiB %5d  %s\n", p->name, p->compute_slices, g->compute_slices,
+               p->memory_slices, g->memory_slices, p->sms, p->memory_gib, p->max_instances,
+               mig_placements_text(p, pl, sizeof pl));
     }
     return EXIT_OK;
 }
 
-static void print_map(const mig_plan *plan)
+static void print_map(const mig_gpu *g, const mig_plan *plan)
 {
     char map[MIG_MEMORY_SLICES][MIG_NAME_MAX];
     for (int k = 0; k < MIG_MEMORY_SLICES; k++) snprintf(map[k], sizeof map[k], "-");
     for (int i = 0; i < plan->n; i++)
         for (int k = 0; k < plan->inst[i].profile->memory_slices; k++)
             snprintf(map[plan->inst[i].start + k], sizeof map[0], "%d", i);
-    printf("  memory slices 0-7, by instance: [");
-    for (int k = 0; k < MIG_MEMORY_SLICES; k++) printf("%s%s", k ? " " : "", map[k]);
+    printf("  memory slices 0-%d, by instance: [", g->memory_slices - 1);
+    for (int k = 0; k < g->memory_slices; k++) printf("%s%s", k ? " " : "", map[k]);
     printf("]\n");
 }
 
@@ -119,8 +135,8 @@ static int plan_cmd(const mig_opts *o)
         printf("%s: the layout %s does not fit: %s\n", g->model, o->layout, plan.why);
         return EXIT_RUN_FAILED;
     }
-    printf("%s: the layout fits (%s): %d of 7 compute slices, %d of 8 memory slices\n", g->model, source,
-           plan.compute_slices, plan.memory_slices);
+    printf("%s: the layout fits (%s): %d of %d compute slices, %d of %d memory slices\n", g->model, source,
+           plan.compute_slices, g->compute_slices, plan.memory_slices, g->memory_slices);
     printf("  %-8s %-12s %-9s %-13s %5s %10s\n", "instance", "profile", "placement", "memory slices", "SMs", "memory");
     for (int i = 0; i < plan.n; i++) {
         const mig_profile *p = plan.inst[i].profile;
@@ -129,7 +145,7 @@ static int plan_cmd(const mig_opts *o)
         snprintf(sl, sizeof sl, "%d-%d", plan.inst[i].start, plan.inst[i].start + p->memory_slices - 1);
         printf("  %-8d %-12s %-9s %-13s %5d %6.1f GiB\n", i, p->name, pl, sl, p->sms, p->memory_gib);
     }
-    print_map(&plan);
+    print_map(g, &plan);
     return EXIT_OK;
 }
 

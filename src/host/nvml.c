@@ -41,6 +41,8 @@ static const struct {
     {"nvmlDeviceGetMaxMigDeviceCount", offsetof(nvml_api, max_mig_devices), true},
     {"nvmlDeviceGetMigDeviceHandleByIndex", offsetof(nvml_api, mig_device_by_index), true},
     {"nvmlDeviceGetGpuInstanceId", offsetof(nvml_api, gpu_instance_id), true},
+    {"nvmlDeviceGetGpuInstanceProfileInfoV", offsetof(nvml_api, gi_profile_info), true},
+    {"nvmlDeviceGetGpuInstancePossiblePlacements_v2", offsetof(nvml_api, gi_placements), true},
     {"nvmlGpmQueryDeviceSupport", offsetof(nvml_api, gpm_query_support), true},
     {"nvmlGpmSampleAlloc", offsetof(nvml_api, gpm_sample_alloc), true},
     {"nvmlGpmSampleFree", offsetof(nvml_api, gpm_sample_free), true},

@@ -72,6 +72,22 @@ typedef struct {
     unsigned is_supported_device;
 } nvml_gpm_support;
 
+/* nvmlGpuInstanceProfileInfo_v2_t and nvmlGpuInstancePlacement_t */
+typedef struct {
+    unsigned version; /* NVML_GI_PROFILE_INFO_V2 */
+    unsigned id, is_p2p_supported, slice_count, instance_count, multiprocessor_count, copy_engine_count,
+        decoder_count, encoder_count, jpeg_count, ofa_count;
+    unsigned long long memory_size_mb;
+    char name[96];
+} nvml_gi_profile_info;
+#define NVML_GI_PROFILE_INFO_V2 ((unsigned)(sizeof(nvml_gi_profile_info) | (2u << 24)))
+typedef struct {
+    unsigned start, size;
+} nvml_gi_placement;
+/* Profile ids are small integers (NVML_GPU_INSTANCE_PROFILE_1_SLICE = 0 ...);
+ * these are all the ones any driver has defined so far. */
+#define NVML_GI_PROFILE_IDS 16
+
 enum { NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2, NVML_TEMPERATURE_GPU = 0 };
 enum { NVML_SUCCESS = 0, NVML_ERROR_NOT_SUPPORTED = 3, NVML_ERROR_NOT_FOUND = 6, NVML_ERROR_INSUFFICIENT_SIZE = 7 };
 
@@ -104,6 +120,8 @@ typedef struct {
     int (*max_mig_devices)(nvml_device, unsigned *);
     int (*mig_device_by_index)(nvml_device, unsigned, nvml_device *);
     int (*gpu_instance_id)(nvml_device, unsigned *);
+    int (*gi_profile_info)(nvml_device, unsigned, nvml_gi_profile_info *);
+    int (*gi_placements)(nvml_device, unsigned, nvml_gi_placement *, unsigned *);
     int (*gpm_query_support)(nvml_device, nvml_gpm_support *);
     int (*gpm_sample_alloc)(nvml_gpm_sample *);
     int (*gpm_sample_free)(nvml_gpm_sample);

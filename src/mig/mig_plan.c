@@ -146,14 +146,14 @@ void mig_plan_layout(const mig_gpu *g, const mig_profile *const *req, int n, mig
                  media);
         return;
     }
-    if (compute > MIG_COMPUTE_SLICES) {
+    if (compute > g->compute_slices) {
         snprintf(plan->why, sizeof plan->why, "the layout needs %d compute slices; %s has %d", compute, g->model,
-                 MIG_COMPUTE_SLICES);
+                 g->compute_slices);
         return;
     }
-    if (memory > MIG_MEMORY_SLICES) {
+    if (memory > g->memory_slices) {
         snprintf(plan->why, sizeof plan->why, "the layout needs %d memory slices; %s has %d", memory, g->model,
-                 MIG_MEMORY_SLICES);
+                 g->memory_slices);
         return;
     }
     search s = {.req = req, .n = n, .best_depth = -1};

@@ -51,6 +51,7 @@ static void build(void)
         mig_gpu *g = &gpus[i];
         snprintf(g->model, sizeof g->model, "%s", sp->model);
         g->sms = sp->sms, g->memory_gib = sp->memory_gib;
+        g->compute_slices = MIG_COMPUTE_SLICES, g->memory_slices = MIG_MEMORY_SLICES;
         for (int k = 0; k < NSHAPES; k++) {
             const shape *sh = &shapes[k];
             mig_profile *p = &g->profiles[g->nprofiles++];

@@ -30,6 +30,8 @@ typedef struct {
 typedef struct {
     char model[MIG_NAME_MAX];  /* "H100-80GB" */
     int sms;                   /* of the whole GPU, MIG off (the SXM part's) */
+    int compute_slices;        /* 7 on every GPU here; an A30 has 4 */
+    int memory_slices;         /* 8; an A30 has 4 */
     double memory_gib;
     int nprofiles;
     mig_profile profiles[MIG_MAX_PROFILES];

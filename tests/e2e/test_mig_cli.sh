@@ -19,9 +19,21 @@ grep -q "does not fit: the layout needs 8 compute slices; H100-80GB has 7" "$WOR
 COTENANT_NVML_LIBRARY=$WORK/none.so "$COT" mig plan 3g.40gb 2>"$WORK/err"; rc=$?
 [ $rc = 2 ] && grep -q "plan for a model with --gpu-model" "$WORK/err" || fail "no GPU: $rc $(cat "$WORK/err")"
 COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE "$COT" mig plan 3g.40gb 2>"$WORK/err"; rc=$?
-[ $rc = 2 ] && grep -q "has no MIG profiles that cotenant knows" "$WORK/err" || fail "a GPU without MIG: $rc $(cat "$WORK/err")"
+[ $rc = 2 ] && grep -q "GPU 0 (NVIDIA Test Double 80GB) has no MIG profiles (nvmlDeviceGetGpuInstanceProfileInfoV answered no profile" \
+  "$WORK/err" || fail "a GPU without MIG: $rc $(cat "$WORK/err")"
 set -e
+# NVML gives no profiles, but the name is an H100's: the built-in table, and it says so
 COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE COTENANT_NVML_DOUBLE_NAME="NVIDIA H100 80GB HBM3" "$COT" mig plan 2x3g.40gb \
   >"$WORK/gpu.txt" || fail "the GPU here"
-grep -q "matched from GPU 0's name (NVIDIA H100 80GB HBM3)" "$WORK/gpu.txt" || fail "says where the table came from: $(cat "$WORK/gpu.txt")"
+grep -q "built-in table for H100-80GB, matched from GPU 0's name (NVIDIA H100 80GB HBM3), as NVML gave none" "$WORK/gpu.txt" \
+  || fail "says where the table came from: $(cat "$WORK/gpu.txt")"
+# NVML gives the GPU's own profiles: exact sizes, and its placements
+export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE COTENANT_NVML_DOUBLE_MIG_PROFILES=1
+"$COT" mig profiles >"$WORK/own.txt" || fail "profiles through NVML"
+grep -q "GPU 0's own profiles, through NVML" "$WORK/own.txt" || fail "source: $(cat "$WORK/own.txt")"
+grep -Eq "1g.10gb +1/7 +1/8 +16 +9.6 GiB +7  \{0,1,2,3,4,5,6\}:1" "$WORK/own.txt" || fail "1g.10gb row: $(cat "$WORK/own.txt")"
+grep -Eq "1g.20gb +1/7 +2/8 +26 +19.6 GiB +4  \{0,2,4,6\}:2" "$WORK/own.txt" || fail "1g.20gb row"
+[ "$(grep -c "gb" "$WORK/own.txt")" = 7 ] || fail "seven profiles: $(cat "$WORK/own.txt")"
+"$COT" mig plan 3g.40gb,2g.20gb,1g.10gb >"$WORK/own_plan.txt" || fail "plan through NVML"
+grep -q "memory slices 0-7, by instance: \[0 0 0 0 1 1 2 -\]" "$WORK/own_plan.txt" || fail "plan: $(cat "$WORK/own_plan.txt")"
 echo "PASS"

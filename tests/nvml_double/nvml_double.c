@@ -358,6 +358,62 @@ int nvmlDeviceGetGpuInstanceId(dev *d, unsigned *gi)
     return 0;
 }
 
+/* MIG profiles shaped like an H100 80GB's (the placements nvidia-smi mig
+ * -lgipp lists), with COTENANT_NVML_DOUBLE_MIG_PROFILES=1; else the GPU has
+ * none. Memory sizes in MiB as a driver gives them, unlike the built-in
+ * table's nominal ones, so a test can tell where a figure came from. */
+typedef struct {
+    unsigned version, id, p2p, slices, instances, sms, ce, dec, enc, jpeg, ofa;
+    unsigned long long mem_mb;
+    char name[96];
+} giinfo_t;
+static const struct {
+    unsigned id, slices, instances, sms;
+    unsigned long long mem_mb;
+    const char *name;
+    unsigned starts[7], nstarts, size;
+} gi_profiles[] = {
+    {0, 1, 7, 16, 9856, "MIG 1g.10gb", {0, 1, 2, 3, 4, 5, 6}, 7, 1},
+    {1, 2, 3, 32, 20096, "MIG 2g.20gb", {0, 2, 4}, 3, 2},
+    {2, 3, 2, 60, 40320, "MIG 3g.40gb", {0, 4}, 2, 4},
+    {3, 4, 1, 64, 40320, "MIG 4g.40gb", {0}, 1, 4},
+    {4, 7, 1, 132, 80768, "MIG 7g.80gb", {0}, 1, 8},
+    {7, 1, 1, 16, 9856, "MIG 1g.10gb+me", {0, 1, 2, 3, 4, 5, 6}, 7, 1},
+    {9, 1, 4, 26, 20096, "MIG 1g.20gb", {0, 2, 4, 6}, 4, 2},
+};
+static int gi_find(unsigned id)
+{
+    const char *on = getenv("COTENANT_NVML_DOUBLE_MIG_PROFILES");
+    if (!on || strcmp(on, "1")) return -1;
+    for (int i = 0; i < (int)(sizeof gi_profiles / sizeof gi_profiles[0]); i++)
+        if (gi_profiles[i].id == id) return i;
+    return -1;
+}
+int nvmlDeviceGetGpuInstanceProfileInfoV(dev *d, unsigned id, giinfo_t *info)
+{
+    (void)d;
+    int i = gi_find(id);
+    if (i < 0) return 3; /* NVML_ERROR_NOT_SUPPORTED */
+    if (info->version != ((unsigned)sizeof *info | (2u << 24))) return 25; /* NVML_ERROR_ARGUMENT_VERSION_MISMATCH */
+    info->id = id, info->slices = gi_profiles[i].slices, info->instances = gi_profiles[i].instances;
+    info->sms = gi_profiles[i].sms, info->mem_mb = gi_profiles[i].mem_mb;
+    snprintf(info->name, sizeof info->name, "%s", gi_profiles[i].name);
+    return 0;
+}
+typedef struct {
+    unsigned start, size;
+} giplace_t;
+int nvmlDeviceGetGpuInstancePossiblePlacements_v2(dev *d, unsigned id, giplace_t *out, unsigned *count)
+{
+    (void)d;
+    int i = gi_find(id);
+    if (i < 0) return 3;
+    if (*count < gi_profiles[i].nstarts) return 7; /* NVML_ERROR_INSUFFICIENT_SIZE */
+    for (unsigned k = 0; k < gi_profiles[i].nstarts; k++) out[k].start = gi_profiles[i].starts[k], out[k].size = gi_profiles[i].size;
+    *count = gi_profiles[i].nstarts;
+    return 0;
+}
+
 /* GPM: a sample remembers the line its GPU served when it was taken. */
 typedef struct {
     int line;

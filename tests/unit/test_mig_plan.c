@@ -242,7 +242,7 @@ static void test_tables(void **state)
 static void test_collision_reason(void **state)
 {
     (void)state;
-    mig_gpu g = {.model = "TEST", .sms = 8, .memory_gib = 8, .nprofiles = 2};
+    mig_gpu g = {.model = "TEST", .sms = 8, .memory_gib = 8, .compute_slices = 7, .memory_slices = 8, .nprofiles = 2};
     g.profiles[0] = (mig_profile){.name = "2g.2gb", .compute_slices = 2, .memory_slices = 2, .starts = 0x11,
                                   .max_instances = 2, .sms = 2, .memory_gib = 2};
     g.profiles[1] = (mig_profile){.name = "3g.4gb", .compute_slices = 3, .memory_slices = 4, .starts = 0x02,

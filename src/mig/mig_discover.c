@@ -1,0 +1,61 @@
+#include "mig/mig_discover.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int mig_gpu_from_nvml(const nvml_api *n, nvml_device d, const char *device_name, mig_gpu *g, char *why, size_t cap)
+{
+    memset(g, 0, sizeof *g);
+    snprintf(g->model, sizeof g->model, "%s", device_name);
+    if (!n->gi_profile_info || !n->gi_placements) {
+        snprintf(why, cap, "this driver's NVML has no nvmlDeviceGetGpuInstanceProfileInfoV or "
+                           "nvmlDeviceGetGpuInstancePossiblePlacements_v2");
+        return -1;
+    }
+    int last_rc = NVML_SUCCESS;
+    for (unsigned id = 0; id < NVML_GI_PROFILE_IDS && g->nprofiles < MIG_MAX_PROFILES; id++) {
+        nvml_gi_profile_info info;
+        memset(&info, 0, sizeof info);
+        info.version = NVML_GI_PROFILE_INFO_V2;
+        int rc = n->gi_profile_info(d, id, &info);
+        if (rc != NVML_SUCCESS) { /* not a profile of this GPU (or no MIG at all) */
+            last_rc = rc;
+            continue;
+        }
+        nvml_gi_placement pl[MIG_MEMORY_SLICES];
+        unsigned count = MIG_MEMORY_SLICES;
+        rc = n->gi_placements(d, id, pl, &count);
+        if (rc != NVML_SUCCESS) {
+            snprintf(why, cap, "nvmlDeviceGetGpuInstancePossiblePlacements_v2 (profile %u) failed: %s", id,
+                     n->error_string ? n->error_string(rc) : "?");
+            return -1;
+        }
+        mig_profile *p = &g->profiles[g->nprofiles];
+        memset(p, 0, sizeof *p);
+        const char *name = info.name;
+        if (!strncmp(name, "MIG ", 4)) name += 4;
+        snprintf(p->name, sizeof p->name, "%s", name);
+        p->compute_slices = (int)info.slice_count;
+        p->max_instances = (int)info.instance_count;
+        p->sms = (int)info.multiprocessor_count;
+        p->memory_gib = (double)info.memory_size_mb / 1024.0;
+        p->media = strstr(p->name, "+me") != NULL;
+        for (unsigned k = 0; k < count; k++) {
+            if (pl[k].start >= MIG_MEMORY_SLICES || pl[k].size == 0 || pl[k].start + pl[k].size > MIG_MEMORY_SLICES)
+                continue; /* outside the 8 slices the planner knows: leave it out rather than misplan */
+            p->starts |= 1 << pl[k].start;
+            p->memory_slices = (int)pl[k].size;
+            if ((int)(pl[k].start + pl[k].size) > g->memory_slices) g->memory_slices = (int)(pl[k].start + pl[k].size);
+        }
+        if (!p->starts || !p->name[0]) continue;
+        if (p->compute_slices > g->compute_slices) g->compute_slices = p->compute_slices, g->sms = p->sms;
+        if (p->memory_gib > g->memory_gib) g->memory_gib = p->memory_gib;
+        g->nprofiles++;
+    }
+    if (g->nprofiles == 0) {
+        snprintf(why, cap, "nvmlDeviceGetGpuInstanceProfileInfoV answered no profile (last: %s): the GPU has no MIG",
+                 n->error_string ? n->error_string(last_rc) : "?");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,18 @@
+/* mig_discover.h - a GPU's own MIG profiles, as its driver answers through
+ * NVML (nvmlDeviceGetGpuInstanceProfileInfoV and
+ * nvmlDeviceGetGpuInstancePossiblePlacements_v2): exact memory sizes, SM
+ * counts and placements, also with MIG disabled. */
+#ifndef COTENANT_MIG_DISCOVER_H
+#define COTENANT_MIG_DISCOVER_H
+
+#include <stddef.h>
+
+#include "host/nvml.h"
+#include "mig/mig_profiles.h"
+
+/* Fills g (its model is the device's name) with every profile the driver
+ * reports; 0, or -1 with why (the call that failed and its message, or no
+ * profiles at all: the GPU has no MIG). */
+int mig_gpu_from_nvml(const nvml_api *n, nvml_device d, const char *device_name, mig_gpu *g, char *why, size_t cap);
+
+#endif
