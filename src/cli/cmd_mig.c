@@ -77,12 +77,12 @@ static int profiles(const mig_opts *o)
     const mig_gpu *g = gpu_table(o, source, sizeof source);
     if (!g) return EXIT_USAGE;
     printf("%s MIG profiles (%s%s)\n", g->model, source,
-           strstr(source, "built-in") ? "; SMs as on the SXM part, memory nominal" : "");
-    printf("  %-12s %7s %7s %5s %10s %5s  %s\n", "profile", "compute", "memory", "SMs", "memory", "max", "placements");
+           strstr(source, "built-in") ? "; SMs as on the SXM part" : "");
+    printf("  %-12s %7s %7s %5s %11s %5s  %s\n", "profile", "compute", "memory", "SMs", "memory", "max", "placements");
     for (int i = 0; i < g->nprofiles; i++) {
         const mig_profile *p = &g->profiles[i];
         char pl[64];
-        printf("  %-12s %5d/%d %5d/%d %5d %6.1f GiB %5d  %s\n", p->name, p->compute_slices, g->compute_slices,
+        printf("  %-12s %5d/%d %5d/%d %5d %7.2f GiB %5d  %s\n", p->name, p->compute_slices, g->compute_slices,
                p->memory_slices, g->memory_slices, p->sms, p->memory_gib, p->max_instances,
                mig_placements_text(p, pl, sizeof pl));
     }
@@ -137,13 +137,13 @@ static int plan_cmd(const mig_opts *o)
     }
     printf("%s: the layout fits (%s): %d of %d compute slices, %d of %d memory slices\n", g->model, source,
            plan.compute_slices, g->compute_slices, plan.memory_slices, g->memory_slices);
-    printf("  %-8s %-12s %-9s %-13s %5s %10s\n", "instance", "profile", "placement", "memory slices", "SMs", "memory");
+    printf("  %-8s %-12s %-9s %-13s %5s %11s\n", "instance", "profile", "placement", "memory slices", "SMs", "memory");
     for (int i = 0; i < plan.n; i++) {
         const mig_profile *p = plan.inst[i].profile;
         char pl[16], sl[16];
         snprintf(pl, sizeof pl, "%d:%d", plan.inst[i].start, p->memory_slices);
         snprintf(sl, sizeof sl, "%d-%d", plan.inst[i].start, plan.inst[i].start + p->memory_slices - 1);
-        printf("  %-8d %-12s %-9s %-13s %5d %6.1f GiB\n", i, p->name, pl, sl, p->sms, p->memory_gib);
+        printf("  %-8d %-12s %-9s %-13s %5d %7.2f GiB\n", i, p->name, pl, sl, p->sms, p->memory_gib);
     }
     print_map(g, &plan);
     return EXIT_OK;

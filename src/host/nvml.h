@@ -84,9 +84,10 @@ typedef struct {
 typedef struct {
     unsigned start, size;
 } nvml_gi_placement;
-/* Profile ids are small integers (NVML_GPU_INSTANCE_PROFILE_1_SLICE = 0 ...);
- * these are all the ones any driver has defined so far. */
-#define NVML_GI_PROFILE_IDS 16
+/* Profiles are asked for by index (NVML_GPU_INSTANCE_PROFILE_1_SLICE = 0 ...;
+ * this many cover every one defined so far); the answer's id, which
+ * differs, is what the placement and instance calls take. */
+#define NVML_GI_PROFILE_INDICES 16
 
 enum { NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2, NVML_TEMPERATURE_GPU = 0 };
 enum { NVML_SUCCESS = 0, NVML_ERROR_NOT_SUPPORTED = 3, NVML_ERROR_NOT_FOUND = 6, NVML_ERROR_INSUFFICIENT_SIZE = 7 };

@@ -13,21 +13,23 @@ int mig_gpu_from_nvml(const nvml_api *n, nvml_device d, const char *device_name,
         return -1;
     }
     int last_rc = NVML_SUCCESS;
-    for (unsigned id = 0; id < NVML_GI_PROFILE_IDS && g->nprofiles < MIG_MAX_PROFILES; id++) {
+    for (unsigned index = 0; index < NVML_GI_PROFILE_INDICES && g->nprofiles < MIG_MAX_PROFILES; index++) {
         nvml_gi_profile_info info;
         memset(&info, 0, sizeof info);
         info.version = NVML_GI_PROFILE_INFO_V2;
-        int rc = n->gi_profile_info(d, id, &info);
+        int rc = n->gi_profile_info(d, index, &info);
         if (rc != NVML_SUCCESS) { /* not a profile of this GPU (or no MIG at all) */
             last_rc = rc;
             continue;
         }
         nvml_gi_placement pl[MIG_MEMORY_SLICES];
         unsigned count = MIG_MEMORY_SLICES;
-        rc = n->gi_placements(d, id, pl, &count);
+        /* the placements are asked for by the profile's id on the device (an
+         * H100's 1g.10gb is index 0 but id 19), not by the index */
+        rc = n->gi_placements(d, info.id, pl, &count);
         if (rc != NVML_SUCCESS) {
-            snprintf(why, cap, "nvmlDeviceGetGpuInstancePossiblePlacements_v2 (profile %u) failed: %s", id,
-                     n->error_string ? n->error_string(rc) : "?");
+            snprintf(why, cap, "nvmlDeviceGetGpuInstancePossiblePlacements_v2 (profile id %u, %s) failed: %s", info.id,
+                     info.name, n->error_string ? n->error_string(rc) : "?");
             return -1;
         }
         mig_profile *p = &g->profiles[g->nprofiles];
@@ -35,6 +37,7 @@ int mig_gpu_from_nvml(const nvml_api *n, nvml_device d, const char *device_name,
         const char *name = info.name;
         if (!strncmp(name, "MIG ", 4)) name += 4;
         snprintf(p->name, sizeof p->name, "%s", name);
+        p->nvml_id = (int)info.id;
         p->compute_slices = (int)info.slice_count;
         p->max_instances = (int)info.instance_count;
         p->sms = (int)info.multiprocessor_count;

@@ -28,15 +28,19 @@ typedef struct {
     double memory_gib;
     int sms;
     int sms_by_compute[8]; /* SMs of a g-slice instance, by g */
+    int sms_1g_wide;       /* a 1g instance with two memory slices (Hopper's have more SMs) */
     int name_gb[9];        /* the memory in a profile's name, by memory slices */
+    double gib[8];         /* by shape, as the driver reports them where known; 0: nominal */
 } gpu_spec;
 
 static const gpu_spec specs[] = {
-    {"A100-40GB", 40, 108, {0, 14, 28, 42, 56, 0, 0, 98}, {0, 5, 10, 0, 20, 0, 0, 0, 40}},
-    {"A100-80GB", 80, 108, {0, 14, 28, 42, 56, 0, 0, 98}, {0, 10, 20, 0, 40, 0, 0, 0, 80}},
-    {"H100-80GB", 80, 132, {0, 16, 32, 60, 64, 0, 0, 132}, {0, 10, 20, 0, 40, 0, 0, 0, 80}},
-    {"H100-94GB", 94, 132, {0, 16, 32, 60, 64, 0, 0, 132}, {0, 12, 24, 0, 47, 0, 0, 0, 94}},
-    {"H200-141GB", 141, 132, {0, 16, 32, 60, 64, 0, 0, 132}, {0, 18, 35, 0, 71, 0, 0, 0, 141}},
+    {"A100-40GB", 40, 108, {0, 14, 28, 42, 56, 0, 0, 98}, 14, {0, 5, 10, 0, 20, 0, 0, 0, 40}, {0}},
+    {"A100-80GB", 80, 108, {0, 14, 28, 42, 56, 0, 0, 98}, 14, {0, 10, 20, 0, 40, 0, 0, 0, 80}, {0}},
+    /* nvidia-smi mig -lgip on an H100 80GB HBM3, driver 580, MIG disabled */
+    {"H100-80GB", 80, 132, {0, 16, 32, 60, 64, 0, 0, 132}, 26, {0, 10, 20, 0, 40, 0, 0, 0, 80},
+     {9.75, 9.75, 19.62, 19.62, 39.50, 39.50, 79.25}},
+    {"H100-94GB", 94, 132, {0, 16, 32, 60, 64, 0, 0, 132}, 26, {0, 12, 24, 0, 47, 0, 0, 0, 94}, {0}},
+    {"H200-141GB", 141, 132, {0, 16, 32, 60, 64, 0, 0, 132}, 26, {0, 18, 35, 0, 71, 0, 0, 0, 141}, {0}},
 };
 #define NGPUS (int)(sizeof specs / sizeof specs[0])
 
@@ -58,8 +62,9 @@ static void build(void)
             snprintf(p->name, sizeof p->name, "%dg.%dgb%s", sh->compute, sp->name_gb[sh->memory], sh->suffix);
             p->compute_slices = sh->compute, p->memory_slices = sh->memory, p->starts = sh->starts;
             p->max_instances = sh->max, p->media = sh->media;
-            p->sms = sp->sms_by_compute[sh->compute];
-            p->memory_gib = sp->memory_gib * sh->memory / MIG_MEMORY_SLICES;
+            p->sms = sh->compute == 1 && sh->memory == 2 ? sp->sms_1g_wide : sp->sms_by_compute[sh->compute];
+            p->memory_gib = sp->gib[k] > 0 ? sp->gib[k] : sp->memory_gib * sh->memory / MIG_MEMORY_SLICES;
+            p->nvml_id = -1;
         }
     }
     built = 1;

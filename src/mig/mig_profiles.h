@@ -5,7 +5,8 @@
  * some of each; where an instance of it may go is given, as nvidia-smi mig
  * -lgipp prints it, by the memory slices it may start at and how many it
  * covers ("{0,2,4}:2"). Memory sizes are nominal (the name's fraction of
- * the card); a GPU's own answers through NVML are exact. */
+ * the card) except the H100 80GB's, which are as its driver reports them;
+ * a GPU's own answers through NVML are exact. */
 #ifndef COTENANT_MIG_PROFILES_H
 #define COTENANT_MIG_PROFILES_H
 
@@ -25,6 +26,7 @@ typedef struct {
     int sms;                 /* streaming multiprocessors */
     double memory_gib;       /* nominal */
     int media;               /* +me: the media engines; one such instance a GPU */
+    int nvml_id;             /* the profile's id on the device, as NVML gave it; -1 from a built-in table */
 } mig_profile;
 
 typedef struct {

@@ -31,8 +31,8 @@ grep -q "built-in table for H100-80GB, matched from GPU 0's name (NVIDIA H100 80
 export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE COTENANT_NVML_DOUBLE_MIG_PROFILES=1
 "$COT" mig profiles >"$WORK/own.txt" || fail "profiles through NVML"
 grep -q "GPU 0's own profiles, through NVML" "$WORK/own.txt" || fail "source: $(cat "$WORK/own.txt")"
-grep -Eq "1g.10gb +1/7 +1/8 +16 +9.6 GiB +7  \{0,1,2,3,4,5,6\}:1" "$WORK/own.txt" || fail "1g.10gb row: $(cat "$WORK/own.txt")"
-grep -Eq "1g.20gb +1/7 +2/8 +26 +19.6 GiB +4  \{0,2,4,6\}:2" "$WORK/own.txt" || fail "1g.20gb row"
+grep -Eq "1g.10gb +1/7 +1/8 +16 +9.75 GiB +7  \{0,1,2,3,4,5,6\}:1" "$WORK/own.txt" || fail "1g.10gb row: $(cat "$WORK/own.txt")"
+grep -Eq "1g.20gb +1/7 +2/8 +26 +19.62 GiB +4  \{0,2,4,6\}:2" "$WORK/own.txt" || fail "1g.20gb row"
 [ "$(grep -c "gb" "$WORK/own.txt")" = 7 ] || fail "seven profiles: $(cat "$WORK/own.txt")"
 "$COT" mig plan 3g.40gb,2g.20gb,1g.10gb >"$WORK/own_plan.txt" || fail "plan through NVML"
 grep -q "memory slices 0-7, by instance: \[0 0 0 0 1 1 2 -\]" "$WORK/own_plan.txt" || fail "plan: $(cat "$WORK/own_plan.txt")"

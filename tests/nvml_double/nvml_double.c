@@ -367,35 +367,38 @@ typedef struct {
     unsigned long long mem_mb;
     char name[96];
 } giinfo_t;
+/* index: what nvmlDeviceGetGpuInstanceProfileInfoV is asked for
+ * (NVML_GPU_INSTANCE_PROFILE_1_SLICE = 0 ...); id: the profile's id on the
+ * device, which the placements call takes (as on an H100: 19, 14, 9, ...). */
 static const struct {
-    unsigned id, slices, instances, sms;
+    unsigned index, id, slices, instances, sms;
     unsigned long long mem_mb;
     const char *name;
     unsigned starts[7], nstarts, size;
 } gi_profiles[] = {
-    {0, 1, 7, 16, 9856, "MIG 1g.10gb", {0, 1, 2, 3, 4, 5, 6}, 7, 1},
-    {1, 2, 3, 32, 20096, "MIG 2g.20gb", {0, 2, 4}, 3, 2},
-    {2, 3, 2, 60, 40320, "MIG 3g.40gb", {0, 4}, 2, 4},
-    {3, 4, 1, 64, 40320, "MIG 4g.40gb", {0}, 1, 4},
-    {4, 7, 1, 132, 80768, "MIG 7g.80gb", {0}, 1, 8},
-    {7, 1, 1, 16, 9856, "MIG 1g.10gb+me", {0, 1, 2, 3, 4, 5, 6}, 7, 1},
-    {9, 1, 4, 26, 20096, "MIG 1g.20gb", {0, 2, 4, 6}, 4, 2},
+    {0, 19, 1, 7, 16, 9984, "MIG 1g.10gb", {0, 1, 2, 3, 4, 5, 6}, 7, 1},
+    {1, 14, 2, 3, 32, 20096, "MIG 2g.20gb", {0, 2, 4}, 3, 2},
+    {2, 9, 3, 2, 60, 40448, "MIG 3g.40gb", {0, 4}, 2, 4},
+    {3, 5, 4, 1, 64, 40448, "MIG 4g.40gb", {0}, 1, 4},
+    {4, 0, 7, 1, 132, 81152, "MIG 7g.80gb", {0}, 1, 8},
+    {7, 20, 1, 1, 16, 9984, "MIG 1g.10gb+me", {0, 1, 2, 3, 4, 5, 6}, 7, 1},
+    {9, 15, 1, 4, 26, 20096, "MIG 1g.20gb", {0, 2, 4, 6}, 4, 2},
 };
-static int gi_find(unsigned id)
+static int gi_find(unsigned key, int by_id)
 {
     const char *on = getenv("COTENANT_NVML_DOUBLE_MIG_PROFILES");
     if (!on || strcmp(on, "1")) return -1;
     for (int i = 0; i < (int)(sizeof gi_profiles / sizeof gi_profiles[0]); i++)
-        if (gi_profiles[i].id == id) return i;
+        if ((by_id ? gi_profiles[i].id : gi_profiles[i].index) == key) return i;
     return -1;
 }
-int nvmlDeviceGetGpuInstanceProfileInfoV(dev *d, unsigned id, giinfo_t *info)
+int nvmlDeviceGetGpuInstanceProfileInfoV(dev *d, unsigned index, giinfo_t *info)
 {
     (void)d;
-    int i = gi_find(id);
+    int i = gi_find(index, 0);
     if (i < 0) return 3; /* NVML_ERROR_NOT_SUPPORTED */
     if (info->version != ((unsigned)sizeof *info | (2u << 24))) return 25; /* NVML_ERROR_ARGUMENT_VERSION_MISMATCH */
-    info->id = id, info->slices = gi_profiles[i].slices, info->instances = gi_profiles[i].instances;
+    info->id = gi_profiles[i].id, info->slices = gi_profiles[i].slices, info->instances = gi_profiles[i].instances;
     info->sms = gi_profiles[i].sms, info->mem_mb = gi_profiles[i].mem_mb;
     snprintf(info->name, sizeof info->name, "%s", gi_profiles[i].name);
     return 0;
@@ -406,8 +409,8 @@ typedef struct {
 int nvmlDeviceGetGpuInstancePossiblePlacements_v2(dev *d, unsigned id, giplace_t *out, unsigned *count)
 {
     (void)d;
-    int i = gi_find(id);
-    if (i < 0) return 3;
+    int i = gi_find(id, 1);
+    if (i < 0) return 2; /* NVML_ERROR_INVALID_ARGUMENT, as a driver answers an index given for an id */
     if (*count < gi_profiles[i].nstarts) return 7; /* NVML_ERROR_INSUFFICIENT_SIZE */
     for (unsigned k = 0; k < gi_profiles[i].nstarts; k++) out[k].start = gi_profiles[i].starts[k], out[k].size = gi_profiles[i].size;
     *count = gi_profiles[i].nstarts;
