@@ -1,7 +1,10 @@
 /* cotenant mig: MIG layouts, planned against the GPU's profiles.
  *   cotenant mig profiles [--gpu-model M]
  *   cotenant mig plan LAYOUT [--gpu-model M] [--json]
+ *   cotenant mig export LAYOUT [--name NAME] [--devices all|0,1]   (mig-parted's format)
+ *   cotenant mig import FILE [--config NAME]
  * Nothing here changes the GPU. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "host/host.h"
 #include "host/nvml.h"
 #include "mig/mig_discover.h"
+#include "mig/mig_parted.h"
 #include "mig/mig_plan.h"
 #include "util/err.h"
 
@@ -29,7 +33,8 @@ static void say(const char *fmt, ...)
 }
 
 typedef struct {
-    const char *model, *gpu, *layout;
+    const char *model, *gpu, *layout; /* layout: the file, for import */
+    const char *name, *devices, *config;
     int json;
 } mig_opts;
 
@@ -149,6 +154,115 @@ static int plan_cmd(const mig_opts *o)
     return EXIT_OK;
 }
 
+/* Config names and device lists go into YAML unquoted: keep them plain. */
+static int plain_word(const char *s, const char *extra)
+{
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || strchr(extra, *s))) return 0;
+    return 1;
+}
+
+static int export_cmd(const mig_opts *o)
+{
+    const char *name = o->name ? o->name : "cotenant", *devices = o->devices ? o->devices : "all";
+    if (!plain_word(name, "._-")) {
+        say("--name '%s': use letters, digits, '.', '_' and '-'", name);
+        return EXIT_USAGE;
+    }
+    char devlist[256];
+    if (strcmp(devices, "all")) {
+        if (!plain_word(devices, ",") || strlen(devices) + 3 > sizeof devlist) {
+            say("--devices '%s': expected all or GPU indices such as 0,1", devices);
+            return EXIT_USAGE;
+        }
+        snprintf(devlist, sizeof devlist, "[%s]", devices);
+        devices = devlist;
+    }
+    char source[256], err[1024];
+    const mig_gpu *g = gpu_table(o, source, sizeof source);
+    if (!g) return EXIT_USAGE;
+    const mig_profile *req[MIG_MAX_INSTANCES];
+    int n;
+    if (mig_layout_parse(g, o->layout, req, &n, err, sizeof err)) {
+        say("%s", err);
+        return EXIT_USAGE;
+    }
+    mig_plan plan;
+    mig_plan_layout(g, req, n, &plan);
+    if (!plan.fits) {
+        say("%s: the layout %s does not fit, so it is not exported: %s", g->model, o->layout, plan.why);
+        return EXIT_RUN_FAILED;
+    }
+    printf("# %s on %s (%s); written by cotenant mig export\n", o->layout, g->model, source);
+    migparted_write(stdout, name, devices, &plan);
+    return EXIT_OK;
+}
+
+static int import_cmd(const mig_opts *o)
+{
+    migparted_file f;
+    cot_err e;
+    if (migparted_parse_file(o->layout, &f, &e)) {
+        say("%s", e.msg);
+        return EXIT_USAGE;
+    }
+    const migparted_config *only = NULL;
+    if (o->config && !(only = migparted_find(&f, o->config))) {
+        say("%s has no config '%s'; it has %d (cotenant mig import %s lists them)", o->layout, o->config, f.nconfigs,
+            o->layout);
+        migparted_free(&f);
+        return EXIT_USAGE;
+    }
+    char source[256];
+    const mig_gpu *g = gpu_table(o, source, sizeof source);
+    if (!g) {
+        migparted_free(&f);
+        return EXIT_USAGE;
+    }
+    printf("%s: %d config%s, checked against %s (%s)\n", o->layout, f.nconfigs, f.nconfigs == 1 ? "" : "s", g->model,
+           source);
+    int bad = 0, foreign = 0;
+    for (int c = 0; c < f.nconfigs; c++) {
+        const migparted_config *cfg = &f.configs[c];
+        if (only && cfg != only) continue;
+        for (int i = 0; i < cfg->nentries; i++) {
+            const migparted_entry *en = &cfg->entries[i];
+            char devs[128] = "all", layout[512], err[1024];
+            if (!en->all_devices) {
+                size_t k = 0;
+                for (int d = 0; d < en->ndevices && k < sizeof devs; d++)
+                    k += (size_t)snprintf(devs + k, sizeof devs - k, "%s%d", d ? "," : "", en->devices[d]);
+            }
+            printf("  %s (line %d), devices %s: ", cfg->name, en->line, devs);
+            migparted_layout_text(en, layout, sizeof layout);
+            if (!en->mig_enabled) {
+                printf("MIG disabled\n");
+                continue;
+            }
+            if (!layout[0]) {
+                printf("MIG enabled, no instances\n");
+                continue;
+            }
+            const mig_profile *req[MIG_MAX_INSTANCES];
+            int n;
+            if (mig_layout_parse(g, layout, req, &n, err, sizeof err)) {
+                printf("%s: not for this GPU (%s)\n", layout, err);
+                foreign++;
+                continue;
+            }
+            mig_plan plan;
+            mig_plan_layout(g, req, n, &plan);
+            if (plan.fits) printf("%s fits\n", layout);
+            else printf("%s does not fit: %s\n", layout, plan.why), bad++;
+        }
+    }
+    migparted_free(&f);
+    /* a whole file may hold configs for several GPU models; one named config must be for this one */
+    if (bad) return EXIT_RUN_FAILED;
+    return only && foreign ? EXIT_RUN_FAILED : EXIT_OK;
+}
+
 int cmd_mig(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -160,23 +274,32 @@ int cmd_mig(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--json")) o.json = 1;
-        else if ((!strcmp(a, "--gpu-model") || !strcmp(a, "--gpu")) && i + 1 < argc) {
-            if (!strcmp(a, "--gpu")) o.gpu = argv[++i];
-            else o.model = argv[++i];
-        } else if (a[0] != '-' && !o.layout && !strcmp(sub, "plan")) o.layout = a;
+        else if (i + 1 < argc && !strcmp(a, "--gpu")) o.gpu = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--gpu-model")) o.model = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--name") && !strcmp(sub, "export")) o.name = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--devices") && !strcmp(sub, "export")) o.devices = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--config") && !strcmp(sub, "import")) o.config = argv[++i];
+        else if (a[0] != '-' && !o.layout && strcmp(sub, "profiles")) o.layout = a;
         else {
             say("mig %s: unexpected '%s'; see cotenant mig --help", sub, a);
             return EXIT_USAGE;
         }
     }
     if (!strcmp(sub, "profiles")) return profiles(&o);
-    if (!strcmp(sub, "plan")) {
+    if (!strcmp(sub, "plan") || !strcmp(sub, "export")) {
         if (!o.layout) {
-            say("mig plan: name a layout, e.g. cotenant mig plan 3g.40gb,2g.20gb,1g.10gb");
+            say("mig %s: name a layout, e.g. cotenant mig %s 3g.40gb,2g.20gb,1g.10gb", sub, sub);
             return EXIT_USAGE;
         }
-        return plan_cmd(&o);
+        return !strcmp(sub, "plan") ? plan_cmd(&o) : export_cmd(&o);
     }
-    say("mig: unknown subcommand '%s'; expected profiles or plan", sub);
+    if (!strcmp(sub, "import")) {
+        if (!o.layout) {
+            say("mig import: name a mig-parted config file, e.g. cotenant mig import config.yaml");
+            return EXIT_USAGE;
+        }
+        return import_cmd(&o);
+    }
+    say("mig: unknown subcommand '%s'; expected profiles, plan, export or import", sub);
     return EXIT_USAGE;
 }

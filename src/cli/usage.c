@@ -98,6 +98,8 @@ const char usage_monitor[] =
 const char usage_mig[] =
     "Usage: cotenant mig profiles [--gpu-model MODEL | --gpu N]\n"
     "       cotenant mig plan LAYOUT [--gpu-model MODEL | --gpu N] [--json]\n"
+    "       cotenant mig export LAYOUT [--name NAME] [--devices all|0,1] [--gpu-model MODEL]\n"
+    "       cotenant mig import FILE [--config NAME] [--gpu-model MODEL]\n"
     "\n"
     "MIG layouts, planned before anything on the GPU changes.\n"
     "\n"
@@ -109,6 +111,10 @@ const char usage_mig[] =
     "             goes; if not, exactly why (which profile, which slices are\n"
     "             taken). LAYOUT: profiles separated by commas or +, with an\n"
     "             optional count: 3g.40gb,2g.20gb,1g.10gb or 2x3g.40gb\n"
+    "  export     LAYOUT, once planned, as an nvidia-mig-parted config (version\n"
+    "             v1, one config NAME, default cotenant) on standard output\n"
+    "  import     an nvidia-mig-parted config: every config's entries (or\n"
+    "             --config NAME's), each planned against this GPU\n"
     "\n"
     "Options:\n"
     "  --gpu-model MODEL  plan for a GPU that is not here: A100-40GB,\n"
@@ -117,5 +123,6 @@ const char usage_mig[] =
     "                     matched from its name\n"
     "  --json             the plan as JSON\n"
     "\n"
-    "Exit status: 0 the layout fits, 1 it does not, 2 bad usage (an unknown\n"
-    "profile or model, no GPU and no --gpu-model).\n";
+    "Exit status: 0 the layout fits, 1 it does not (import: an entry does not\n"
+    "fit, or --config NAME is for another GPU), 2 bad usage or input (an\n"
+    "unknown profile or model, a malformed file, no GPU and no --gpu-model).\n";

@@ -36,4 +36,31 @@ grep -Eq "1g.20gb +1/7 +2/8 +26 +19.62 GiB +4  \{0,2,4,6\}:2" "$WORK/own.txt" ||
 [ "$(grep -c "gb" "$WORK/own.txt")" = 7 ] || fail "seven profiles: $(cat "$WORK/own.txt")"
 "$COT" mig plan 3g.40gb,2g.20gb,1g.10gb >"$WORK/own_plan.txt" || fail "plan through NVML"
 grep -q "memory slices 0-7, by instance: \[0 0 0 0 1 1 2 -\]" "$WORK/own_plan.txt" || fail "plan: $(cat "$WORK/own_plan.txt")"
+unset COTENANT_NVML_LIBRARY COTENANT_NVML_DOUBLE_MIG_PROFILES
+# mig-parted: export a planned layout, read it back; a shipped-style file with configs for several GPUs
+"$COT" mig export 3g.40gb,2x1g.10gb --name lab --devices 0,1 --gpu-model H100-80GB >"$WORK/mp.yaml" || fail "export"
+grep -q '^    - devices: \[0,1\]$' "$WORK/mp.yaml" && grep -q '"1g.10gb": 2' "$WORK/mp.yaml" || fail "export: $(cat "$WORK/mp.yaml")"
+"$COT" mig import "$WORK/mp.yaml" --config lab --gpu-model H100-80GB >"$WORK/imp.txt" || fail "import what was exported"
+grep -q "lab (line 5), devices 0,1: 1x3g.40gb,2x1g.10gb fits" "$WORK/imp.txt" || fail "import: $(cat "$WORK/imp.txt")"
+DATA=$COTENANT_SOURCE_DIR/tests/data/mig-parted-config.yaml
+set +e
+"$COT" mig import "$DATA" --gpu-model H100-80GB >"$WORK/all.txt"; rc=$?
+[ $rc = 1 ] || fail "a file with a config that does not fit exits 1, not $rc"
+grep -q "too-much (line 41), devices all: 2x3g.40gb,1x1g.10gb does not fit: the layout needs 9 memory slices" "$WORK/all.txt" \
+  || fail "too-much: $(cat "$WORK/all.txt")"
+grep -q "all-1g.5gb (line 16), devices all: 7x1g.5gb: not for this GPU" "$WORK/all.txt" || fail "foreign config"
+"$COT" mig import "$DATA" --config all-balanced --gpu-model H100-80GB >/dev/null; rc=$?
+[ $rc = 0 ] || fail "all-balanced fits an H100: $rc"
+"$COT" mig import "$DATA" --config all-1g.5gb --gpu-model H100-80GB >/dev/null; rc=$?
+[ $rc = 1 ] || fail "an A100 config named on an H100 exits 1: $rc"
+"$COT" mig import "$DATA" --config nope --gpu-model H100-80GB 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && grep -q "has no config 'nope'" "$WORK/err" || fail "unknown config: $rc"
+printf 'version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: maybe\n' >"$WORK/bad.yaml"
+"$COT" mig import "$WORK/bad.yaml" --gpu-model H100-80GB 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && grep -q "bad.yaml:5:20: mig-enabled is 'maybe'; expected true or false" "$WORK/err" || fail "bad file: $rc $(cat "$WORK/err")"
+"$COT" mig export 7g.80gb,1g.10gb --gpu-model H100-80GB >/dev/null 2>"$WORK/err"; rc=$?
+[ $rc = 1 ] && grep -q "does not fit, so it is not exported" "$WORK/err" || fail "export of a misfit: $rc"
+"$COT" mig export 1g.10gb --name 'a: b' --gpu-model H100-80GB >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] || fail "a config name that would break the YAML exits 2: $rc"
+set -e
 echo "PASS"

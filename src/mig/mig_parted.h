@@ -1,0 +1,62 @@
+/* mig_parted.h - nvidia-mig-parted's configuration file (version v1), the
+ * format the GPU Operator's MIG manager applies:
+ *
+ *   version: v1
+ *   mig-configs:
+ *     NAME:
+ *       - devices: all            # or a list of GPU indices
+ *         mig-enabled: true
+ *         mig-devices:
+ *           "3g.40gb": 1
+ *           "1g.10gb": 2
+ *
+ * Read (every error with file:line:column) and written, so that a layout
+ * planned here can be applied by mig-parted and a cluster's configs can be
+ * checked here. */
+#ifndef COTENANT_MIG_PARTED_H
+#define COTENANT_MIG_PARTED_H
+
+#include <stdio.h>
+
+#include "mig/mig_plan.h"
+#include "util/err.h"
+
+#define MIGPARTED_MAX_BYTES (1 << 20)
+#define MIGPARTED_MAX_DEVICES 64
+
+typedef struct {
+    int line;                         /* where the entry starts, 1-based */
+    int all_devices;
+    int devices[MIGPARTED_MAX_DEVICES], ndevices;
+    int mig_enabled;
+    int nprofiles;
+    char profile[MIG_MAX_PROFILES][MIG_NAME_MAX]; /* as written, "MIG " prefix and all */
+    int count[MIG_MAX_PROFILES];
+} migparted_entry;
+
+typedef struct {
+    char name[128];
+    int line;
+    int nentries;
+    migparted_entry *entries;
+} migparted_config;
+
+typedef struct {
+    int nconfigs;
+    migparted_config *configs;
+} migparted_file;
+
+/* name is what errors call the text (its path). 0, or -1 with err. */
+int migparted_parse(const char *name, const char *text, size_t len, migparted_file *out, cot_err *err);
+int migparted_parse_file(const char *path, migparted_file *out, cot_err *err);
+void migparted_free(migparted_file *f);
+const migparted_config *migparted_find(const migparted_file *f, const char *config);
+
+/* An entry's instances as a layout for mig_layout_parse ("1x3g.40gb,2x1g.10gb"). */
+void migparted_layout_text(const migparted_entry *e, char *buf, size_t cap);
+
+/* One config of one entry (devices "all" or "0,1,2") holding plan's
+ * instances, as a whole mig-parted file. */
+void migparted_write(FILE *f, const char *config, const char *devices, const mig_plan *plan);
+
+#endif
