@@ -1,5 +1,6 @@
 #include "mig/mig_profiles.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -45,11 +46,10 @@ static const gpu_spec specs[] = {
 #define NGPUS (int)(sizeof specs / sizeof specs[0])
 
 static mig_gpu gpus[NGPUS];
-static int built;
+static pthread_once_t built = PTHREAD_ONCE_INIT;
 
-static void build(void)
+static void build_tables(void)
 {
-    if (built) return;
     for (int i = 0; i < NGPUS; i++) {
         const gpu_spec *sp = &specs[i];
         mig_gpu *g = &gpus[i];
@@ -67,8 +67,9 @@ static void build(void)
             p->nvml_id = -1;
         }
     }
-    built = 1;
 }
+
+static void build(void) { pthread_once(&built, build_tables); }
 
 int mig_gpu_count(void) { return NGPUS; }
 
