@@ -183,6 +183,10 @@ int migparted_parse(const char *name, const char *text, size_t len, migparted_fi
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = node(&p, pr->key), *v = node(&p, pr->value);
         const char *key = scalar(k);
+        if (key && ((!strcmp(key, "version") && have_version) || (!strcmp(key, "mig-configs") && have_configs))) {
+            fail(&p, k, "'%s' is given twice", key);
+            goto out;
+        }
         if (key && !strcmp(key, "version")) {
             if (!scalar(v) || strcmp(scalar(v), "v1")) {
                 fail(&p, v, "version is '%s'; this reads mig-parted's v1", scalar(v) ? scalar(v) : "(not a value)");

@@ -86,6 +86,9 @@ static void test_faults(void **state)
     expect_error("version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: true\n      colour: red\n",
                  "c.yaml:6:7: unknown key 'colour'");
     expect_error("version: v1\nmig-configs:\n  a: [\n", "invalid YAML");
+    expect_error("version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: false\nmig-configs: {}\n",
+                 "c.yaml:6:1: 'mig-configs' is given twice");
+    expect_error("version: v1\nversion: v1\nmig-configs: {}\n", "c.yaml:2:1: 'version' is given twice");
     char *big = malloc(MIGPARTED_MAX_BYTES + 2);
     memset(big, ' ', MIGPARTED_MAX_BYTES + 1);
     big[MIGPARTED_MAX_BYTES + 1] = 0;
