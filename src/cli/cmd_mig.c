@@ -3,22 +3,27 @@
  *   cotenant mig plan LAYOUT [--gpu-model M] [--json]
  *   cotenant mig export LAYOUT [--name NAME] [--devices all|0,1]   (mig-parted's format)
  *   cotenant mig import FILE [--config NAME]
- * Nothing here changes the GPU. */
+ *   cotenant mig status [--json]
+ *   cotenant mig apply LAYOUT | disable | restore  [--dry-run] [--state FILE]
+ * Only apply, disable and restore change the GPU (mig_change.c). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli/commands.h"
 #include "host/host.h"
 #include "host/nvml.h"
+#include "mig/mig_change.h"
 #include "mig/mig_discover.h"
 #include "mig/mig_parted.h"
 #include "mig/mig_plan.h"
 #include "util/err.h"
+#include "util/fsutil.h"
 
 /* An error for the user: "cotenant: ..." on stderr. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -34,8 +39,8 @@ static void say(const char *fmt, ...)
 
 typedef struct {
     const char *model, *gpu, *layout; /* layout: the file, for import */
-    const char *name, *devices, *config;
-    int json;
+    const char *name, *devices, *config, *state;
+    int json, dry_run;
 } mig_opts;
 
 /* The profiles for --gpu-model; else the GPU's own, through NVML; else the
@@ -263,6 +268,120 @@ static int import_cmd(const mig_opts *o)
     return only && foreign ? EXIT_RUN_FAILED : EXIT_OK;
 }
 
+
+/* The GPU to read or change, with its own profiles (their NVML ids are what
+ * the create calls take). 0, or EXIT_USAGE after saying why. */
+typedef struct {
+    const nvml_api *n;
+    nvml_device d;
+    host_info h;
+    mig_gpu g;
+} mig_target;
+
+static int open_target(const mig_opts *o, mig_target *t)
+{
+    if (o->model) {
+        say("--gpu-model plans away from a GPU; status, apply, disable and restore act on one (--gpu N)");
+        return EXIT_USAGE;
+    }
+    host_probe(&t->h, o->gpu);
+    if (!t->h.gpu_found) {
+        say("no GPU: %s", t->h.gpu_why);
+        return EXIT_USAGE;
+    }
+    cot_err err;
+    char why[512] = "";
+    if (!(t->n = nvml_get(&err))) {
+        say("%s", err.msg);
+        return EXIT_USAGE;
+    }
+    int rc = t->n->device_by_index((unsigned)t->h.gpu_index, &t->d);
+    if (rc != NVML_SUCCESS) {
+        nvml_fail(&err, "nvmlDeviceGetHandleByIndex_v2", rc);
+        say("%s", err.msg);
+        return EXIT_USAGE;
+    }
+    if (mig_gpu_from_nvml(t->n, t->d, t->h.gpu_name, &t->g, why, sizeof why) != 0) {
+        say("GPU %d (%s) offers no MIG profiles: %s", t->h.gpu_index, t->h.gpu_name, why);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void print_devices(const mig_state *s)
+{
+    for (int i = 0; i < s->ngi; i++) {
+        const mig_device_state *dev = mig_state_device(s, s->gi[i].id);
+        if (dev) printf("  %-12s CUDA_VISIBLE_DEVICES=%s\n", s->gi[i].profile, dev->uuid);
+    }
+}
+
+static int status_cmd(const mig_opts *o)
+{
+    mig_target t;
+    int rc = open_target(o, &t);
+    if (rc) return rc;
+    mig_state s;
+    cot_err err;
+    if (mig_state_read(t.n, t.d, &t.g, &s, &err) != 0) {
+        say("%s", err.msg);
+        return EXIT_RUN_FAILED;
+    }
+    char path[4096] = "";
+    mig_state_path(s.gpu_uuid, path, sizeof path, &err);
+    const char *saved = o->state ? o->state : path;
+    if (o->json) {
+        json_t *j = mig_state_to_json(&s);
+        json_object_set_new(j, "saved_state", saved[0] && path_exists(saved) ? json_string(saved) : json_null());
+        char *text = json_dumps(j, JSON_INDENT(2));
+        printf("%s\n", text);
+        free(text);
+        json_decref(j);
+        return EXIT_OK;
+    }
+    mig_state_print(&s, stdout);
+    print_devices(&s);
+    if (saved[0] && access(saved, F_OK) == 0) printf("a saved state waits in %s: cotenant mig restore puts it back\n", saved);
+    return EXIT_OK;
+}
+
+static int change_cmd(const mig_opts *o, const char *sub)
+{
+    mig_target t;
+    int rc = open_target(o, &t);
+    if (rc) return rc;
+    mig_plan plan;
+    char what[600], err_text[1024];
+    snprintf(what, sizeof what, "cotenant mig %s%s%s", sub, o->layout ? " " : "", o->layout ? o->layout : "");
+    if (!strcmp(sub, "apply")) {
+        const mig_profile *req[MIG_MAX_INSTANCES];
+        int n;
+        if (mig_layout_parse(&t.g, o->layout, req, &n, err_text, sizeof err_text)) {
+            say("%s", err_text);
+            return EXIT_USAGE;
+        }
+        mig_plan_layout(&t.g, req, n, &plan);
+        if (!plan.fits) {
+            say("%s: the layout %s does not fit, so nothing was changed: %s", t.g.model, o->layout, plan.why);
+            return EXIT_RUN_FAILED;
+        }
+    }
+    mig_change_opts co = {.state_path = o->state, .what = what, .dry_run = o->dry_run, .out = stdout};
+    mig_state after;
+    cot_err err;
+    if (!strcmp(sub, "restore")) rc = mig_restore(t.n, t.d, &t.g, &co, &after, &err);
+    else rc = mig_apply(t.n, t.d, &t.g, !strcmp(sub, "apply") ? &plan : NULL, &co, &after, &err);
+    if (rc != 0) {
+        say("mig %s: %s", sub, err.msg);
+        return rc == -2 ? EXIT_USAGE : EXIT_RUN_FAILED;
+    }
+    if (o->dry_run) return EXIT_OK;
+    printf("now: ");
+    mig_state_print(&after, stdout);
+    print_devices(&after);
+    return EXIT_OK;
+}
+
 int cmd_mig(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -273,13 +392,18 @@ int cmd_mig(int argc, char **argv)
     mig_opts o = {0};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        int changes = !strcmp(sub, "apply") || !strcmp(sub, "disable") || !strcmp(sub, "restore");
         if (!strcmp(a, "--json")) o.json = 1;
+        else if (!strcmp(a, "--dry-run") && changes) o.dry_run = 1;
+        else if (i + 1 < argc && !strcmp(a, "--state") && (changes || !strcmp(sub, "status"))) o.state = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--gpu")) o.gpu = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--gpu-model")) o.model = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--name") && !strcmp(sub, "export")) o.name = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--devices") && !strcmp(sub, "export")) o.devices = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--config") && !strcmp(sub, "import")) o.config = argv[++i];
-        else if (a[0] != '-' && !o.layout && strcmp(sub, "profiles")) o.layout = a;
+        else if (a[0] != '-' && !o.layout && (!strcmp(sub, "plan") || !strcmp(sub, "export") || !strcmp(sub, "import") ||
+                                               !strcmp(sub, "apply")))
+            o.layout = a;
         else {
             say("mig %s: unexpected '%s'; see cotenant mig --help", sub, a);
             return EXIT_USAGE;
@@ -300,6 +424,12 @@ int cmd_mig(int argc, char **argv)
         }
         return import_cmd(&o);
     }
-    say("mig: unknown subcommand '%s'; expected profiles, plan, export or import", sub);
+    if (!strcmp(sub, "status")) return status_cmd(&o);
+    if (!strcmp(sub, "apply") && !o.layout) {
+        say("mig apply: name a layout, e.g. cotenant mig apply 3g.40gb,2g.20gb,1g.10gb --dry-run");
+        return EXIT_USAGE;
+    }
+    if (!strcmp(sub, "apply") || !strcmp(sub, "disable") || !strcmp(sub, "restore")) return change_cmd(&o, sub);
+    say("mig: unknown subcommand '%s'; expected profiles, plan, export, import, status, apply, disable or restore", sub);
     return EXIT_USAGE;
 }

@@ -89,8 +89,35 @@ typedef struct {
  * differs, is what the placement and instance calls take. */
 #define NVML_GI_PROFILE_INDICES 16
 
+/* Existing and new MIG instances (nvmlGpuInstanceInfo_t,
+ * nvmlComputeInstanceInfo_t as nvmlComputeInstanceGetInfo_v2 fills it,
+ * nvmlComputeInstanceProfileInfo_v2_t). */
+typedef struct nvml_gpu_instance_st *nvml_gpu_instance;
+typedef struct nvml_compute_instance_st *nvml_compute_instance;
+typedef struct {
+    nvml_device device;
+    unsigned id, profile_id;
+    nvml_gi_placement placement;
+} nvml_gi_info;
+typedef struct {
+    nvml_device device;
+    nvml_gpu_instance gpu_instance;
+    unsigned id, profile_id;
+    nvml_gi_placement placement; /* compute slices within the GPU instance */
+} nvml_ci_info;
+typedef struct {
+    unsigned version; /* NVML_CI_PROFILE_INFO_V2 */
+    unsigned id, slice_count, instance_count, multiprocessor_count, shared_copy_engine_count, shared_decoder_count,
+        shared_encoder_count, shared_jpeg_count, shared_ofa_count;
+    char name[96];
+} nvml_ci_profile_info;
+#define NVML_CI_PROFILE_INFO_V2 ((unsigned)(sizeof(nvml_ci_profile_info) | (2u << 24)))
+/* NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE = 0 ... _COUNT; engine profile SHARED = 0 */
+#define NVML_CI_PROFILE_INDICES 10
+
 enum { NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2, NVML_TEMPERATURE_GPU = 0 };
-enum { NVML_SUCCESS = 0, NVML_ERROR_NOT_SUPPORTED = 3, NVML_ERROR_NOT_FOUND = 6, NVML_ERROR_INSUFFICIENT_SIZE = 7 };
+enum { NVML_SUCCESS = 0, NVML_ERROR_NO_PERMISSION = 4, NVML_ERROR_NOT_SUPPORTED = 3, NVML_ERROR_NOT_FOUND = 6,
+       NVML_ERROR_INSUFFICIENT_SIZE = 7, NVML_ERROR_IN_USE = 19 };
 
 typedef struct {
     int (*init)(void);
@@ -123,6 +150,24 @@ typedef struct {
     int (*gpu_instance_id)(nvml_device, unsigned *);
     int (*gi_profile_info)(nvml_device, unsigned, nvml_gi_profile_info *);
     int (*gi_placements)(nvml_device, unsigned, nvml_gi_placement *, unsigned *);
+    /* MIG changes (cotenant mig apply / restore) and their reads */
+    int (*set_mig_mode)(nvml_device, unsigned, int *activation_status);
+    int (*gpu_instances)(nvml_device, unsigned profile_id, nvml_gpu_instance *, unsigned *);
+    int (*gpu_instance_by_id)(nvml_device, unsigned, nvml_gpu_instance *);
+    int (*gi_info)(nvml_gpu_instance, nvml_gi_info *);
+    int (*create_gi_with_placement)(nvml_device, unsigned profile_id, const nvml_gi_placement *, nvml_gpu_instance *);
+    int (*gi_destroy)(nvml_gpu_instance);
+    int (*ci_profile_info)(nvml_gpu_instance, unsigned profile, unsigned engine_profile, nvml_ci_profile_info *);
+    int (*compute_instances)(nvml_gpu_instance, unsigned profile_id, nvml_compute_instance *, unsigned *);
+    int (*compute_instance_by_id)(nvml_gpu_instance, unsigned, nvml_compute_instance *);
+    int (*create_ci)(nvml_gpu_instance, unsigned profile_id, nvml_compute_instance *);
+    int (*create_ci_with_placement)(nvml_gpu_instance, unsigned profile_id, const nvml_gi_placement *,
+                                    nvml_compute_instance *);
+    int (*ci_info)(nvml_compute_instance, nvml_ci_info *);
+    int (*ci_destroy)(nvml_compute_instance);
+    int (*compute_instance_id)(nvml_device, unsigned *);
+    int (*graphics_processes)(nvml_device, unsigned *, nvml_process_info *);
+    int (*set_compute_mode)(nvml_device, int);
     int (*gpm_query_support)(nvml_device, nvml_gpm_support *);
     int (*gpm_sample_alloc)(nvml_gpm_sample *);
     int (*gpm_sample_free)(nvml_gpm_sample);

@@ -14,12 +14,24 @@
  * For runs of real processes: COTENANT_NVML_DOUBLE_PROC_NAME=NAME:MEM_MIB:SM:MEMUTIL
  * puts every live process whose /proc/PID/comm starts with NAME on every
  * GPU, besides the scripted ones; COTENANT_NVML_DOUBLE_LIVE_ENERGY=1 makes
- * the energy counter grow by the scripted power over real (monotonic) time. */
+ * the energy counter grow by the scripted power over real (monotonic) time.
+ *
+ * MIG changes: with COTENANT_NVML_DOUBLE_MIG_STATE=FILE, GPU 0's MIG mode,
+ * GPU and compute instances and compute mode live in FILE, read at
+ * nvmlInit and written after every change, so that one process's apply and
+ * the next one's restore see the same GPU (COTENANT_NVML_DOUBLE_MIG_PROFILES=1
+ * gives it H100 profiles). Every change is appended to
+ * COTENANT_NVML_DOUBLE_LOG; COTENANT_NVML_DOUBLE_FAIL_AT=N makes the Nth
+ * change of the process fail (Unknown Error), and
+ * COTENANT_NVML_DOUBLE_MIG_RESET=1 makes enabling MIG wait for a GPU reset
+ * (pending only), as on an A100. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "nvml_double.h"
 
 #define MAX_LINES 4096
 #define MAX_GPUS 8
@@ -37,15 +49,11 @@ typedef struct {
     dproc procs[MAX_PROCS];
 } line_t;
 
-typedef struct dev {
-    int index;
-    int mig_parent; /* -1, or the MIG instance's GPU instance id */
-    int tick;       /* line index served now; -1 before the first sample */
-} dev;
 
 static line_t lines[MAX_LINES];
 static int nlines;
-static dev gpus[MAX_GPUS], migs[MAX_GPUS];
+dev gpus[MAX_GPUS];
+static dev migs[MAX_GPUS];
 static int ngpus = 1, nmig, gpm = 1, loaded;
 
 static int env_int(const char *name, int def)
@@ -73,8 +81,8 @@ static void load(void)
     nmig = env_int("COTENANT_NVML_DOUBLE_MIG", 0);
     if (nmig < 0 || nmig > MAX_GPUS) nmig = 0;
     for (int i = 0; i < MAX_GPUS; i++) {
-        gpus[i] = (dev){i, -1, -1};
-        migs[i] = (dev){0, i + 1, -1};
+        gpus[i] = (dev){i, -1, -1, 0};
+        migs[i] = (dev){0, i + 1, -1, 0};
     }
     line_t cur = {.util = 50, .memutil = 20, .mem_used_mib = 1024, .mem_total_mib = 81559, .power_mw = 200000,
                   .energy_mj = 1000000, .smclk = 1980, .memclk = 2619, .temp = 40, .throttle = 0, .sm_active = 40,
@@ -148,6 +156,7 @@ static double mono_s(void)
 int nvmlInit_v2(void)
 {
     load();
+    dmig_load();
     const char *f = getenv("COTENANT_NVML_DOUBLE_FAIL");
     return f && !strcmp(f, "init") ? 9 /* NVML_ERROR_DRIVER_NOT_LOADED */ : 0;
 }
@@ -189,12 +198,17 @@ int nvmlDeviceGetHandleByUUID(const char *uuid, dev **d)
 }
 int nvmlDeviceGetName(dev *d, char *out, unsigned cap)
 {
+    if (d->mig_parent >= 0 && dmig_on()) return dmig_device_name(d, out, cap);
     const char *name = getenv("COTENANT_NVML_DOUBLE_NAME"); /* to stand in for a given model */
     snprintf(out, cap, "%s", d->mig_parent >= 0 ? "MIG 1g.10gb" : name ? name : "NVIDIA Test Double 80GB");
     return 0;
 }
 int nvmlDeviceGetUUID(dev *d, char *out, unsigned cap)
 {
+    if (d->mig_parent >= 0 && dmig_on()) {
+        snprintf(out, cap, "MIG-00000000-0000-0000-%04d-%012d", d->mig_parent, d->ci);
+        return 0;
+    }
     snprintf(out, cap, "GPU-00000000-0000-0000-0000-%012d", d->index);
     return 0;
 }
@@ -237,7 +251,7 @@ int nvmlDeviceGetMemoryInfo_v2(dev *d, mem2_t *m)
 int nvmlDeviceGetComputeMode(dev *d, int *mode)
 {
     (void)d;
-    *mode = 0;
+    *mode = dmig_compute_mode();
     return 0;
 }
 int nvmlSystemGetDriverVersion(char *out, unsigned cap)
@@ -336,6 +350,7 @@ int nvmlDeviceGetProcessUtilization(dev *d, putil_t *out, unsigned *count, unsig
 }
 int nvmlDeviceGetMigMode(dev *d, unsigned *cur, unsigned *pending)
 {
+    if (dmig_on()) return dmig_mode(d, cur, pending);
     *cur = *pending = d->index == 0 && d->mig_parent < 0 && nmig > 0;
     return 0;
 }
@@ -347,6 +362,7 @@ int nvmlDeviceGetMaxMigDeviceCount(dev *d, unsigned *n)
 }
 int nvmlDeviceGetMigDeviceHandleByIndex(dev *d, unsigned i, dev **out)
 {
+    if (dmig_on()) return dmig_device_by_index(d, i, out);
     if (d->index != 0 || i >= (unsigned)nmig) return 6;
     *out = &migs[i];
     return 0;
@@ -370,12 +386,7 @@ typedef struct {
 /* index: what nvmlDeviceGetGpuInstanceProfileInfoV is asked for
  * (NVML_GPU_INSTANCE_PROFILE_1_SLICE = 0 ...); id: the profile's id on the
  * device, which the placements call takes (as on an H100: 19, 14, 9, ...). */
-static const struct {
-    unsigned index, id, slices, instances, sms;
-    unsigned long long mem_mb;
-    const char *name;
-    unsigned starts[7], nstarts, size;
-} gi_profiles[] = {
+const gi_profile gi_profiles[] = {
     {0, 19, 1, 7, 16, 9984, "MIG 1g.10gb", {0, 1, 2, 3, 4, 5, 6}, 7, 1},
     {1, 14, 2, 3, 32, 20096, "MIG 2g.20gb", {0, 2, 4}, 3, 2},
     {2, 9, 3, 2, 60, 40448, "MIG 3g.40gb", {0, 4}, 2, 4},
@@ -384,14 +395,15 @@ static const struct {
     {7, 20, 1, 1, 16, 9984, "MIG 1g.10gb+me", {0, 1, 2, 3, 4, 5, 6}, 7, 1},
     {9, 15, 1, 4, 26, 20096, "MIG 1g.20gb", {0, 2, 4, 6}, 4, 2},
 };
-static int gi_find(unsigned key, int by_id)
+int gi_find(unsigned key, int by_id)
 {
     const char *on = getenv("COTENANT_NVML_DOUBLE_MIG_PROFILES");
     if (!on || strcmp(on, "1")) return -1;
-    for (int i = 0; i < (int)(sizeof gi_profiles / sizeof gi_profiles[0]); i++)
+    for (int i = 0; i < gi_nprofiles; i++)
         if ((by_id ? gi_profiles[i].id : gi_profiles[i].index) == key) return i;
     return -1;
 }
+const int gi_nprofiles = (int)(sizeof gi_profiles / sizeof gi_profiles[0]);
 int nvmlDeviceGetGpuInstanceProfileInfoV(dev *d, unsigned index, giinfo_t *info)
 {
     (void)d;
@@ -470,7 +482,7 @@ typedef struct {
 int nvmlGpmMetricsGet(gget_t *g)
 {
     if (g->version != 1 || !g->s1 || !g->s2) return 2;
-    dev tmp = {0, -1, g->s2->line};
+    dev tmp = {0, -1, g->s2->line, 0};
     const line_t *l = at(&tmp);
     for (unsigned k = 0; k < g->num; k++) {
         gmetric_t *m = &g->m[k];
