@@ -362,6 +362,7 @@ static json_t *mode_metrics(analysis *a, int m)
     const mode_ops *ops = mode_lookup(sc->modes[m]);
     bool shares = ops && ops->shares && scenario_units(sc) > 1;
     json_t *mo = json_pack("{s:s, s:b}", "mode", sc->modes[m], "shares", shares);
+    if (ops && ops->caveat) json_object_set_new(mo, "caveat", json_string(ops->caveat));
     json_t *ws = json_array();
     double stp[SCENARIO_MAX_REPEATS], antt[SCENARIO_MAX_REPEATS], jain[SCENARIO_MAX_REPEATS];
     int nsys = 0;

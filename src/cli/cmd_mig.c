@@ -59,26 +59,13 @@ static const mig_gpu *gpu_table(const mig_opts *o, char *source, size_t cap)
         say("no GPU to read MIG profiles from (%s); plan for a model with --gpu-model %s", h.gpu_why, mig_gpu_models());
         return NULL;
     }
-    static mig_gpu own;
-    char why[512] = "";
-    cot_err err;
-    const nvml_api *n = nvml_get(&err);
-    nvml_device d;
-    int rc = n ? n->device_by_index((unsigned)h.gpu_index, &d) : -1;
-    if (n && rc == NVML_SUCCESS && mig_gpu_from_nvml(n, d, h.gpu_name, &own, why, sizeof why) == 0) {
-        snprintf(source, cap, "GPU %d's own profiles, through NVML", h.gpu_index);
-        return &own;
-    }
-    if (!why[0]) snprintf(why, sizeof why, "%s", n ? "nvmlDeviceGetHandleByIndex_v2 failed" : err.msg);
-    const mig_gpu *g = mig_gpu_by_device_name(h.gpu_name);
-    if (!g) {
-        say("GPU %d (%s) has no MIG profiles (%s); MIG needs an A100, H100 or H200. Plan for one with --gpu-model %s",
-            h.gpu_index, h.gpu_name, why, mig_gpu_models());
+    static mig_gpu here;
+    int own;
+    if (mig_gpu_for_index(h.gpu_index, h.gpu_name, &here, &own, source, cap) != 0) {
+        say("%s. Plan for one with --gpu-model %s", source, mig_gpu_models());
         return NULL;
     }
-    snprintf(source, cap, "built-in table for %s, matched from GPU %d's name (%s), as NVML gave none: %s", g->model,
-             h.gpu_index, h.gpu_name, why);
-    return g;
+    return &here;
 }
 
 static int profiles(const mig_opts *o)

@@ -62,3 +62,29 @@ int mig_gpu_from_nvml(const nvml_api *n, nvml_device d, const char *device_name,
     }
     return 0;
 }
+
+int mig_gpu_for_index(int index, const char *device_name, mig_gpu *g, int *own, char *source, size_t cap)
+{
+    char why[512] = "";
+    cot_err err;
+    const nvml_api *n = nvml_get(&err);
+    nvml_device d;
+    *own = 0;
+    int rc = n ? n->device_by_index((unsigned)index, &d) : -1;
+    if (n && rc == NVML_SUCCESS && mig_gpu_from_nvml(n, d, device_name, g, why, sizeof why) == 0) {
+        *own = 1;
+        snprintf(source, cap, "GPU %d's own profiles, through NVML", index);
+        return 0;
+    }
+    if (!why[0]) snprintf(why, sizeof why, "%s", n ? "nvmlDeviceGetHandleByIndex_v2 failed" : err.msg);
+    const mig_gpu *b = mig_gpu_by_device_name(device_name);
+    if (!b) {
+        snprintf(source, cap, "GPU %d (%s) has no MIG profiles (%s); MIG needs an A100, H100 or H200", index, device_name,
+                 why);
+        return -1;
+    }
+    *g = *b;
+    snprintf(source, cap, "built-in table for %s, matched from GPU %d's name (%s), as NVML gave none: %s", b->model, index,
+             device_name, why);
+    return 0;
+}

@@ -36,6 +36,7 @@ typedef struct {
 struct mode_ops {
     const char *name;
     const char *summary;
+    const char *caveat; /* what the mode's figures do not show; NULL: none. In every report line about it */
     bool shares;       /* false: each workload only ever runs alone (the baseline) */
     bool cpu_ok;       /* meaningful for device: cpu scenarios */
     int (*check)(const scenario *sc, const host_info *host, cot_err *why);
@@ -54,6 +55,6 @@ int mode_env_visible_gpu(const mode_state *st, strvec *env, cot_err *err);
 /* Shared by every mode's check: a GPU scenario needs the GPU it names. */
 int mode_check_gpu(const scenario *sc, const host_info *host, cot_err *why);
 
-extern const mode_ops mode_exclusive, mode_timeslice, mode_mps;
+extern const mode_ops mode_exclusive, mode_timeslice, mode_mps, mode_mig, mode_mig_emulated;
 
 #endif

@@ -1,9 +1,9 @@
-/* The table of sharing modes. MIG and mig-emulated join it later. */
+/* The table of sharing modes. */
 #include <string.h>
 
 #include "mode/mode.h"
 
-static const mode_ops *const modes[] = {&mode_exclusive, &mode_timeslice, &mode_mps};
+static const mode_ops *const modes[] = {&mode_exclusive, &mode_timeslice, &mode_mps, &mode_mig, &mode_mig_emulated};
 
 const mode_ops *mode_lookup(const char *name)
 {
@@ -14,7 +14,7 @@ const mode_ops *mode_lookup(const char *name)
 
 const char *mode_names(void)
 {
-    return "exclusive, timeslice, mps";
+    return "exclusive, timeslice, mps, mig, mig-emulated";
 }
 
 int mode_count(void)

@@ -147,6 +147,7 @@ static void mode_section(FILE *f, const json_t *mo)
     char a[64], b[64], c[64], d[64], e[64], g[64], h[64];
     bool shares = json_is_true(json_object_get(mo, "shares"));
     fprintf(f, "### %s\n\n", str(mo, "mode"));
+    if (json_object_get(mo, "caveat")) fprintf(f, "> **%s**: %s.\n\n", str(mo, "mode"), str(mo, "caveat"));
     if (shares)
         fprintf(f, "| Workload | Unit | Alone /s | Shared /s | Normalized progress | p99 shared (ms) | SLO attained (shared) | "
                    "Energy alone → shared (J/unit) |\n|---|---|---|---|---|---|---|---|\n");
@@ -322,7 +323,8 @@ int report_run(const char *dir, cot_err *err)
         shared_modes++;
         char a[64], b[64], c[64];
         double p99 = worst_p99(mo);
-        fprintf(f, "| %s | %s | %s | %s | ", str(mo, "mode"), fmt(json_object_get(mo, "stp"), a, sizeof a),
+        fprintf(f, "| %s%s | %s | %s | %s | ", str(mo, "mode"), json_object_get(mo, "caveat") ? " (caveat above)" : "",
+                fmt(json_object_get(mo, "stp"), a, sizeof a),
                 fmt(json_object_get(mo, "antt"), b, sizeof b), fmt(json_object_get(mo, "jain"), c, sizeof c));
         if (isfinite(p99)) fprintf(f, "%.4g | ", p99);
         else fprintf(f, "– | ");
@@ -338,6 +340,8 @@ int report_run(const char *dir, cot_err *err)
         recommend(f, metrics, "Best tail latency (lowest worst p99)", s_p99, "no workload reports latency events");
         recommend(f, metrics, "Fairest (Jain index over NP)", s_jain, "no repeat finished with every workload");
         if (shared_modes == 1) fprintf(f, "\nOnly one sharing mode ran, so these name it without a comparison.\n");
+        json_array_foreach(json_object_get(metrics, "modes"), i, mo)
+            if (json_object_get(mo, "caveat")) fprintf(f, "\n%s is %s.\n", str(mo, "mode"), str(mo, "caveat"));
         fputc('\n', f);
     }
     fprintf(f, "## Plots\n\n");
