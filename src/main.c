@@ -20,7 +20,8 @@ static const command commands[] = {
     {"report", cmd_report, "rewrite report.md and plots of a results folder"},
     {"modes", cmd_modes, "list the sharing modes and whether each can run here"},
     {"monitor", cmd_monitor, "watch the GPUs: live, to CSV or JSON Lines, or as Prometheus metrics"},
-    {"mig", cmd_mig, "MIG profiles, and whether a layout fits and where each instance goes"},
+    {"mig", cmd_mig, "MIG: profiles, plans, status; apply a layout and restore what was there"},
+    {"mode", cmd_mode, "compute mode and timeslice (read, set, restore); a standing MPS daemon"},
 };
 
 static void usage(FILE *f)

@@ -18,9 +18,12 @@
 #include "scenario/scenario_parse.h"
 #include "util/fsutil.h"
 #include "util/timeutil.h"
+#include "gpuset/gpu_policy.h"
+#include "host/nvml.h"
 
 typedef struct {
     const char *out, *modes;
+    int set_timeslice, set_compute_mode; /* -1: leave the GPU's */
     double duration_s, warmup_s, telemetry_s;
     long repeats, seed;
     int shuffle, plan_only;
@@ -43,11 +46,13 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
         {"seed", required_argument, 0, 's'},    {"plan", no_argument, 0, 'P'},
         {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
         {"telemetry-interval", required_argument, 0, 'T'},
+        {"set-timeslice", required_argument, 0, 'L'},     {"set-compute-mode", required_argument, 0, 'C'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->duration_s = o->warmup_s = o->telemetry_s = -1;
     o->repeats = o->seed = -1;
+    o->set_timeslice = o->set_compute_mode = -1;
     int c;
     opterr = 0;
     optind = 1;
@@ -80,6 +85,14 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
         case 's':
             o->seed = strtol(optarg, &end, 10);
             if (*end || end == optarg || o->seed < 0) return usage_error("--seed '%s': expected a whole number >= 0", optarg);
+            break;
+        case 'L':
+            if ((o->set_timeslice = gpu_timeslice_parse(optarg)) < 0)
+                return usage_error("--set-timeslice '%s': expected default, short, medium or long", optarg);
+            break;
+        case 'C':
+            if ((o->set_compute_mode = gpu_compute_mode_parse(optarg)) < 0)
+                return usage_error("--set-compute-mode '%s': expected default or exclusive-process", optarg);
             break;
         case 'S': o->shuffle = 1; break;
         case 'P': o->plan_only = 1; break;
@@ -147,6 +160,36 @@ static int check_modes(scenario *sc, const host_info *host, json_t *skipped, cot
         i--;
     }
     if (sc->nmodes == 0) return cot_errf(err, "no mode of the scenario can run here");
+    return 0;
+}
+
+/* --set-timeslice / --set-compute-mode: changed for the whole run, the
+ * values before saved in the results folder and put back after it (the
+ * runner returns on SIGINT and SIGTERM too). */
+static int set_gpu_policy(const run_opts *o, const scenario *sc, const host_info *host, const char *state,
+                          run_request *req)
+{
+    if (o->set_timeslice < 0 && o->set_compute_mode < 0) return 0;
+    cot_err err;
+    if (sc->device != DEVICE_GPU || !host->gpu_found) {
+        fprintf(stderr, "cotenant: --set-timeslice and --set-compute-mode need a GPU scenario on a GPU\n");
+        return -1;
+    }
+    gpu_policy before;
+    gpu_policy_change c = {o->set_compute_mode, o->set_timeslice};
+    if (gpu_policy_read(host->gpu_index, &before, &err) != 0 ||
+        gpu_policy_apply(host->gpu_index, &c, state, 0, NULL, &err) != 0) {
+        fprintf(stderr, "cotenant: cannot change the GPU's settings for the run: %s\n", err.msg);
+        return -1;
+    }
+    char set[128], was[128];
+    snprintf(set, sizeof set, "compute mode %s, timeslice %s",
+             nvml_compute_mode_name(c.compute_mode >= 0 ? c.compute_mode : before.compute_mode),
+             gpu_timeslice_name(c.timeslice >= 0 ? c.timeslice : before.timeslice));
+    snprintf(was, sizeof was, "compute mode %s, timeslice %s", nvml_compute_mode_name(before.compute_mode),
+             gpu_timeslice_name(before.timeslice));
+    cot_info("GPU settings for this run: %s (before: %s, saved in %s)", set, was, state);
+    req->gpu_settings = json_pack("{s:s, s:s, s:s}", "set", set, "before", was, "saved_in", state);
     return 0;
 }
 
@@ -238,7 +281,20 @@ int cmd_run(int argc, char **argv)
     run_request req = {.sc = &sc, .host = &host, .out_dir = out, .command_line = cmdline, .skipped_modes = skipped,
                        .scenario_text = text, .scenario_len = len, .progress = !cot_quiet};
     cot_info("results go to %s", out);
+    char policy_state[PATH_MAX + 32];
+    snprintf(policy_state, sizeof policy_state, "%s/gpu-settings-before.json", out);
+    if (set_gpu_policy(&o, &sc, &host, policy_state, &req) != 0) {
+        json_decref(cmdline);
+        rc = EXIT_RUN_FAILED;
+        goto out;
+    }
     rc = runner_run(&req, &err);
+    if (req.gpu_settings) {
+        cot_err e2;
+        if (gpu_policy_restore(host.gpu_index, policy_state, 0, NULL, &e2) == -1)
+            cot_warn("%s; cotenant mode restore --state %s tries again", e2.msg, policy_state);
+        json_decref(req.gpu_settings);
+    }
     json_decref(cmdline);
     if (rc < 0) {
         fprintf(stderr, "cotenant: %s\n", err.msg);

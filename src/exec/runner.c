@@ -142,6 +142,7 @@ int runner_run(const run_request *req, cot_err *err)
     json_object_set_new(run, "host", host_to_json(req->host));
     json_object_set_new(run, "command_line", json_incref(req->command_line));
     json_object_set_new(run, "skipped_modes", req->skipped_modes ? json_incref(req->skipped_modes) : json_array());
+    if (req->gpu_settings) json_object_set(run, "gpu_settings", req->gpu_settings);
     json_object_set_new(run, "status", json_string("running"));
     set_wall(run, "started_at");
     json_t *segs = plan_json(sc, &p), *failures = json_array(), *modes_info = json_object();

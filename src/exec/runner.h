@@ -18,6 +18,7 @@ typedef struct {
     const char *scenario_text; /* the file as given, copied into the results; may be NULL */
     size_t scenario_len;
     bool progress;           /* a live progress line on stderr */
+    json_t *gpu_settings;    /* compute mode / timeslice set for the run ({"set", "before"}), or NULL */
 } run_request;
 
 /* Returns EXIT_OK, EXIT_RUN_FAILED (failures or interrupted) or EXIT_USAGE. */

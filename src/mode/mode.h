@@ -55,6 +55,9 @@ int mode_env_visible_gpu(const mode_state *st, strvec *env, cot_err *err);
 /* Shared by every mode's check: a GPU scenario needs the GPU it names. */
 int mode_check_gpu(const scenario *sc, const host_info *host, cot_err *why);
 
+/* nvidia-cuda-mps-control: on PATH, else where drivers put it. 0, or -1. */
+int mode_mps_find_control(char *out, size_t cap);
+
 extern const mode_ops mode_exclusive, mode_timeslice, mode_mps, mode_mig, mode_mig_emulated;
 
 #endif

@@ -99,7 +99,8 @@ const mode_ops mode_mig_emulated = {
     .name = "mig-emulated",
     .summary = "the scenario's MIG layout emulated with MPS limits (SM share and memory per profile); changes nothing",
     .caveat = "emulated with MPS: each workload gets its MIG profile's SM share and memory limit, but L2 cache, memory "
-              "bandwidth and fault isolation stay shared, unlike real MIG",
+              "bandwidth and fault isolation stay shared, unlike real MIG; alone figures are on the emulated instance, so "
+              "normalized progress and STP measure interference, not the partition's cost: compare Shared /s across modes",
     .shares = true,
     .cpu_ok = false,
     .check = check,

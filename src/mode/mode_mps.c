@@ -33,7 +33,7 @@ typedef struct {
     pid_t daemon_pid;
 } mps_priv;
 
-static int find_control(char *out, size_t cap)
+int mode_mps_find_control(char *out, size_t cap)
 {
     if (proc_find_executable(MPS_CONTROL, out, cap) == 0) return 0;
     static const char *const dirs[] = {"/usr/local/nvidia/bin", "/usr/bin", "/usr/local/bin"};
@@ -105,7 +105,7 @@ static int check(const scenario *sc, const host_info *host, cot_err *why)
     if (sc->device == DEVICE_CPU) return cot_errf(why, "MPS shares a GPU; this scenario has device: cpu");
     if (mode_check_gpu(sc, host, why) != 0) return -1;
     char control[PATH_MAX];
-    if (find_control(control, sizeof control) != 0)
+    if (mode_mps_find_control(control, sizeof control) != 0)
         return cot_errf(why, "%s was not found on PATH or in /usr/local/nvidia/bin; it comes with the NVIDIA driver's "
                              "compute utilities (e.g. the nvidia-compute-utils package)", MPS_CONTROL);
     if (host->compute_mode == NVML_COMPUTE_PROHIBITED)
@@ -136,7 +136,7 @@ static int prepare(mode_state *st, cot_err *err)
     mps_priv *m = calloc(1, sizeof *m);
     if (!m) return cot_errf(err, "out of memory");
     st->priv = m;
-    if (find_control(m->control, sizeof m->control) != 0) return cot_errf(err, "%s not found", MPS_CONTROL);
+    if (mode_mps_find_control(m->control, sizeof m->control) != 0) return cot_errf(err, "%s not found", MPS_CONTROL);
     snprintf(m->root, sizeof m->root, "%sXXXXXX", MPS_TMP_PREFIX);
     if (!mkdtemp(m->root)) return cot_errno(err, "cannot create a private MPS folder under /tmp");
     snprintf(m->pipe_dir, sizeof m->pipe_dir, "%s/pipe", m->root);

@@ -5,6 +5,7 @@
  *
  * For device: cpu scenarios the same mode means the OS scheduler sharing
  * the cores, which is what the CPU default demonstrates. */
+#include "gpuset/gpu_policy.h"
 #include "host/nvml.h"
 #include "mode/mode.h"
 
@@ -30,7 +31,14 @@ static int prepare(mode_state *st, cot_err *err)
         return 0;
     }
     json_object_set_new(st->info, "compute_mode", json_string(nvml_compute_mode_name(st->host->compute_mode)));
-    json_object_set_new(st->info, "note", json_string("driver default time slicing; nothing changed on the GPU"));
+    /* the driver's timeslice length, as nvidia-smi compute-policy reports it */
+    gpu_policy p;
+    cot_err e;
+    if (gpu_policy_read(st->host->gpu_index, &p, &e) == 0 && p.timeslice >= 0)
+        json_object_set_new(st->info, "timeslice", json_string(gpu_timeslice_name(p.timeslice)));
+    else
+        json_object_set_new(st->info, "timeslice_unknown", json_string(p.timeslice >= 0 ? e.msg : p.timeslice_why));
+    json_object_set_new(st->info, "note", json_string("driver time slicing; nothing changed on the GPU by this mode"));
     return 0;
 }
 

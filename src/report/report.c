@@ -49,6 +49,9 @@ static void setup_section(FILE *f, const json_t *run)
                 str(gpu, "compute_mode"));
     else
         fprintf(f, "| GPU | none: %s |\n", str(host, "gpu_missing_reason"));
+    const json_t *gs = json_object_get(run, "gpu_settings");
+    if (json_is_object(gs))
+        fprintf(f, "| GPU settings for this run | %s (before: %s; put back at the end) |\n", str(gs, "set"), str(gs, "before"));
     fprintf(f, "| Modes | ");
     size_t i;
     json_t *m;
