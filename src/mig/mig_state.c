@@ -137,6 +137,7 @@ int mig_state_from_json(const json_t *j, mig_state *s, cot_err *err)
     const char *uuid = json_string_value(json_object_get(j, "gpu_uuid"));
     if (!uuid || !json_is_object(mode) || !json_is_boolean(json_object_get(mode, "current")) || !json_is_array(gis))
         return cot_errf(err, "the saved MIG state lacks gpu_uuid, mig_mode.current or gpu_instances");
+    if (strlen(uuid) >= sizeof s->gpu_uuid) return cot_errf(err, "the saved MIG state's gpu_uuid is too long");
     snprintf(s->gpu_uuid, sizeof s->gpu_uuid, "%s", uuid);
     s->mode_current = json_is_true(json_object_get(mode, "current"));
     s->mode_pending = json_is_true(json_object_get(mode, "pending"));
@@ -154,7 +155,9 @@ int mig_state_from_json(const json_t *j, mig_state *s, cot_err *err)
             get_int(g, "size", where, 1, MIG_MEMORY_SLICES, &gs->size, err))
             return -1;
         gs->id = (unsigned)id, gs->profile_id = (unsigned)pid;
-        snprintf(gs->profile, sizeof gs->profile, "%s", json_string_value(json_object_get(g, "profile")) ?: "?");
+        const char *prof = json_string_value(json_object_get(g, "profile"));
+        if (prof && strlen(prof) >= sizeof gs->profile) return cot_errf(err, "%s: the profile name is too long", where);
+        snprintf(gs->profile, sizeof gs->profile, "%s", prof ? prof : "?");
         const json_t *cis = json_object_get(g, "compute_instances"), *c;
         if (!json_is_array(cis) || json_array_size(cis) > MIG_MAX_CI)
             return cot_errf(err, "%s: compute_instances must be a list of at most %d", where, MIG_MAX_CI);
