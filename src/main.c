@@ -22,6 +22,8 @@ static const command commands[] = {
     {"monitor", cmd_monitor, "watch the GPUs: live, to CSV or JSON Lines, or as Prometheus metrics"},
     {"mig", cmd_mig, "MIG: profiles, plans, status; apply a layout and restore what was there"},
     {"mode", cmd_mode, "compute mode and timeslice (read, set, restore); a standing MPS daemon"},
+    {"deploy", cmd_deploy, "write a scenario as a Docker Compose project or Kubernetes manifests"},
+    {"agent", cmd_agent, "run one workload inside a container (what deploy's containers run)"},
 };
 
 static void usage(FILE *f)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
+#include "deploy/deploy.h"
 #include "cli/commands.h"
 #include "exec/proc.h"
 #include "exec/runner.h"
@@ -27,6 +28,8 @@ typedef struct {
     double duration_s, warmup_s, telemetry_s;
     long repeats, seed;
     int shuffle, plan_only;
+    const char *executor;    /* NULL or "local": child processes */
+    executor_opts ex;
 } run_opts;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -47,6 +50,9 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
         {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
         {"telemetry-interval", required_argument, 0, 'T'},
         {"set-timeslice", required_argument, 0, 'L'},     {"set-compute-mode", required_argument, 0, 'C'},
+        {"executor", required_argument, 0, 'E'},          {"image", required_argument, 0, 'I'},
+        {"namespace", required_argument, 0, 'n'},         {"plugin-namespace", required_argument, 0, 'p'},
+        {"node", required_argument, 0, 'N'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -56,7 +62,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:m:d:w:r:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:m:d:w:r:n:qh", longs, NULL)) != -1) {
         const char *why;
         char *end;
         switch (c) {
@@ -94,6 +100,15 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
             if ((o->set_compute_mode = gpu_compute_mode_parse(optarg)) < 0)
                 return usage_error("--set-compute-mode '%s': expected default or exclusive-process", optarg);
             break;
+        case 'E':
+            if (strcmp(optarg, "local") && strcmp(optarg, "compose") && strcmp(optarg, "k8s"))
+                return usage_error("--executor '%s': expected local, compose or k8s", optarg);
+            o->executor = strcmp(optarg, "local") ? optarg : NULL;
+            break;
+        case 'I': o->ex.image = optarg; break;
+        case 'n': o->ex.k8s_namespace = optarg; break;
+        case 'p': o->ex.plugin_namespace = optarg; break;
+        case 'N': o->ex.node = optarg; break;
         case 'S': o->shuffle = 1; break;
         case 'P': o->plan_only = 1; break;
         case 'q': cot_quiet = 1; break;
@@ -143,13 +158,19 @@ static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
 }
 
 /* Every mode's check; failures drop the mode from the built-in default (which
- * the user did not choose) and stop a scenario the user wrote. */
-static int check_modes(scenario *sc, const host_info *host, json_t *skipped, cot_err *err)
+ * the user did not choose) and stop a scenario the user wrote. In
+ * containers, also whether the executor runs the mode; on Kubernetes the
+ * GPU is the node's, so this host's is not checked. */
+static int check_modes(scenario *sc, const host_info *host, const char *ex_name, json_t *skipped, cot_err *err)
 {
     for (int i = 0; i < sc->nmodes; i++) {
         cot_err why;
         const mode_ops *ops = mode_lookup(sc->modes[i]);
-        if (ops->check(sc, host, &why) == 0) continue;
+        const char *no = ex_name ? deploy_mode_unsupported(sc, sc->modes[i], !strcmp(ex_name, "k8s")) : NULL;
+        if (no) cot_errf(&why, "the %s executor does not run it: %s", ex_name, no);
+        /* a k8s node's GPU is not this host's; Compose's MPS daemon is in the image */
+        else if (ex_name && (!strcmp(ex_name, "k8s") || !strcmp(sc->modes[i], "mps"))) continue;
+        if (!no && ops->check(sc, host, &why) == 0) continue;
         if (!sc->builtin_default)
             return cot_errf(err, "mode %s cannot run here: %s", sc->modes[i], why.msg);
         cot_warn("mode %s left out of the built-in default: %s", sc->modes[i], why.msg);
@@ -248,8 +269,8 @@ int cmd_run(int argc, char **argv)
             cot_info("running the built-in GPU default on %s (%s)", host.gpu_name, host.gpu_uuid);
     }
     json_t *skipped = json_array();
-    if (apply_overrides(&sc, &o, &err) != 0 || check_modes(&sc, &host, skipped, &err) != 0 ||
-        check_workload_programs(&sc, &err) != 0) {
+    if (apply_overrides(&sc, &o, &err) != 0 || check_modes(&sc, &host, o.executor, skipped, &err) != 0 ||
+        (!o.executor && check_workload_programs(&sc, &err) != 0)) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         rc = EXIT_USAGE;
         goto out;
@@ -280,7 +301,13 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < argc; i++) json_array_append_new(cmdline, json_string(argv[i]));
     run_request req = {.sc = &sc, .host = &host, .out_dir = out, .command_line = cmdline, .skipped_modes = skipped,
                        .scenario_text = text, .scenario_len = len, .progress = !cot_quiet};
-    cot_info("results go to %s", out);
+    if (o.executor && !(req.ex = executor_open(o.executor, &o.ex, out, &err))) {
+        fprintf(stderr, "cotenant: %s\n", err.msg);
+        json_decref(cmdline);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    cot_info("results go to %s%s%s", out, o.executor ? ", workloads run by executor " : "", o.executor ? o.executor : "");
     char policy_state[PATH_MAX + 32];
     snprintf(policy_state, sizeof policy_state, "%s/gpu-settings-before.json", out);
     if (set_gpu_policy(&o, &sc, &host, policy_state, &req) != 0) {
@@ -289,6 +316,7 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     rc = runner_run(&req, &err);
+    executor_close(req.ex);
     if (req.gpu_settings) {
         cot_err e2;
         if (gpu_policy_restore(host.gpu_index, policy_state, 0, NULL, &e2) == -1)

@@ -52,15 +52,22 @@ fail:;
 int proc_spawn(const spawn_opts *o, child_proc *c, cot_err *err)
 {
     memset(c, 0, sizeof *c);
-    c->events_fd = c->stdin_fd = -1;
-    int out_fd = open_output(o->stdout_path);
-    if (out_fd < 0) return cot_errno(err, "cannot create %s", o->stdout_path);
-    int err_fd = open_output(o->stderr_path);
-    if (err_fd < 0) {
-        close(out_fd);
-        return cot_errno(err, "cannot create %s", o->stderr_path);
+    c->events_fd = c->stdin_fd = c->stdout_fd = c->stderr_fd = -1;
+    int ev[2] = {-1, -1}, in[2] = {-1, -1}, report[2] = {-1, -1}, po[2] = {-1, -1}, pe[2] = {-1, -1};
+    if ((o->stdout_pipe && pipe2(po, O_CLOEXEC) != 0) || (o->stderr_pipe && pipe2(pe, O_CLOEXEC) != 0)) {
+        cot_errno(err, "cannot create a pipe for %s", o->argv[0]);
+        for (int i = 0; i < 2; i++) {
+            if (po[i] >= 0) close(po[i]);
+            if (pe[i] >= 0) close(pe[i]);
+        }
+        return -1;
     }
-    int ev[2] = {-1, -1}, in[2] = {-1, -1}, report[2] = {-1, -1};
+    int out_fd = o->stdout_pipe ? po[1] : open_output(o->stdout_path);
+    int err_fd = o->stderr_pipe ? pe[1] : open_output(o->stderr_path);
+    if (out_fd < 0 || err_fd < 0) {
+        cot_errno(err, "cannot create %s", out_fd < 0 ? o->stdout_path : o->stderr_path);
+        goto fail;
+    }
     if ((o->events_pipe && pipe2(ev, O_CLOEXEC) != 0) || (o->stdin_pipe && pipe2(in, O_CLOEXEC) != 0) ||
         pipe2(report, O_CLOEXEC) != 0) {
         cot_errno(err, "cannot create a pipe for %s", o->argv[0]);
@@ -92,19 +99,27 @@ int proc_spawn(const spawn_opts *o, child_proc *c, cot_err *err)
         waitpid(pid, NULL, 0);
         if (ev[0] >= 0) close(ev[0]);
         if (in[1] >= 0) close(in[1]);
+        if (po[0] >= 0) close(po[0]);
+        if (pe[0] >= 0) close(pe[0]);
         errno = child_errno;
         return cot_errno(err, "cannot run '%s'", o->argv[0]);
     }
-    if (ev[0] >= 0) fcntl(ev[0], F_SETFL, fcntl(ev[0], F_GETFL) | O_NONBLOCK);
+    const int readers[] = {ev[0], po[0], pe[0]};
+    for (int k = 0; k < 3; k++)
+        if (readers[k] >= 0) fcntl(readers[k], F_SETFL, fcntl(readers[k], F_GETFL) | O_NONBLOCK);
     c->pid = pid;
+    c->stdout_fd = po[0];
+    c->stderr_fd = pe[0];
     c->events_fd = ev[0];
     c->stdin_fd = in[1];
     c->started_ns = now_ns();
     c->running = true;
     return 0;
 fail:
-    close(out_fd);
-    close(err_fd);
+    if (out_fd >= 0) close(out_fd);
+    if (err_fd >= 0) close(err_fd);
+    if (po[0] >= 0) close(po[0]);
+    if (pe[0] >= 0) close(pe[0]);
     for (int i = 0; i < 2; i++) {
         if (ev[i] >= 0) close(ev[i]);
         if (in[i] >= 0) close(in[i]);

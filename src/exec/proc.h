@@ -19,6 +19,7 @@ typedef struct {
     pid_t pid;           /* also the process group id */
     int events_fd;       /* read end of the event pipe, or -1 */
     int stdin_fd;        /* write end of a stdin pipe, or -1 */
+    int stdout_fd, stderr_fd; /* read ends of stdout/stderr pipes (non-blocking), or -1 */
     int64_t started_ns, ended_ns;
     bool running;
     int wait_status;     /* as waitpid gives it, valid once !running */
@@ -31,6 +32,8 @@ typedef struct {
     const char *stderr_path;  /* NULL: /dev/null */
     bool events_pipe;         /* give the child PROC_EVENTS_FD */
     bool stdin_pipe;          /* give the parent a pipe to the child's stdin */
+    bool stdout_pipe;         /* the child's stdout into a pipe the parent reads (stdout_path ignored) */
+    bool stderr_pipe;         /* the same for stderr */
 } spawn_opts;
 
 /* Makes cotenant a child subreaper and ignores SIGPIPE; call once at start. */

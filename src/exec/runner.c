@@ -69,6 +69,19 @@ static void on_tick(void *arg, const segment_progress *sp)
     if (!ps->tty) ps->last_draw_ns = now + 9 * NS_PER_S; /* a line every 10 s when logging to a file */
 }
 
+/* A mode set up and torn down here, or by the executor (which knows what
+ * of it the containers or the cluster do themselves). */
+static int mode_up(const run_request *req, mode_state *ms, cot_err *err)
+{
+    return req->ex ? req->ex->mode_up(req->ex, ms, err) : ms->ops->prepare(ms, err);
+}
+
+static void mode_down(const run_request *req, mode_state *ms)
+{
+    if (req->ex) req->ex->mode_down(req->ex, ms);
+    else ms->ops->teardown(ms);
+}
+
 static json_t *plan_json(const scenario *sc, const plan *p)
 {
     json_t *a = json_array();
@@ -93,6 +106,7 @@ static gpu_reader *open_telemetry(const run_request *req, json_t *run)
     cot_err e;
     gpu_reader *r = NULL;
     if (sc->device != DEVICE_GPU) why = "the scenario runs CPU workloads";
+    else if (req->ex && !req->ex->host_telemetry) why = "the GPU is a cluster node's (collect it there with dcgm-exporter)";
     else if (sc->telemetry_interval_s <= 0) why = "telemetry_interval is off";
     else if (!req->host->gpu_found) why = req->host->gpu_why;
     else if (!(r = gpu_reader_open(sc->gpu ? sc->gpu : "0", &e))) why = e.msg;
@@ -143,6 +157,7 @@ int runner_run(const run_request *req, cot_err *err)
     json_object_set_new(run, "command_line", json_incref(req->command_line));
     json_object_set_new(run, "skipped_modes", req->skipped_modes ? json_incref(req->skipped_modes) : json_array());
     if (req->gpu_settings) json_object_set(run, "gpu_settings", req->gpu_settings);
+    json_object_set_new(run, "executor", json_string(req->ex ? req->ex->name : "local"));
     json_object_set_new(run, "status", json_string("running"));
     set_wall(run, "started_at");
     json_t *segs = plan_json(sc, &p), *failures = json_array(), *modes_info = json_object();
@@ -170,7 +185,7 @@ int runner_run(const run_request *req, cot_err *err)
         ps.current = i;
         if (s->mode != active_mode) {
             if (active_mode >= 0) {
-                ms.ops->teardown(&ms);
+                mode_down(req, &ms);
                 json_decref(ms.info);
             }
             memset(&ms, 0, sizeof ms);
@@ -181,9 +196,9 @@ int runner_run(const run_request *req, cot_err *err)
             snprintf(ms.run_dir, sizeof ms.run_dir, "%s", req->out_dir);
             active_mode = s->mode;
             cot_err e;
-            if (ms.ops->prepare(&ms, &e) != 0) {
+            if (mode_up(req, &ms, &e) != 0) {
                 ms.prepared = true; /* teardown undoes whatever half of prepare happened */
-                ms.ops->teardown(&ms);
+                mode_down(req, &ms);
                 json_decref(ms.info);
                 active_mode = -1;
                 rc = cot_errf(err, "cannot set up mode %s: %s", ms.ops->name, e.msg);
@@ -193,7 +208,7 @@ int runner_run(const run_request *req, cot_err *err)
             json_object_set(modes_info, ms.ops->name, ms.info);
         }
         segment_job job = {.sc = sc, .seg = s, .mode = &ms, .run_dir = req->out_dir, .stop_requests = &stop_requests,
-                           .on_tick = on_tick, .tick_arg = &ps, .gpu = gpu};
+                           .on_tick = on_tick, .tick_arg = &ps, .gpu = gpu, .ex = req->ex};
         segment_outcome out;
         cot_err e;
         int64_t t = now_ns();
@@ -225,7 +240,7 @@ int runner_run(const run_request *req, cot_err *err)
         if (save_run(req, run, &se) != 0) cot_warn("%s", se.msg);
     }
     if (active_mode >= 0) {
-        ms.ops->teardown(&ms);
+        mode_down(req, &ms);
         json_decref(ms.info);
     }
     proc_kill_strays(NULL, 0);

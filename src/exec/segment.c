@@ -11,10 +11,11 @@
 
 #include "events/event.h"
 #include "events/line_reader.h"
+#include "exec/agent.h"
 #include "exec/proc.h"
 #include "exec/segment_telemetry.h"
 #include "exec/served.h"
-#include "scenario/kinds.h"
+#include "exec/workload_cmd.h"
 #include "util/fsutil.h"
 #include "util/strvec.h"
 #include "util/timeutil.h"
@@ -37,17 +38,54 @@ typedef struct {
     bool clock_suspect;
     json_t *invalid_samples;
     bool stop_sent, killed;
-    int listen_port;            /* a server: the port cotenant gave it */
-    int target_port;            /* a load generator: its server's port */
-    const char *target_model;
+    workload_addr addr;         /* a server's port, a load generator's server */
     char not_ready[512];        /* a server that never answered ready: why */
+    /* Run by an executor: proc follows the workload's tagged log stream. */
+    bool remote;
+    int out_fd, err_fd;         /* stdout.log and stderr.log, written from the stream */
+    bool agent_ended;           /* the agent's exit line arrived */
+    int agent_status;           /* how the workload ended, encoded as waitpid would */
+    int64_t agent_ended_ns;
+    int64_t clock_offset_ns;    /* our clock minus the workload's, at least (INT64_MAX: no event yet) */
 } wl_rt;
+
+static void write_line(int fd, const char *line, size_t len)
+{
+    if (fd < 0) return;
+    if (write(fd, line, len) < 0 || write(fd, "\n", 1) < 0) {
+    }
+}
+
+/* A line of a remote workload's stream that is not an event: its stdout,
+ * the agent's exit line, or anything else (stderr, the agent's own words).
+ * Returns true when it was one of those, false for an event line. */
+static bool remote_line(wl_rt *r, const char **line, size_t *len)
+{
+    size_t n;
+    if ((n = agent_tag_len(*line, *len, AGENT_TAG_EVENT)) > 0) {
+        *line += n;
+        *len -= n;
+        return false;
+    }
+    if ((n = agent_tag_len(*line, *len, AGENT_TAG_OUT)) > 0) {
+        write_line(r->out_fd, *line + n, *len - n);
+    } else if ((n = agent_tag_len(*line, *len, AGENT_TAG_EXIT)) > 0) {
+        if (agent_exit_parse(*line + n, *len - n, &r->agent_status) == 0) {
+            r->agent_ended = true;
+            r->agent_ended_ns = now_ns();
+        }
+    } else {
+        write_line(r->err_fd, *line, *len);
+    }
+    return true;
+}
 
 static void on_line(void *arg, const char *line, size_t len, line_status st)
 {
     wl_rt *r = arg;
     char why[256];
     event ev;
+    if (r->remote && st == LINE_OK && remote_line(r, &line, &len)) return;
     if (st == LINE_TOO_LONG)
         snprintf(why, sizeof why, "line over the %d-byte limit", EVENT_LINE_MAX);
     else if (st == LINE_TORN)
@@ -63,7 +101,10 @@ static void on_line(void *arg, const char *line, size_t len, line_status st)
     }
     r->n_events++;
     int64_t now = now_ns();
-    if (ev.t_ns > now + CLOCK_SKEW_LIMIT_NS || ev.t_ns < now - 24 * 3600 * NS_PER_S) r->clock_suspect = true;
+    /* A remote workload's clock is its node's: the smallest lag seen is our
+     * best bound on the offset between the two. */
+    if (r->remote && now - ev.t_ns < r->clock_offset_ns) r->clock_offset_ns = now - ev.t_ns;
+    if (!r->remote && (ev.t_ns > now + CLOCK_SKEW_LIMIT_NS || ev.t_ns < now - 24 * 3600 * NS_PER_S)) r->clock_suspect = true;
     /* a server, load generator or notebook makes progress one request at a time */
     if (ev.type == EV_STEP || ev.type == EV_LATENCY) {
         r->n_steps++;
@@ -92,52 +133,39 @@ static void drain(wl_rt *r)
     }
 }
 
-/* The arguments cotenant adds for a server and the built-in load generator
- * driving it, before the workload's own. */
-static void served_args(const wl_rt *r, strvec *argv)
-{
-    char text[64];
-    if (r->listen_port > 0) {
-        snprintf(text, sizeof text, "127.0.0.1:%d", r->listen_port);
-        strvec_push(argv, "--listen");
-        strvec_push(argv, text);
-    }
-    if (r->target_port > 0 && r->w->kind && !strcmp(r->w->kind, "loadgen")) {
-        snprintf(text, sizeof text, "http://127.0.0.1:%d", r->target_port);
-        const char *fixed[] = {"--url", text, "--model", r->target_model, "--duration", "0", "--warmup", "0"};
-        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) strvec_push(argv, fixed[i]);
-    }
-}
-
 static int build_argv(const wl_rt *r, strvec *argv, cot_err *err)
 {
-    const workload_spec *w = r->w;
-    if (w->kind) {
-        const builtin_kind *k = kind_lookup(w->kind);
-        char exe[PATH_MAX];
-        if (!k) return cot_errf(err, "unknown kind %s", w->kind);
-        if (proc_find_executable(k->executable, exe, sizeof exe) != 0)
-            return cot_errf(err, "the built-in workload program %s (kind %s) was not found next to cotenant or on PATH",
-                            k->executable, k->name);
-        strvec_push(argv, exe);
-        for (int i = 0; k->args[i]; i++) strvec_push(argv, k->args[i]);
-    } else {
-        for (int i = 0; w->command[i]; i++) strvec_push(argv, w->command[i]);
-    }
-    served_args(r, argv);
-    for (int i = 0; i < w->nargs; i++) strvec_push(argv, w->args[i]);
-    return argv->v ? 0 : cot_errf(err, "out of memory");
+    return workload_argv(r->w, &r->addr, argv, err);
 }
 
-/* The seed a workload draws its random choices from: the scenario's seed
- * and the repeat, so that a workload alone and shared within one repeat
- * sees the same arrivals (a paired comparison) and repeats differ. */
-static uint64_t segment_seed(uint64_t scenario_seed, int repeat)
+/* A remote workload: a follower of its log stream, whose stdout we read
+ * as we would read a local workload's events. */
+static int start_remote(const segment_job *job, const exec_segment *s, int i, wl_rt *r, cot_err *err)
 {
-    uint64_t z = scenario_seed + 0x9E3779B97F4A7C15ull * (uint64_t)repeat;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return (z ^ (z >> 31)) & 0x7fffffffffffffffull; /* a --seed takes it */
+    strvec argv = {0};
+    char out_path[PATH_MAX], err_path[PATH_MAX], follow_path[PATH_MAX], ev_path[PATH_MAX];
+    int rc = -1;
+    if (path_join(out_path, sizeof out_path, r->dir, "stdout.log", err) || path_join(err_path, sizeof err_path, r->dir, "stderr.log", err) ||
+        path_join(follow_path, sizeof follow_path, r->dir, "follow.log", err) ||
+        path_join(ev_path, sizeof ev_path, r->dir, "events.jsonl", err))
+        return -1;
+    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
+    r->out_fd = open(out_path, flags, 0644);
+    r->err_fd = open(err_path, flags, 0644);
+    r->events_fd = open(ev_path, flags, 0644);
+    if (r->out_fd < 0 || r->err_fd < 0 || r->events_fd < 0) return cot_errno(err, "cannot create the logs in %s", r->dir);
+    if (job->ex->follow_argv(job->ex, s, i, &argv) != 0 || !argv.v) {
+        cot_errf(err, "out of memory");
+        goto out;
+    }
+    spawn_opts o = {.argv = argv.v, .envp = environ, .stderr_path = follow_path, .stdout_pipe = true};
+    if ((rc = proc_spawn(&o, &r->proc, err)) == 0) {
+        r->proc.events_fd = r->proc.stdout_fd; /* drain() reads the stream from there */
+        r->proc.stdout_fd = -1;
+    }
+out:
+    strvec_free(&argv);
+    return rc;
 }
 
 static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
@@ -155,21 +183,13 @@ static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
     }
     if (build_argv(r, &argv, err) != 0 || strvec_from_environ(&env) != 0) goto out;
     if (job->mode->ops->env_for(job->mode, r->w, &env, err) != 0) goto out;
-    for (int i = 0; i < r->w->nenv; i++) strvec_setenv(&env, r->w->env[i].key, r->w->env[i].value);
+    if (workload_env(job->sc, r->w, job->mode->ops->name, job->seg->repeat, &r->addr, &env) != 0) {
+        cot_errf(err, "out of memory");
+        goto out;
+    }
     char fd_text[8];
     snprintf(fd_text, sizeof fd_text, "%d", PROC_EVENTS_FD);
     strvec_setenv(&env, "COTENANT_EVENTS_FD", fd_text);
-    strvec_setenv(&env, "COTENANT_WORKLOAD", r->w->name);
-    strvec_setenv(&env, "COTENANT_MODE", job->mode->ops->name);
-    char seed_text[24];
-    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)segment_seed(job->sc->seed, job->seg->repeat));
-    strvec_setenv(&env, "COTENANT_SEED", seed_text);
-    if (r->target_port > 0) {
-        char url[64];
-        snprintf(url, sizeof url, "http://127.0.0.1:%d", r->target_port);
-        strvec_setenv(&env, "COTENANT_TARGET_URL", url);
-        strvec_setenv(&env, "COTENANT_TARGET_MODEL", r->target_model);
-    }
     spawn_opts o = {.argv = argv.v, .envp = env.v, .stdout_path = out_path, .stderr_path = err_path, .events_pipe = true};
     rc = proc_spawn(&o, &r->proc, err);
 out:
@@ -200,9 +220,19 @@ static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_
     json_t *o = json_object();
     const char *status = "ok";
     char reason[4096] = "", how[160] = "";
+    if (r->remote && r->spawned && r->agent_ended) {
+        /* how the workload in the container ended, not how its follower did */
+        r->proc.wait_status = r->agent_status;
+        r->proc.ended_ns = r->agent_ended_ns;
+    }
     if (!r->spawned) {
         status = "failed";
         snprintf(reason, sizeof reason, "%s", r->spawn_error);
+    } else if (r->remote && !r->agent_ended && !r->not_ready[0]) {
+        status = "failed";
+        proc_describe_status(r->proc.wait_status, how, sizeof how);
+        snprintf(reason, sizeof reason, "its log stream ended (follower: %s) without the agent's exit line: the container "
+                                        "never started, or was removed; see follow.log and stderr.log", how);
     } else if (r->not_ready[0]) {
         status = "failed";
         snprintf(reason, sizeof reason, "%s", r->not_ready);
@@ -301,8 +331,11 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     for (int i = 0; i < n; i++) {
         wl_rt *r = &rt[i];
         r->w = &sc->workloads[idx[i]];
-        r->events_fd = -1;
+        r->events_fd = r->out_fd = r->err_fd = -1;
         r->proc.events_fd = -1;
+        r->remote = job->ex != NULL;
+        r->addr.resolve = !r->remote;
+        r->clock_offset_ns = INT64_MAX;
         r->invalid_samples = json_array();
         line_reader_init(&r->lr, EVENT_LINE_MAX);
         has_wall |= r->w->measure == MEASURE_WALL_TIME;
@@ -314,7 +347,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
      * memory is taken) is in the record. A GPU that cannot be sampled costs
      * the segment its telemetry, not its run. */
     seg_telemetry *telem = NULL;
-    if (job->gpu) {
+    if (job->gpu && (!job->ex || job->ex->host_telemetry)) {
         char csv[PATH_MAX];
         cot_err e;
         if (path_join(csv, sizeof csv, tmp_dir, SEGMENT_TELEMETRY_FILE, &e) == 0)
@@ -325,11 +358,30 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     for (int i = 0; i < n; i++) {
         if (scenario_driver_of(sc, idx[i]) < 0) continue;
         cot_err e;
-        rt[i].listen_port = served_free_port(&e);
-        if (rt[i].listen_port < 0) snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "no port for the server: %s", e.msg);
+        rt[i].addr.listen_port = served_free_port(&e);
+        if (rt[i].addr.listen_port < 0) snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "no port for the server: %s", e.msg);
         for (int j = 0; j < n; j++)
             if (scenario_target_of(sc, idx[j]) == idx[i])
-                rt[j].target_port = rt[i].listen_port, rt[j].target_model = served_model_name(rt[i].w);
+                rt[j].addr.target_port = rt[i].addr.listen_port, rt[j].addr.target_model = served_model_name(rt[i].w);
+    }
+    /* An executor writes the segment's project and starts it; then each
+     * workload's stream is followed. A project that does not start fails
+     * every workload of the segment, with the executor's reason. */
+    exec_segment xs = {.sc = sc, .seg = job->seg, .mode = job->mode, .run_dir = job->run_dir, .n = n,
+                       .stop_after_s = scenario_segment_budget_s(sc, has_wall) + sc->grace_s};
+    bool project_up = false;
+    if (job->ex) {
+        char ddir[PATH_MAX], dname[PATH_MAX];
+        cot_err e;
+        for (int i = 0; i < n; i++) xs.idx[i] = idx[i], xs.addr[i] = rt[i].addr;
+        snprintf(dname, sizeof dname, "deploy/%s", job->seg->id);
+        int up = path_join(ddir, sizeof ddir, job->run_dir, dname, &e) || mkdir_p(ddir, &e);
+        if (up == 0) {
+            project_up = true; /* down also after a failed up: it may have started part of it */
+            up = job->ex->segment_up(job->ex, &xs, ddir, &e);
+        }
+        for (int i = 0; up != 0 && i < n; i++)
+            if (!rt[i].spawn_error[0]) snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "%s", e.msg);
     }
     /* Start them back to back, servers first and each waited for: a
      * workload that cannot start is a failure of that workload, and the
@@ -346,22 +398,23 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             continue;
         }
         if (rt[i].spawn_error[0]) continue;
-        if (start_workload(job, &rt[i], &e) != 0) {
+        if ((job->ex ? start_remote(job, &xs, i, &rt[i], &e) : start_workload(job, &rt[i], &e)) != 0) {
             snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "%s", e.msg);
             continue;
         }
         rt[i].spawned = true;
-        seg_telemetry_add(telem, rt[i].w->name, rt[i].proc.pid);
-        if (rt[i].listen_port > 0) {
+        /* a container's processes are not in our process tree */
+        if (!job->ex) seg_telemetry_add(telem, rt[i].w->name, rt[i].proc.pid);
+        if (rt[i].addr.listen_port > 0) {
             ready_wait rw = {.r = &rt[i], .job = job};
             char why[400];
             int64_t limit = t_start + (int64_t)(sc->startup_timeout_s * 1e9);
-            if (served_wait_ready(rt[i].listen_port, limit, server_gone, &rw, why, sizeof why) != 0) {
+            if (served_wait_ready(rt[i].addr.listen_port, limit, server_gone, &rw, why, sizeof why) != 0) {
                 snprintf(rt[i].not_ready, sizeof rt[i].not_ready,
                          "the server did not answer ready on 127.0.0.1:%d within the startup timeout of %.0f s: %s",
-                         rt[i].listen_port, sc->startup_timeout_s, why);
+                         rt[i].addr.listen_port, sc->startup_timeout_s, why);
                 rt[i].stop_sent = true;
-                proc_signal_group(&rt[i].proc, SIGTERM);
+                if (!job->ex) proc_signal_group(&rt[i].proc, SIGTERM);
             }
         }
     }
@@ -378,6 +431,12 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             if (rt[i].spawned && rt[i].proc.events_fd >= 0) pfd[np++] = (struct pollfd){.fd = rt[i].proc.events_fd, .events = POLLIN};
         if (poll(pfd, (nfds_t)np, 50) < 0 && errno != EINTR) cot_warn("poll: %s", strerror(errno));
         int64_t now = now_ns();
+        /* Windows are kept on the workloads' clock (their events'); `now`
+         * is ours. A remote node's clock is ours minus offset. */
+        int64_t offset = INT64_MAX;
+        for (int i = 0; i < n; i++)
+            if (rt[i].remote && rt[i].clock_offset_ns < offset) offset = rt[i].clock_offset_ns;
+        if (offset == INT64_MAX) offset = 0;
         pr.running = 0;
         for (int i = 0; i < n; i++) {
             if (!rt[i].spawned) continue;
@@ -385,12 +444,12 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             if (!proc_poll(&rt[i].proc)) {
                 pr.running++;
             } else if (rt[i].w->measure == MEASURE_WALL_TIME && !first_wall_exit) {
-                first_wall_exit = rt[i].proc.ended_ns;
+                first_wall_exit = (rt[i].agent_ended ? rt[i].agent_ended_ns : rt[i].proc.ended_ns) - offset;
             }
         }
         /* Open the window once every event workload has made progress. */
         if (!pr.window_start_ns && has_events) {
-            int64_t ready = pr.t0_ns;
+            int64_t ready = pr.t0_ns - offset;
             bool all = true;
             for (int i = 0; i < n; i++) {
                 if (!rt[i].spawned || rt[i].w->measure != MEASURE_EVENTS || !rt[i].proc.running) continue;
@@ -400,7 +459,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             if (all) {
                 pr.window_start_ns = ready + (int64_t)(sc->warmup_s * 1e9);
             } else if (now >= startup_limit) {
-                pr.window_start_ns = now + (int64_t)(sc->warmup_s * 1e9);
+                pr.window_start_ns = now - offset + (int64_t)(sc->warmup_s * 1e9);
                 for (int i = 0; i < n; i++)
                     if (rt[i].spawned && rt[i].w->measure == MEASURE_EVENTS && !rt[i].first_step_ns)
                         json_array_append_new(warnings, json_sprintf("%s sent no step within the startup timeout of %.0f s; "
@@ -421,7 +480,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             if (stop_requested(job, 1)) {
                 interrupted = true;
                 why = "interrupted";
-            } else if (!has_wall && pr.window_end_ns && now >= pr.window_end_ns) {
+            } else if (!has_wall && pr.window_end_ns && now - offset >= pr.window_end_ns) {
                 why = "window closed";
             } else if (all_wall_done) {
                 why = "wall-time workloads finished";
@@ -431,19 +490,26 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
                                                              (double)(deadline - pr.t0_ns) / 1e9));
             }
             if (why) {
-                stop_at = now;
+                stop_at = now - offset;
                 kill_at = now + (int64_t)(sc->grace_s * 1e9);
                 for (int i = 0; i < n; i++)
                     if (rt[i].spawned && rt[i].proc.running) {
                         rt[i].stop_sent = true;
-                        proc_signal_group(&rt[i].proc, SIGTERM);
+                        if (!job->ex) proc_signal_group(&rt[i].proc, SIGTERM);
                     }
+                cot_err e;
+                if (job->ex && job->ex->stop(job->ex, &xs, false, &e) != 0)
+                    json_array_append_new(warnings, json_sprintf("stopping the workloads: %s", e.msg));
             }
         } else if (now >= kill_at || stop_requested(job, 2)) {
+            cot_err e;
+            if (job->ex && job->ex->stop(job->ex, &xs, true, &e) != 0)
+                json_array_append_new(warnings, json_sprintf("killing the workloads: %s", e.msg));
             for (int i = 0; i < n; i++)
                 if (rt[i].spawned && rt[i].proc.running) {
                     rt[i].killed = true;
-                    proc_wait_or_kill(&rt[i].proc, 0);
+                    /* a follower gets a moment to pass on the exit line */
+                    proc_wait_or_kill(&rt[i].proc, job->ex ? 5 * NS_PER_S : 0);
                 }
         }
     }
@@ -460,6 +526,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             close(rt[i].proc.events_fd);
         }
     }
+    if (project_up) job->ex->segment_down(job->ex, &xs);
     json_t *telem_info = seg_telemetry_stop(telem);
     int nstray = proc_kill_strays(job->mode->keep_pids, job->mode->nkeep);
     if (nstray > 0)
@@ -477,6 +544,8 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
         json_array_append_new(names, json_string(rt[i].w->name));
         json_object_set_new(results, rt[i].w->name, workload_result(job, &rt[i], pr.window_end_ns, interrupted, out));
         if (rt[i].events_fd >= 0) close(rt[i].events_fd);
+        if (rt[i].out_fd >= 0) close(rt[i].out_fd);
+        if (rt[i].err_fd >= 0) close(rt[i].err_fd);
         line_reader_free(&rt[i].lr);
         json_decref(rt[i].invalid_samples);
     }

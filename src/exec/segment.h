@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exec/executor.h"
 #include "mode/mode.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
@@ -38,6 +39,7 @@ typedef struct {
     void (*on_tick)(void *arg, const segment_progress *p);
     void *tick_arg;
     gpu_reader *gpu;        /* sampled into telemetry.csv while the segment runs; NULL: no telemetry */
+    executor *ex;           /* NULL: the workloads are cotenant's own child processes */
 } segment_job;
 
 typedef struct {

@@ -57,6 +57,9 @@ int mode_check_gpu(const scenario *sc, const host_info *host, cot_err *why);
 
 /* nvidia-cuda-mps-control: on PATH, else where drivers put it. 0, or -1. */
 int mode_mps_find_control(char *out, size_t cap);
+/* An MPS client's own limits from the scenario (CUDA_MPS_ACTIVE_THREAD_PERCENTAGE,
+ * CUDA_MPS_PINNED_DEVICE_MEM_LIMIT for device 0). 0, or -1 when out of memory. */
+int mode_mps_client_limits(const workload_spec *w, strvec *env);
 
 extern const mode_ops mode_exclusive, mode_timeslice, mode_mps, mode_mig, mode_mig_emulated;
 

@@ -189,17 +189,23 @@ static int env_for(mode_state *st, const workload_spec *w, strvec *env, cot_err 
     if (strvec_setenv(env, "CUDA_MPS_PIPE_DIRECTORY", m->pipe_dir) != 0 ||
         strvec_setenv(env, "CUDA_MPS_LOG_DIRECTORY", m->log_dir) != 0)
         return cot_errf(err, "out of memory");
+    return mode_mps_client_limits(w, env) == 0 ? 0 : cot_errf(err, "out of memory");
+}
+
+int mode_mps_client_limits(const workload_spec *w, strvec *env)
+{
+    int rc = 0;
     if (w->mps_active_thread_pct > 0) {
         char pct[16];
         snprintf(pct, sizeof pct, "%d", w->mps_active_thread_pct);
-        strvec_setenv(env, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE", pct);
+        rc |= strvec_setenv(env, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE", pct);
     }
     if (w->mps_pinned_mem_limit) {
         char lim[80];
         snprintf(lim, sizeof lim, "0=%s", w->mps_pinned_mem_limit);
-        strvec_setenv(env, "CUDA_MPS_PINNED_DEVICE_MEM_LIMIT", lim);
+        rc |= strvec_setenv(env, "CUDA_MPS_PINNED_DEVICE_MEM_LIMIT", lim);
     }
-    return 0;
+    return rc ? -1 : 0;
 }
 
 static int kill_ours(pid_t pid, const char *comm, void *arg)

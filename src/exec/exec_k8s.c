@@ -1,0 +1,241 @@
+/* The k8s executor: the GPU is a cluster node's, shared the way the NVIDIA
+ * device plugin shares it. Per mode it applies the plugin's config (and,
+ * for mig, mig-parted's), labels the node to select it, and waits until
+ * the node offers what the mode needs; the label is put back afterwards,
+ * whatever happened. Per segment it applies one Job per workload
+ * (deploy/<segment>/jobs.yaml), follows each with `kubectl logs -f`, stops
+ * them by deleting the Jobs, and removes what is left. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/exec_common.h"
+#include "util/fsutil.h"
+#include "util/timeutil.h"
+#include "util/yaml_emit.h"
+
+#define KUBECTL_TIMEOUT_S 120
+
+static const char *mode_unsupported(const executor *ex, const scenario *sc, const char *mode)
+{
+    (void)ex;
+    return deploy_mode_unsupported(sc, mode, true);
+}
+
+/* kubectl WORDS...; stdout into out when given. */
+static int kubectl(exec_priv *p, const char *const *words, char *out, size_t cap, cot_err *err)
+{
+    strvec argv = {0};
+    exec_kubectl_argv(&argv);
+    for (int i = 0; words[i]; i++) strvec_push(&argv, words[i]);
+    int rc = tool_run(argv.v, p->log_path, KUBECTL_TIMEOUT_S, out, cap, err);
+    strvec_free(&argv);
+    return rc;
+}
+
+/* A label key in kubectl's jsonpath, its dots escaped. */
+static void jsonpath_key(const char *prefix, const char *key, char *out, size_t cap)
+{
+    size_t k = (size_t)snprintf(out, cap, "jsonpath={%s", prefix);
+    for (const char *c = key; *c && k + 3 < cap; c++) {
+        if (*c == '.') out[k++] = '\\';
+        out[k++] = *c;
+    }
+    snprintf(out + k, cap - k, "}");
+}
+
+static int read_node_field(exec_priv *p, const char *prefix, const char *key, char *out, size_t cap, cot_err *err)
+{
+    char path[256];
+    jsonpath_key(prefix, key, path, sizeof path);
+    const char *words[] = {"get", "node", p->o.node, "-o", path, NULL};
+    return kubectl(p, words, out, cap, err);
+}
+
+static int set_label(exec_priv *p, const char *key, const char *value, cot_err *err)
+{
+    char kv[256];
+    if (value[0]) snprintf(kv, sizeof kv, "%s=%s", key, value);
+    else snprintf(kv, sizeof kv, "%s-", key); /* it was not there: remove it */
+    const char *words[] = {"label", "node", p->o.node, kv, "--overwrite", NULL};
+    return kubectl(p, words, NULL, 0, err);
+}
+
+/* Saves the label's value, then sets it. */
+static int move_label(exec_priv *p, const char *key, const char *value, char *before, size_t cap, bool *set,
+                      cot_err *err)
+{
+    if (!*set && read_node_field(p, ".metadata.labels.", key, before, cap, err) != 0) return -1;
+    *set = true;
+    return set_label(p, key, value, err);
+}
+
+/* What the node must offer before the mode's Jobs can be placed: the
+ * replicas (timeslice, mps), a GPU (exclusive) or each MIG profile. */
+static int wait_for_node(exec_priv *p, const mode_state *ms, cot_err *err)
+{
+    const scenario *sc = ms->sc;
+    char res[SCENARIO_MAX_WORKLOADS][96];
+    int want[SCENARIO_MAX_WORKLOADS], nres = 0;
+    if (strcmp(ms->ops->name, "mig")) {
+        snprintf(res[0], sizeof res[0], "nvidia.com/gpu");
+        want[nres++] = !strcmp(ms->ops->name, "exclusive") ? 1 : deploy_gpu_workloads(sc);
+    } else {
+        for (int i = 0; i < sc->nworkloads; i++) {
+            const char *prof = sc->workloads[i].mig_profile;
+            int seen_before = 0;
+            for (int j = 0; j < i; j++) seen_before |= sc->workloads[j].mig_profile && prof && !strcmp(sc->workloads[j].mig_profile, prof);
+            if (!prof || seen_before) continue;
+            snprintf(res[nres], sizeof res[nres], "nvidia.com/mig-%s", prof);
+            want[nres] = 0;
+            for (int j = i; j < sc->nworkloads; j++) want[nres] += sc->workloads[j].mig_profile && !strcmp(sc->workloads[j].mig_profile, prof);
+            nres++;
+        }
+    }
+    int64_t deadline = now_ns() + (int64_t)(sc->startup_timeout_s * 1e9);
+    for (;;) {
+        char seen[512] = "";
+        size_t k = 0;
+        bool ready = true;
+        for (int i = 0; i < nres; i++) {
+            char val[64] = "";
+            if (read_node_field(p, ".status.allocatable.", res[i], val, sizeof val, err) != 0) return -1;
+            ready &= atoi(val) >= want[i];
+            k += (size_t)snprintf(seen + k, k < sizeof seen ? sizeof seen - k : 0, "%s%s %s (needs %d)", k ? ", " : "", res[i],
+                                  val[0] ? val : "0", want[i]);
+        }
+        if (ready) return 0;
+        if (now_ns() > deadline)
+            return cot_errf(err, "node %s does not offer what mode %s needs after %.0f s: %s. Is the device plugin reading "
+                                 "ConfigMap %s (docs/containers.md)?",
+                            p->o.node, ms->ops->name, sc->startup_timeout_s, seen, DEPLOY_PLUGIN_CONFIGMAP);
+        sleep_ns(2 * NS_PER_S);
+    }
+}
+
+static int mode_up(executor *ex, mode_state *ms, cot_err *err)
+{
+    exec_priv *p = ex->priv;
+    char label[64], mig_config[64], path[PATH_MAX], name[96];
+    const char *plugin_ns = p->o.plugin_namespace ? p->o.plugin_namespace : "gpu-operator";
+    json_t *objs = deploy_k8s_mode_objects(ms->sc, ms->ops->name, plugin_ns, p->run_id, label, sizeof label, mig_config,
+                                           sizeof mig_config, err);
+    if (!objs) return -1;
+    snprintf(name, sizeof name, "deploy/mode-%s.yaml", ms->ops->name);
+    int rc = path_join(path, sizeof path, p->run_dir, name, err) ||
+             yaml_write_file(path, "# Written by cotenant run --executor k8s: the device plugin's config\n", objs, err);
+    json_decref(objs);
+    if (rc) return -1;
+    const char *apply[] = {"apply", "-f", path, NULL};
+    if (kubectl(p, apply, NULL, 0, err) != 0) return -1;
+    /* MIG first: the device plugin's mixed strategy lists what the MIG manager made */
+    if (mig_config[0] && move_label(p, DEPLOY_MIG_CONFIG_LABEL, mig_config, p->mig_label_before,
+                                    sizeof p->mig_label_before, &p->mig_label_set, err) != 0)
+        return -1;
+    if (move_label(p, DEPLOY_PLUGIN_CONFIG_LABEL, label, p->plugin_label_before, sizeof p->plugin_label_before,
+                   &p->plugin_label_set, err) != 0)
+        return -1;
+    json_object_set_new(ms->info, "executor", json_string("k8s"));
+    json_object_set_new(ms->info, "node", json_string(p->o.node));
+    json_object_set_new(ms->info, "node_labels", json_pack("{s:s}", DEPLOY_PLUGIN_CONFIG_LABEL, label));
+    if (mig_config[0]) json_object_set_new(json_object_get(ms->info, "node_labels"), DEPLOY_MIG_CONFIG_LABEL, json_string(mig_config));
+    return wait_for_node(p, ms, err);
+}
+
+/* The labels as they were before the run: the next mode saves nothing new. */
+static void mode_down(executor *ex, mode_state *ms)
+{
+    (void)ms;
+    exec_priv *p = ex->priv;
+    cot_err e;
+    if (p->plugin_label_set && set_label(p, DEPLOY_PLUGIN_CONFIG_LABEL, p->plugin_label_before, &e) != 0)
+        cot_warn("could not put back node %s's label %s: %s", p->o.node, DEPLOY_PLUGIN_CONFIG_LABEL, e.msg);
+    if (p->mig_label_set && set_label(p, DEPLOY_MIG_CONFIG_LABEL, p->mig_label_before, &e) != 0)
+        cot_warn("could not put back node %s's label %s: %s", p->o.node, DEPLOY_MIG_CONFIG_LABEL, e.msg);
+    p->plugin_label_set = p->mig_label_set = false;
+}
+
+static int segment_up(executor *ex, const exec_segment *s, const char *dir, cot_err *err)
+{
+    exec_priv *p = ex->priv;
+    deploy_spec d;
+    exec_segment_spec(p, s, &d);
+    d.k8s_namespace = p->o.k8s_namespace ? p->o.k8s_namespace : "default";
+    d.node = p->o.node;
+    json_t *jobs = deploy_k8s_jobs(&d, err);
+    if (!jobs) return -1;
+    for (int i = 0; i < s->n; i++)
+        snprintf(p->names[i], sizeof p->names[i], "%s",
+                 json_string_value(json_object_get(json_object_get(json_array_get(jobs, (size_t)i), "metadata"), "name")));
+    int rc = path_join(p->file, sizeof p->file, dir, "jobs.yaml", err) ||
+             yaml_write_file(p->file, "# Written by cotenant run --executor k8s for this segment\n", jobs, err);
+    json_decref(jobs);
+    if (rc) return -1;
+    const char *apply[] = {"apply", "-f", p->file, NULL};
+    return kubectl(p, apply, NULL, 0, err);
+}
+
+static int follow_argv(executor *ex, const exec_segment *s, int i, strvec *argv)
+{
+    exec_priv *p = ex->priv;
+    exec_kubectl_argv(argv);
+    strvec_push(argv, "logs");
+    strvec_push(argv, "-f");
+    strvec_push(argv, "-n");
+    strvec_push(argv, p->o.k8s_namespace ? p->o.k8s_namespace : "default");
+    strvec_pushf(argv, "job/%s", p->names[i]);
+    /* the pod may wait for its image and its GPU first */
+    strvec_pushf(argv, "--pod-running-timeout=%.0fs", s->sc->startup_timeout_s);
+    return 0;
+}
+
+/* The segment's objects, by label. */
+static void selector(exec_priv *p, const exec_segment *s, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s=%s,%s=%s", DEPLOY_LABEL_RUN, p->run_id, DEPLOY_LABEL_SEGMENT, s->seg->id);
+}
+
+static int stop(executor *ex, const exec_segment *s, bool kill, cot_err *err)
+{
+    exec_priv *p = ex->priv;
+    char sel[256];
+    selector(p, s, sel, sizeof sel);
+    const char *ns = p->o.k8s_namespace ? p->o.k8s_namespace : "default";
+    /* Deleting a Job sends its pod SIGTERM, SIGKILL after
+     * terminationGracePeriodSeconds; the agent passes the SIGTERM on. */
+    const char *term[] = {"delete", "job", "-n", ns, "-l", sel, "--wait=false", "--cascade=foreground", NULL};
+    const char *now[] = {"delete", "pod", "-n", ns, "-l", sel, "--wait=false", "--grace-period=0", "--force", NULL};
+    return kubectl(p, kill ? now : term, NULL, 0, err);
+}
+
+static void segment_down(executor *ex, const exec_segment *s)
+{
+    exec_priv *p = ex->priv;
+    char sel[256];
+    selector(p, s, sel, sizeof sel);
+    const char *ns = p->o.k8s_namespace ? p->o.k8s_namespace : "default";
+    const char *words[] = {"delete", "job", "-n", ns, "-l", sel, "--ignore-not-found", "--cascade=foreground", "--wait=true",
+                           "--timeout=120s", NULL};
+    cot_err e;
+    if (kubectl(p, words, NULL, 0, &e) != 0) cot_warn("%s", e.msg);
+}
+
+executor *executor_k8s_new(const executor_opts *o, const char *run_dir, cot_err *err)
+{
+    if (!o->node) {
+        cot_errf(err, "--executor k8s needs --node NAME: the node whose GPU the workloads share");
+        return NULL;
+    }
+    exec_priv *p = exec_priv_new(o, run_dir, err);
+    if (!p) return NULL;
+    p->ops.name = "k8s";
+    p->ops.mode_unsupported = mode_unsupported;
+    p->ops.mode_up = mode_up;
+    p->ops.mode_down = mode_down;
+    p->ops.segment_up = segment_up;
+    p->ops.follow_argv = follow_argv;
+    p->ops.stop = stop;
+    p->ops.segment_down = segment_down;
+    p->ops.host_telemetry = false;
+    return &p->ops;
+}

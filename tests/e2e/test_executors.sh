@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# cotenant run --executor compose and --executor k8s, against stand-ins for
+# docker and kubectl (tests/e2e/fake_tools) that record every call and play
+# each container by running its `cotenant agent` command: the command
+# sequence (up, follow, stop, down; config, label, apply, follow, delete,
+# label back), the results folder as a local run writes it, failures that
+# name their cause, and the node's label put back after a failure and after
+# Ctrl-C.
+source "$(dirname "$0")/lib.sh"
+export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE
+export PATH=$COTENANT_SOURCE_DIR/tests/e2e/fake_tools:$PATH
+export FAKE_COTENANT=$COT FAKE_DIR=$WORK/fake FAKE_LOG=$WORK/fake/calls
+mkdir -p "$FAKE_DIR" "$WORK/bin"
+cat >"$WORK/bin/wl" <<SH
+#!/usr/bin/env bash
+echo "mode=\$COTENANT_MODE wl=\$COTENANT_WORKLOAD pipe=\${CUDA_MPS_PIPE_DIRECTORY:-} pct=\${CUDA_MPS_ACTIVE_THREAD_PERCENTAGE:-}"
+exec $BIN/cotenant-cpu-burn --loop compute --threads 1 --duration 0
+SH
+chmod +x "$WORK/bin/wl"
+cat >"$WORK/s.yaml" <<YAML
+name: boxed
+device: gpu
+modes: [timeslice, mps]
+repeats: 1
+telemetry_interval: off
+startup_timeout: 20s
+workloads:
+  - name: a
+    command: [$WORK/bin/wl]
+  - name: b
+    command: [$WORK/bin/wl]
+    mps: {active_thread_percentage: 40}
+YAML
+seg() { ls -d "$1"/segments/*-"$2"-"$3"; }
+
+# --- compose ---------------------------------------------------------------
+R=$WORK/rc
+"$COT" run "$WORK/s.yaml" --executor compose --out "$R" --duration 0.5s --warmup 0.2s -q 2>"$WORK/err" \
+  || fail "compose run: $(cat "$WORK/err")"
+json "$R/run.json" 'd["status"], d["executor"]' | grep -q "('complete', 'compose')" || fail "run.json: $(json "$R/run.json" 'd["status"]')"
+S=$(seg "$R" timeslice shared)
+grep -q "^mode=timeslice wl=a pipe= pct=$" "$S/a/stdout.log" || fail "a's stdout: $(cat "$S/a/stdout.log")"
+[ "$(grep -c '"ev":"step"' "$S/b/events.jsonl")" -gt 1 ] || fail "b's events: $(head -3 "$S/b/events.jsonl")"
+json "$S/segment.json" '[d["results"][w]["status"] for w in "ab"]' | grep -q "\['ok', 'ok'\]" \
+  || fail "segment: $(json "$S/segment.json" 'd["results"]')"
+grep -q "^mode=mps wl=b pipe=/cotenant/mps/pipe pct=40$" "$(seg "$R" mps shared)/b/stdout.log" \
+  || fail "b under mps: $(cat "$(seg "$R" mps shared)/b/stdout.log")"
+json "$R/metrics.json" 'len(d["workloads"]) if "workloads" in d else list(d)' >/dev/null || fail "no metrics.json"
+grep -q "mps-daemon:" "$(seg "$R" mps shared | sed 's|/segments/|/deploy/|')/compose.yaml" || fail "no MPS daemon service"
+# one segment's calls, in order: up, a follower per workload, SIGTERM when the window closed, down
+grep -- "-p rc-s3 " "$FAKE_LOG" | sed 's/.* -p rc-s3 //' >"$WORK/seq"
+# (the two followers start one after the other, but log in either order)
+printf '%s\n' "up -d" "logs -f --no-color --no-log-prefix a" "logs -f --no-color --no-log-prefix b" "kill -s SIGTERM" \
+  "down --volumes --remove-orphans --timeout 10" | diff - <(sed -n 1p "$WORK/seq"; sed -n 2,3p "$WORK/seq" | sort; sed -n '4,$p' "$WORK/seq") \
+  || fail "segment 3's docker compose calls"
+grep -q "docker compose -f .*/deploy/.*/compose.yaml -p rc-s1 up -d" "$R/deploy/commands.log" || fail "commands.log"
+
+# A project that does not start: every workload fails with docker's words, and it is still taken down.
+: >"$FAKE_LOG"
+FAKE_FAIL_UP=1 "$COT" run "$WORK/s.yaml" --modes timeslice --executor compose --out "$WORK/rf" --duration 0.5s -q 2>"$WORK/err" \
+  && fail "a failed up passed"
+grep -q 'could not select device driver' "$WORK/err" || fail "the failure: $(cat "$WORK/err")"
+[ "$(grep -c " down " "$FAKE_LOG")" = 3 ] || fail "down after a failed up: $(cat "$FAKE_LOG")"
+
+# --- k8s ---------------------------------------------------------------------
+rc=0
+"$COT" run "$WORK/s.yaml" --executor k8s --out "$WORK/rn" -q 2>"$WORK/err" || rc=$?
+[ $rc = 2 ] && grep -q -- "--node NAME" "$WORK/err" || fail "no --node: rc $rc $(cat "$WORK/err")"
+echo "nvidia.com/device-plugin.config=site-default" >"$FAKE_DIR/labels"
+: >"$FAKE_LOG"
+R=$WORK/rk
+"$COT" run "$WORK/s.yaml" --executor k8s --node gpu-1 --namespace bench --out "$R" --duration 0.5s --warmup 0.2s -q 2>"$WORK/err" \
+  || fail "k8s run: $(cat "$WORK/err")"
+json "$R/run.json" 'd["status"], d["executor"], d["telemetry"]["enabled"]' | grep -q "('complete', 'k8s', False)" \
+  || fail "run.json: $(json "$R/run.json" 'd["status"], d["telemetry"]')"
+grep -q "^mode=mps wl=b pipe= pct=40$" "$(seg "$R" mps shared)/b/stdout.log" || fail "b under k8s mps"
+[ "$(cat "$FAKE_DIR/labels")" = "nvidia.com/device-plugin.config=site-default" ] || fail "label after: $(cat "$FAKE_DIR/labels")"
+grep -E "^kubectl (apply|label|logs|delete)" "$FAKE_LOG" | sed -E 's|-f /[^ ]*/|-f |' | head -12 >"$WORK/seq"
+printf '%s\n' "kubectl apply -f mode-timeslice.yaml" \
+  "kubectl label node gpu-1 nvidia.com/device-plugin.config=cotenant-timeslicing-2 --overwrite" \
+  "kubectl apply -f jobs.yaml" "kubectl logs -f -n bench job/rk-s1-a --pod-running-timeout=20s" \
+  "kubectl delete job -n bench -l cotenant.io/run=rk,cotenant.io/segment=001-r1-timeslice-alone-a --wait=false --cascade=foreground" \
+  "kubectl delete job -n bench -l cotenant.io/run=rk,cotenant.io/segment=001-r1-timeslice-alone-a --ignore-not-found --cascade=foreground --wait=true --timeout=120s" \
+  "kubectl apply -f jobs.yaml" | diff - <(head -7 "$WORK/seq") || fail "kubectl calls"
+grep -q "kubectl label node gpu-1 nvidia.com/device-plugin.config=cotenant-mps-2 --overwrite" "$FAKE_LOG" || fail "mps label"
+[ "$(grep "label node" "$FAKE_LOG" | tail -1)" = "kubectl label node gpu-1 nvidia.com/device-plugin.config=site-default --overwrite" ] \
+  || fail "the last label call: $(grep "label node" "$FAKE_LOG" | tail -1)"
+grep -q "nvidia.com/gpu: 1" "$(seg "$R" timeslice shared | sed 's|/segments/|/deploy/|')/jobs.yaml" || fail "jobs.yaml"
+
+# A node that never offers the replicas: the mode fails with what was seen, the label goes back (here: removed).
+: >"$FAKE_DIR/labels"
+FAKE_ALLOCATABLE=1 "$COT" run "$WORK/s.yaml" --modes timeslice --executor k8s --node gpu-1 --out "$WORK/rk2" -q 2>"$WORK/err" \
+  && fail "a node without replicas passed"
+grep -q "nvidia.com/gpu 1 (needs 2)" "$WORK/err" || fail "the failure: $(cat "$WORK/err")"
+[ ! -s "$FAKE_DIR/labels" ] || fail "label left: $(cat "$FAKE_DIR/labels")"
+grep -q "label node gpu-1 nvidia.com/device-plugin.config- --overwrite" "$FAKE_LOG" || fail "no label removal"
+
+# Ctrl-C in the middle: the Jobs are deleted, the label goes back, the run says interrupted.
+echo "nvidia.com/device-plugin.config=site-default" >"$FAKE_DIR/labels"
+: >"$FAKE_LOG"
+"$COT" run "$WORK/s.yaml" --executor k8s --node gpu-1 --out "$WORK/rk3" --duration 30s -q 2>"$WORK/err" &
+pid=$!
+for _ in $(seq 100); do grep -q "logs -f" "$FAKE_LOG" && break; sleep 0.1; done
+sleep 1
+kill -INT $pid
+rc=0
+wait $pid || rc=$?
+[ $rc = 1 ] || fail "an interrupted run exited $rc"
+json "$WORK/rk3/run.json" 'd["status"]' | grep -q interrupted || fail "status: $(json "$WORK/rk3/run.json" 'd["status"]')"
+grep -q "delete job" "$FAKE_LOG" || fail "no delete after Ctrl-C"
+[ "$(cat "$FAKE_DIR/labels")" = "nvidia.com/device-plugin.config=site-default" ] || fail "label after Ctrl-C: $(cat "$FAKE_DIR/labels")"
+echo "ok"
