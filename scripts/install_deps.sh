@@ -5,6 +5,11 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libjansson-dev libyaml-dev libgsl-dev
           libcmocka-dev libmicrohttpd-dev libncurses-dev gnuplot-nox python3 procps curl)
+# docker-compose and npm check the generated Compose files and Kubernetes
+# objects (tests/e2e/test_deploy_validate.sh); npm only where Node.js is not
+# already installed some other way.
+packages+=(docker-compose)
+command -v npm >/dev/null || packages+=(npm)
 # clang brings libFuzzer and the sanitizers' runtimes for the fuzz targets.
 if [ "${COTENANT_WITH_CLANG:-1}" = 1 ]; then packages+=(clang); fi
 

@@ -9,6 +9,8 @@ werror=OFF
 
 echo "== build and test"
 scripts/build.sh -DCOTENANT_WERROR=$werror
+# the Kubernetes schema validator, from the npm registry (versions pinned in its lockfile)
+npm ci --prefix tests/k8s_validate --no-audit --no-fund --loglevel=error
 (cd build && ctest --output-on-failure -j2)
 
 echo "== AddressSanitizer + UBSan build and test"
@@ -22,8 +24,8 @@ if [ "$seconds" -gt 0 ]; then
   echo "== fuzzing each parser for ${seconds}s"
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCOTENANT_FUZZ=ON -DCOTENANT_CUDA=OFF \
         -DBUILD_TESTING=ON >/dev/null
-  cmake --build build-fuzz -j"$(nproc)" --target fuzz_scenario fuzz_event_line fuzz_http_request fuzz_telemetry_csv fuzz_infer_request fuzz_http_response fuzz_mig_layout fuzz_mig_parted fuzz_saved_state
-  for t in fuzz_scenario fuzz_event_line fuzz_http_request fuzz_telemetry_csv fuzz_infer_request fuzz_http_response fuzz_mig_layout fuzz_mig_parted fuzz_saved_state; do
+  cmake --build build-fuzz -j"$(nproc)" --target fuzz_scenario fuzz_event_line fuzz_http_request fuzz_telemetry_csv fuzz_infer_request fuzz_http_response fuzz_mig_layout fuzz_mig_parted fuzz_saved_state fuzz_agent_stream
+  for t in fuzz_scenario fuzz_event_line fuzz_http_request fuzz_telemetry_csv fuzz_infer_request fuzz_http_response fuzz_mig_layout fuzz_mig_parted fuzz_saved_state fuzz_agent_stream; do
     corpus=$(mktemp -d)
     cp tests/fuzz/corpus/${t#fuzz_}/* "$corpus"/
     log=build-fuzz/$t.log
