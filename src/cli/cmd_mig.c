@@ -278,13 +278,7 @@ static int open_target(const mig_opts *o, mig_target *t)
     }
     cot_err err;
     char why[512] = "";
-    if (!(t->n = nvml_get(&err))) {
-        say("%s", err.msg);
-        return EXIT_USAGE;
-    }
-    int rc = t->n->device_by_index((unsigned)t->h.gpu_index, &t->d);
-    if (rc != NVML_SUCCESS) {
-        nvml_fail(&err, "nvmlDeviceGetHandleByIndex_v2", rc);
+    if (nvml_device_at(t->h.gpu_index, &t->n, &t->d, &err) != 0) {
         say("%s", err.msg);
         return EXIT_USAGE;
     }

@@ -98,19 +98,12 @@ static int smi(char *const args[], char **out, cot_err *err)
     return 0;
 }
 
-static int open_gpu(int gpu_index, const nvml_api **n, nvml_device *d, cot_err *err)
-{
-    if (!(*n = nvml_get(err))) return -1;
-    int rc = (*n)->device_by_index((unsigned)gpu_index, d);
-    return rc == NVML_SUCCESS ? 0 : nvml_fail(err, "nvmlDeviceGetHandleByIndex_v2", rc);
-}
-
 int gpu_policy_read(int gpu_index, gpu_policy *p, cot_err *err)
 {
     memset(p, 0, sizeof *p);
     const nvml_api *n;
     nvml_device d;
-    if (open_gpu(gpu_index, &n, &d, err) != 0) return -1;
+    if (nvml_device_at(gpu_index, &n, &d, err) != 0) return -1;
     int rc = n->device_compute_mode(d, &p->compute_mode);
     if (rc != NVML_SUCCESS) return nvml_fail(err, "nvmlDeviceGetComputeMode", rc);
     char idx[16], *text = NULL;
@@ -135,7 +128,7 @@ static int set_compute_mode(int gpu_index, int mode, int dry_run, FILE *out, cot
     if (dry_run) return 0;
     const nvml_api *n;
     nvml_device d;
-    if (open_gpu(gpu_index, &n, &d, err) != 0) return -1;
+    if (nvml_device_at(gpu_index, &n, &d, err) != 0) return -1;
     if (!n->set_compute_mode) return cot_errf(err, "this driver's NVML has no nvmlDeviceSetComputeMode");
     int rc = n->set_compute_mode(d, mode);
     if (rc == NVML_ERROR_NO_PERMISSION) return cot_errf(err, "nvmlDeviceSetComputeMode: no permission; changing the compute mode needs root");

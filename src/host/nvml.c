@@ -119,3 +119,10 @@ const char *nvml_compute_mode_name(int mode)
     default: return "unknown";
     }
 }
+
+int nvml_device_at(int index, const nvml_api **n, nvml_device *d, cot_err *err)
+{
+    if (!(*n = nvml_get(err))) return -1;
+    int rc = (*n)->device_by_index((unsigned)index, d);
+    return rc == NVML_SUCCESS ? 0 : nvml_fail(err, "nvmlDeviceGetHandleByIndex_v2", rc);
+}

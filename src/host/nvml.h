@@ -178,6 +178,8 @@ typedef struct {
 
 /* Loads and initialises NVML once; NULL with err set where it cannot. */
 const nvml_api *nvml_get(cot_err *err);
+/* NVML and the handle of GPU index: 0, or -1 with err (no NVML, or the call that failed). */
+int nvml_device_at(int index, const nvml_api **n, nvml_device *d, cot_err *err);
 /* "the NVML call X failed: <nvmlErrorString>" into err. */
 int nvml_fail(cot_err *err, const char *call, int rc);
 const char *nvml_compute_mode_name(int mode);

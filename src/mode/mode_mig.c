@@ -24,13 +24,6 @@ typedef struct {
     int applied;
 } mig_priv;
 
-static int open_device(const host_info *host, const nvml_api **n, nvml_device *d, cot_err *err)
-{
-    if (!(*n = nvml_get(err))) return -1;
-    int rc = (*n)->device_by_index((unsigned)host->gpu_index, d);
-    return rc == NVML_SUCCESS ? 0 : nvml_fail(err, "nvmlDeviceGetHandleByIndex_v2", rc);
-}
-
 static int check(const scenario *sc, const host_info *host, cot_err *why)
 {
     mode_mig_layout l;
@@ -41,7 +34,7 @@ static int check(const scenario *sc, const host_info *host, cot_err *why)
                         l.source);
     const nvml_api *n;
     nvml_device d;
-    if (open_device(host, &n, &d, why) != 0) return -1;
+    if (nvml_device_at(host->gpu_index, &n, &d, why) != 0) return -1;
     char busy[1024];
     if (mig_gpu_busy(n, d, busy, sizeof busy))
         return cot_errf(why, "MIG cannot be changed while %s; mig-emulated needs no change", busy);
@@ -54,7 +47,7 @@ static int prepare(mode_state *st, cot_err *err)
     if (!m) return cot_errf(err, "out of memory");
     st->priv = m;
     if (mode_mig_layout_build(st->sc, st->host, &m->l, err) != 0) return -1;
-    if (open_device(st->host, &m->n, &m->d, err) != 0) return -1;
+    if (nvml_device_at(st->host->gpu_index, &m->n, &m->d, err) != 0) return -1;
     snprintf(m->state_path, sizeof m->state_path, "%s/mig-state-before.json", st->run_dir);
     snprintf(m->log_path, sizeof m->log_path, "%s/mig-changes.log", st->run_dir);
     FILE *log = fopen(m->log_path, "a");
