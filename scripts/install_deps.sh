@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages cotenant needs to build and test,
-# only those missing. Runs apt-get as root, or through sudo.
+# Installs the Debian/Ubuntu packages cotenant needs to build (and, with
+# COTENANT_WITH_TEST_TOOLS=1, to test), only those missing. Runs apt-get as
+# root, or through sudo.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libjansson-dev libyaml-dev libgsl-dev
           libcmocka-dev libmicrohttpd-dev libncurses-dev gnuplot-nox python3 procps curl)
+# What only the test suite needs (scripts/test.sh sets COTENANT_WITH_TEST_TOOLS=1):
 # docker-compose and npm check the generated Compose files and Kubernetes
-# objects (tests/e2e/test_deploy_validate.sh); npm only where Node.js is not
-# already installed some other way.
-packages+=(docker-compose)
-command -v npm >/dev/null || packages+=(npm)
-# clang brings libFuzzer and the sanitizers' runtimes for the fuzz targets.
-if [ "${COTENANT_WITH_CLANG:-1}" = 1 ]; then packages+=(clang); fi
+# objects (tests/e2e/test_deploy_validate.sh), npm only where Node.js is not
+# already installed some other way; clang brings libFuzzer and the
+# sanitizers' runtimes for the fuzz targets.
+if [ "${COTENANT_WITH_TEST_TOOLS:-0}" = 1 ]; then
+  packages+=(docker-compose clang)
+  command -v npm >/dev/null || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,7 @@ werror=OFF
 [ "${CI:-}" = true ] && werror=ON
 
 echo "== build and test"
+export COTENANT_WITH_TEST_TOOLS=1 # docker-compose, npm and clang too
 scripts/build.sh -DCOTENANT_WERROR=$werror
 # the Kubernetes schema validator, from the npm registry (versions pinned in its lockfile)
 npm ci --prefix tests/k8s_validate --no-audit --no-fund --loglevel=error

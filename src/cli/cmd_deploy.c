@@ -76,20 +76,20 @@ static int parse_opts(int argc, char **argv, deploy_opts *o)
 }
 
 /* --mode, or the scenario's first mode the target runs. */
-static const char *pick_mode(const scenario *sc, const deploy_opts *o, bool k8s, cot_err *err)
+static const char *pick_mode(const scenario *sc, const deploy_opts *o, cot_err *err)
 {
     const char *why;
     if (o->mode) {
-        if ((why = deploy_mode_unsupported(sc, o->mode, k8s))) {
+        if ((why = deploy_mode_unsupported(sc, o->mode))) {
             cot_errf(err, "--mode %s: %s (containers run exclusive, timeslice, mps and mig)", o->mode, why);
             return NULL;
         }
         return o->mode;
     }
     for (int i = 0; i < sc->nmodes; i++)
-        if (!deploy_mode_unsupported(sc, sc->modes[i], k8s)) return sc->modes[i];
+        if (!deploy_mode_unsupported(sc, sc->modes[i])) return sc->modes[i];
     cot_errf(err, "none of the scenario's modes runs here (%s: %s)", sc->modes[0],
-             deploy_mode_unsupported(sc, sc->modes[0], k8s));
+             deploy_mode_unsupported(sc, sc->modes[0]));
     return NULL;
 }
 
@@ -146,21 +146,24 @@ static int write_k8s(const deploy_opts *o, deploy_spec *d, const char *out, cot_
     d->node = o->node;
     json_t *cfg = deploy_k8s_mode_objects(d->sc, d->mode, plugin_ns, d->run_id, label, sizeof label, mig_config,
                                           sizeof mig_config, err);
-    json_t *jobs = cfg ? deploy_k8s_jobs(d, err) : NULL;
+    deploy_k8s_names names;
+    json_t *jobs = cfg ? deploy_k8s_jobs(d, &names, err) : NULL;
     int rc = -1;
     if (jobs && path_join(path, sizeof path, out, "cluster-config.yaml", err) == 0 &&
         yaml_write_file(path, "# Written by cotenant deploy k8s: the device plugin's sharing config (and mig-parted's)\n",
                         cfg, err) == 0 &&
         path_join(path, sizeof path, out, "jobs.yaml", err) == 0 &&
-        yaml_write_file(path, "# Written by cotenant deploy k8s: one Job per workload\n", jobs, err) == 0)
+        yaml_write_file(path, "# Written by cotenant deploy k8s: a Job per workload (a server shares its pod with its "
+                              "load generators) and the GPU sampler\n", jobs, err) == 0)
         rc = 0;
     if (rc == 0) {
         const char *node = o->node ? o->node : "NODE";
-        printf("Wrote %s/cluster-config.yaml and %s/jobs.yaml (%d Job%s, mode %s). To run them:\n"
+        size_t njobs = json_array_size(jobs);
+        printf("Wrote %s/cluster-config.yaml and %s/jobs.yaml (%zu Job%s, mode %s). To run them:\n"
                "  1. kubectl apply -f %s/cluster-config.yaml\n"
                "     (once: point the device plugin at ConfigMap %s/%s, e.g. the GPU Operator's\n"
                "      ClusterPolicy devicePlugin.config.name%s)\n",
-               out, out, d->n, d->n == 1 ? "" : "s", d->mode, out, plugin_ns, DEPLOY_PLUGIN_CONFIGMAP,
+               out, out, njobs, njobs == 1 ? "" : "s", d->mode, out, plugin_ns, DEPLOY_PLUGIN_CONFIGMAP,
                mig_config[0] ? ", migManager.config.name=" DEPLOY_MIG_CONFIGMAP " and mig.strategy=mixed" : "");
         int step = 2;
         if (mig_config[0])
@@ -168,10 +171,13 @@ static int write_k8s(const deploy_opts *o, deploy_spec *d, const char *out, cot_
                    node, DEPLOY_MIG_CONFIG_LABEL, mig_config);
         printf("  %d. kubectl label node %s %s=%s --overwrite\n"
                "  %d. kubectl apply -f %s/jobs.yaml\n"
-               "  %d. kubectl logs -f -l %s=%s --prefix   # tagged lines: docs/containers.md\n"
-               "  %d. kubectl delete -f %s/jobs.yaml\n",
-               step, node, DEPLOY_PLUGIN_CONFIG_LABEL, label, step + 1, out, step + 2, DEPLOY_LABEL_RUN, d->run_id,
-               step + 3, out);
+               "  %d. kubectl logs -f -l %s=%s --all-containers --prefix   # tagged lines: docs/containers.md\n",
+               step, node, DEPLOY_PLUGIN_CONFIG_LABEL, label, step + 1, out, step + 2, DEPLOY_LABEL_RUN, d->run_id);
+        step += 3;
+        if (names.sampler[0])
+            printf("  %d. kubectl logs job/%s > telemetry.csv   # the node's GPU, sampled (docs/telemetry.md)\n", step++,
+                   names.sampler);
+        printf("  %d. kubectl delete -f %s/jobs.yaml\n", step, out);
     }
     json_decref(cfg);
     json_decref(jobs);
@@ -196,7 +202,7 @@ int cmd_deploy(int argc, char **argv)
         scenario_free(&sc);
         return EXIT_USAGE;
     }
-    const char *mode = pick_mode(&sc, &o, k8s, &err);
+    const char *mode = pick_mode(&sc, &o, &err);
     char out[PATH_MAX], run_id[64];
     deploy_dns_label(o.run_id ? o.run_id : sc.name, run_id, 40);
     deploy_spec d = {.sc = &sc, .mode = mode, .repeat = 1, .n = sc.nworkloads, .image = o.image ? o.image : DEPLOY_DEFAULT_IMAGE,

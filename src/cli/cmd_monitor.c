@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "telemetry/env_owner.h"
 #include "telemetry/gpu_reader.h"
 #include "telemetry/monitor_tui.h"
 #include "telemetry/prom_format.h"
@@ -18,7 +19,7 @@
 #include "util/timeutil.h"
 
 typedef struct {
-    const char *gpus, *csv, *jsonl, *prometheus;
+    const char *gpus, *csv, *jsonl, *prometheus, *workloads_of;
     double interval_s, duration_s;
     int no_tui;
 } monitor_opts;
@@ -30,6 +31,8 @@ typedef struct {
     sampler *s;
     prom_gpu_label labels[GPU_READER_MAX_GPUS];
     char hostname[256];
+    bool label;     /* --workloads-of: label the processes of that run's segment */
+    env_owner owners;
 } monitor_ctx;
 
 static volatile sig_atomic_t stop_signal;
@@ -50,6 +53,7 @@ static int parse_opts(int argc, char **argv, monitor_opts *o)
         {"duration", required_argument, 0, 'd'}, {"csv", required_argument, 0, 'c'},
         {"jsonl", required_argument, 0, 'j'}, {"prometheus", required_argument, 0, 'p'},
         {"no-tui", no_argument, 0, 'n'},     {"quiet", no_argument, 0, 'q'},
+        {"workloads-of", required_argument, 0, 'w'},
         {"help", no_argument, 0, 'h'},       {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -75,6 +79,11 @@ static int parse_opts(int argc, char **argv, monitor_opts *o)
         case 'j': o->jsonl = optarg; break;
         case 'p': o->prometheus = optarg; break;
         case 'n': o->no_tui = 1; break;
+        case 'w':
+            if (!*optarg || strlen(optarg) >= sizeof ((env_owner *)0)->segment)
+                return usage_error("--workloads-of '%s': expected RUN/SEGMENT, as in the workloads' COTENANT_SEGMENT", optarg);
+            o->workloads_of = optarg;
+            break;
         case 'q': cot_quiet = 1; break;
         case 'h': fputs(usage_monitor, stdout); return -1;
         case ':': return usage_error("%s needs a value", argv[optind - 1]);
@@ -89,6 +98,9 @@ static int parse_opts(int argc, char **argv, monitor_opts *o)
 static void sink(void *arg, gpu_sample *s, int n)
 {
     monitor_ctx *m = arg;
+    for (int g = 0; m->label && g < n; g++)
+        for (int k = 0; k < s[g].nprocs; k++)
+            snprintf(s[g].procs[k].workload, sizeof s[g].procs[k].workload, "%s", env_owner_of(&m->owners, s[g].procs[k].pid));
     for (int k = 0; k < 2; k++)
         if (m->w[k] && telem_writer_write(m->w[k], s, n) != 0) m->write_failed = 1;
 }
@@ -115,6 +127,10 @@ int cmd_monitor(int argc, char **argv)
 
     cot_err err;
     monitor_ctx m = {0};
+    if (o.workloads_of) {
+        m.label = true;
+        env_owner_init(&m.owners, o.workloads_of);
+    }
     m.r = gpu_reader_open(o.gpus, &err);
     if (!m.r) {
         fprintf(stderr, "cotenant monitor: %s\n", err.msg);

@@ -166,7 +166,7 @@ static int check_modes(scenario *sc, const host_info *host, const char *ex_name,
     for (int i = 0; i < sc->nmodes; i++) {
         cot_err why;
         const mode_ops *ops = mode_lookup(sc->modes[i]);
-        const char *no = ex_name ? deploy_mode_unsupported(sc, sc->modes[i], !strcmp(ex_name, "k8s")) : NULL;
+        const char *no = ex_name ? deploy_mode_unsupported(sc, sc->modes[i]) : NULL;
         if (no) cot_errf(&why, "the %s executor does not run it: %s", ex_name, no);
         /* a k8s node's GPU is not this host's; Compose's MPS daemon is in the image */
         else if (ex_name && (!strcmp(ex_name, "k8s") || !strcmp(sc->modes[i], "mps"))) continue;

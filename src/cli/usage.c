@@ -106,6 +106,13 @@ const char usage_monitor[] =
     "                        serve /metrics with dcgm-exporter's metric names, on\n"
     "                        127.0.0.1 unless ADDR is given (0.0.0.0 for all)\n"
     "      --no-tui          no live view, even on a terminal\n"
+    "      --workloads-of RUN/SEGMENT\n"
+    "                        name each GPU process's workload (the CSV's workload\n"
+    "                        column) where its environment says it is one of\n"
+    "                        that segment's (COTENANT_SEGMENT, COTENANT_WORKLOAD,\n"
+    "                        set by cotenant run --executor compose|k8s); needs\n"
+    "                        to read /proc/PID/environ: the same user, and the\n"
+    "                        processes' PID namespace\n"
     "  -q, --quiet           no closing summary\n"
     "  -h, --help            show this text\n"
     "\n"
@@ -248,7 +255,8 @@ const char usage_deploy[] =
     "Exit status: 0 written, 2 bad usage or input.\n";
 
 const char usage_agent[] =
-    "Usage: cotenant agent [--results DIR] [--stop-after TIME] [--grace TIME] -- PROGRAM [ARGS...]\n"
+    "Usage: cotenant agent [--results DIR] [--stop-after TIME] [--grace TIME]\n"
+    "                      [--wait-ready PORT [--ready-timeout TIME]] -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs one workload the way cotenant run does (events on the descriptor in\n"
     "COTENANT_EVENTS_FD, SIGTERM to stop, SIGKILL after the grace period) and\n"
@@ -262,6 +270,10 @@ const char usage_agent[] =
     "                     exit.json there (a mounted volume)\n"
     "  --stop-after TIME  stop the workload after this long (default: never)\n"
     "  --grace TIME       SIGTERM to SIGKILL (default 10s)\n"
+    "  --wait-ready PORT  start the program only once the server on\n"
+    "                     127.0.0.1:PORT answers /v2/health/ready with 200 (a\n"
+    "                     load generator beside its server); exit 1 if it does\n"
+    "                     not within --ready-timeout (default 120s)\n"
     "\n"
     "SIGTERM or SIGINT stops the workload the same way. Exit status: the\n"
     "workload's, or 128+N when signal N ended it.\n";

@@ -27,6 +27,7 @@
 #define DEPLOY_LABEL_SEGMENT "cotenant.io/segment"
 #define DEPLOY_LABEL_WORKLOAD "cotenant.io/workload"
 #define DEPLOY_LABEL_MODE "cotenant.io/mode"
+#define DEPLOY_LABEL_ROLE "cotenant.io/role" /* gpu-sampler: the Job that samples the node's GPU */
 /* The device plugin's and the GPU Operator's MIG manager's node labels. */
 #define DEPLOY_PLUGIN_CONFIG_LABEL "nvidia.com/device-plugin.config"
 #define DEPLOY_MIG_CONFIG_LABEL "nvidia.com/mig.config"
@@ -57,7 +58,7 @@ typedef struct {
 } deploy_spec;
 
 /* Which modes the container executors support, and why not the others. */
-const char *deploy_mode_unsupported(const scenario *sc, const char *mode, bool k8s);
+const char *deploy_mode_unsupported(const scenario *sc, const char *mode);
 
 /* A valid DNS-1123 label from text ("Train_A" -> "train-a"), at most max
  * characters. */
@@ -71,9 +72,13 @@ json_t *deploy_env(const deploy_spec *d, int i);
 /* The Compose project (compose.yaml's content). NULL with err. */
 json_t *deploy_compose(const deploy_spec *d, cot_err *err);
 
-/* Workloads that compute on the GPU (not load generators, not CPU kinds):
- * the replicas a sharing config offers. */
+/* Does workload w compute on the GPU? (a load generator or a CPU kind does not) */
+bool deploy_uses_gpu(const scenario *sc, int w);
+/* Workloads that compute on the GPU: the replicas a sharing config offers. */
 int deploy_gpu_workloads(const scenario *sc);
+/* The mig-parted config for the scenario's profiles on every GPU of the
+ * node ("devices: all"); its name, which says the layout, into name. */
+json_t *deploy_mig_parted_config(const scenario *sc, char *name, size_t cap);
 
 /* The device plugin's config for a mode (version: v1 ...), its key in
  * DEPLOY_PLUGIN_CONFIGMAP, which DEPLOY_PLUGIN_CONFIG_LABEL selects. */
@@ -85,7 +90,18 @@ json_t *deploy_plugin_config(const scenario *sc, const char *mode, char *key, si
  * mig_config (else ""). NULL with err. */
 json_t *deploy_k8s_mode_objects(const scenario *sc, const char *mode, const char *plugin_namespace, const char *run_id,
                                 char *label_value, size_t cap, char *mig_config, size_t mcap, cot_err *err);
-/* One Job per workload. NULL with err. */
-json_t *deploy_k8s_jobs(const deploy_spec *d, cot_err *err);
+/* Where each workload of a segment runs on Kubernetes. */
+typedef struct {
+    char job[EXECUTOR_MAX_WORKLOADS][64];       /* the Job of its pod */
+    char container[EXECUTOR_MAX_WORKLOADS][64]; /* its container in that pod */
+    char sampler[64];                           /* the GPU sampler's Job; "" for none */
+} deploy_k8s_names;
+
+/* A segment's Jobs: one per pod, a pod being a workload or a server with
+ * its load generators (which reach it on 127.0.0.1, as in a local run);
+ * and, with the scenario's telemetry on, a GPU sampler on the node
+ * (`cotenant monitor --csv -`, hostPID, no GPU requested). names (may be
+ * NULL) says where each workload went. NULL with err. */
+json_t *deploy_k8s_jobs(const deploy_spec *d, deploy_k8s_names *names, cot_err *err);
 
 #endif

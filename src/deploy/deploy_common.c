@@ -7,20 +7,16 @@
 
 #include "deploy/deploy.h"
 #include "mode/mode.h"
+#include "telemetry/env_owner.h"
 #include "util/strvec.h"
 
-const char *deploy_mode_unsupported(const scenario *sc, const char *mode, bool k8s)
+const char *deploy_mode_unsupported(const scenario *sc, const char *mode)
 {
     if (sc->device == DEVICE_CPU) return "the scenario runs CPU workloads; containers here are for GPU sharing";
     if (!strcmp(mode, "mig-emulated"))
         return "mig-emulated sets per-client MPS limits on a daemon cotenant runs itself; run it with the local executor";
     if (strcmp(mode, "exclusive") && strcmp(mode, "timeslice") && strcmp(mode, "mps") && strcmp(mode, "mig"))
         return "unknown mode";
-    if (k8s)
-        for (int i = 0; i < sc->nworkloads; i++)
-            if (sc->workloads[i].target)
-                return "a load generator and its server need one network and a readiness check from cotenant; on "
-                       "Kubernetes run them with the compose or local executor";
     return NULL;
 }
 
@@ -50,6 +46,13 @@ json_t *deploy_agent_command(const deploy_spec *d, int i, const char *results_su
     if (workload_argv(w, &d->addr[i], &argv, err) != 0) return NULL;
     json_t *cmd = json_pack("[s, s, s, o, s, o]", "cotenant", "agent", "--stop-after", duration_text(d->stop_after_s),
                             "--grace", duration_text(d->grace_s));
+    /* a load generator starts once its server answers ready */
+    if (d->addr[i].target_port > 0) {
+        json_array_append_new(cmd, json_string("--wait-ready"));
+        json_array_append_new(cmd, json_sprintf("%d", d->addr[i].target_port));
+        json_array_append_new(cmd, json_string("--ready-timeout"));
+        json_array_append_new(cmd, duration_text(d->sc->startup_timeout_s));
+    }
     if (results_subdir) {
         json_array_append_new(cmd, json_string("--results"));
         json_array_append_new(cmd, json_sprintf("%s/%s", DEPLOY_RESULTS_MOUNT, results_subdir));
@@ -74,6 +77,10 @@ json_t *deploy_env(const deploy_spec *d, int i)
         mode_mps_client_limits(w, &env);
     }
     workload_env(d->sc, w, d->mode, d->repeat, &d->addr[i], &env);
+    /* what a sampler tells this run's GPU processes by */
+    char tag[160];
+    workload_segment_tag(d->run_id, d->segment, tag, sizeof tag);
+    strvec_setenv(&env, ENV_OWNER_SEGMENT_VAR, tag);
     json_t *o = json_object();
     for (int k = 0; k < env.n; k++) {
         const char *eq = strchr(env.v[k], '=');

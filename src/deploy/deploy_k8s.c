@@ -7,7 +7,7 @@
  * - for mig, a mig-parted config (a ConfigMap the GPU Operator's MIG
  *   manager reads) selected by nvidia.com/mig.config=NAME, and each Job
  *   asking for its profile as nvidia.com/mig-<profile>;
- * - one Job per workload, labelled with the run, segment, workload and mode. */
+ * - the Jobs of a segment (deploy_k8s_jobs.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +17,7 @@
 #include "scenario/kinds.h"
 #include "util/yaml_emit.h"
 
-/* Does the workload compute on the GPU? (a load generator does not) */
-static bool uses_gpu(const scenario *sc, int w)
+bool deploy_uses_gpu(const scenario *sc, int w)
 {
     const workload_spec *ws = &sc->workloads[w];
     if (ws->target) return false;
@@ -29,7 +28,7 @@ static bool uses_gpu(const scenario *sc, int w)
 int deploy_gpu_workloads(const scenario *sc)
 {
     int n = 0;
-    for (int i = 0; i < sc->nworkloads; i++) n += uses_gpu(sc, i);
+    for (int i = 0; i < sc->nworkloads; i++) n += deploy_uses_gpu(sc, i);
     return n;
 }
 
@@ -50,9 +49,7 @@ json_t *deploy_plugin_config(const scenario *sc, const char *mode, char *key, si
     return cfg;
 }
 
-/* The mig-parted config for the scenario's profiles on every GPU of the
- * node ("devices: all"); its name says the layout. */
-static json_t *mig_parted_config(const scenario *sc, char *name, size_t cap)
+json_t *deploy_mig_parted_config(const scenario *sc, char *name, size_t cap)
 {
     json_t *devs = json_object();
     for (int i = 0; i < sc->nworkloads; i++) {
@@ -98,7 +95,7 @@ json_t *deploy_k8s_mode_objects(const scenario *sc, const char *mode, const char
     /* every mode of the scenario, so the label can move between them
      * without waiting for a ConfigMap update to reach the plugin */
     for (int m = 0; m < sc->nmodes; m++) {
-        if (deploy_mode_unsupported(sc, sc->modes[m], true)) continue;
+        if (deploy_mode_unsupported(sc, sc->modes[m])) continue;
         json_t *cfg = deploy_plugin_config(sc, sc->modes[m], key, sizeof key);
         if (put_yaml(data, key, cfg, err) != 0) goto fail;
         if (!strcmp(sc->modes[m], mode)) snprintf(label_value, cap, "%s", key);
@@ -108,7 +105,7 @@ json_t *deploy_k8s_mode_objects(const scenario *sc, const char *mode, const char
     if (mig_config) mig_config[0] = 0;
     if (!strcmp(mode, "mig") && mig_config) {
         json_t *mdata = json_object();
-        if (put_yaml(mdata, "config.yaml", mig_parted_config(sc, mig_config, mcap), err) != 0) {
+        if (put_yaml(mdata, "config.yaml", deploy_mig_parted_config(sc, mig_config, mcap), err) != 0) {
             json_decref(mdata);
             goto fail;
         }
@@ -119,71 +116,4 @@ fail:
     json_decref(data);
     json_decref(objs);
     return NULL;
-}
-
-static json_t *job_labels(const deploy_spec *d, const char *workload)
-{
-    char w[64];
-    deploy_dns_label(workload, w, 63);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "app.kubernetes.io/name", "cotenant", "app.kubernetes.io/managed-by",
-                     "cotenant", DEPLOY_LABEL_RUN, d->run_id, DEPLOY_LABEL_SEGMENT, d->segment, DEPLOY_LABEL_WORKLOAD, w,
-                     DEPLOY_LABEL_MODE, d->mode);
-}
-
-json_t *deploy_k8s_jobs(const deploy_spec *d, cot_err *err)
-{
-    json_t *jobs = json_array();
-    char names[EXECUTOR_MAX_WORKLOADS][64];
-    char plugin_key[64];
-    json_decref(deploy_plugin_config(d->sc, d->mode, plugin_key, sizeof plugin_key));
-    char mig_name[64] = "";
-    if (!strcmp(d->mode, "mig")) json_decref(mig_parted_config(d->sc, mig_name, sizeof mig_name));
-    for (int i = 0; i < d->n; i++) {
-        const workload_spec *w = &d->sc->workloads[d->idx[i]];
-        char text[160];
-        snprintf(text, sizeof text, "%s-%s", d->name, w->name);
-        deploy_dns_label(text, names[i], 63);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(names[i], names[j])) {
-                cot_errf(err, "workloads %s and %s would both be Job %s; rename one (Kubernetes names are lower case, "
-                              "with dashes for other characters)",
-                         d->sc->workloads[d->idx[j]].name, w->name, names[i]);
-                json_decref(jobs);
-                return NULL;
-            }
-        json_t *cmd = deploy_agent_command(d, i, NULL, err);
-        if (!cmd) {
-            json_decref(jobs);
-            return NULL;
-        }
-        json_t *env = json_array(), *envobj = deploy_env(d, i);
-        const char *k;
-        json_t *v;
-        json_object_foreach(envobj, k, v) json_array_append_new(env, json_pack("{s:s, s:O}", "name", k, "value", v));
-        json_decref(envobj);
-        json_t *limits = json_object();
-        if (uses_gpu(d->sc, d->idx[i])) {
-            char res[96];
-            if (!strcmp(d->mode, "mig")) snprintf(res, sizeof res, "nvidia.com/mig-%s", w->mig_profile ? w->mig_profile : "");
-            else snprintf(res, sizeof res, "nvidia.com/gpu");
-            json_object_set_new(limits, res, json_integer(1));
-        }
-        json_t *container = json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:o}}", "name", "workload", "image", d->image,
-                                      "imagePullPolicy", "IfNotPresent", "command", cmd, "env", env, "resources",
-                                      "limits", limits);
-        /* All on the node the mode's label configured (or the one named). */
-        json_t *selector = d->node ? json_pack("{s:s}", "kubernetes.io/hostname", d->node)
-                           : mig_name[0] ? json_pack("{s:s}", DEPLOY_MIG_CONFIG_LABEL, mig_name)
-                                         : json_pack("{s:s}", DEPLOY_PLUGIN_CONFIG_LABEL, plugin_key);
-        json_t *pod = json_pack("{s:s, s:i, s:o, s:{s:b}, s:[o]}", "restartPolicy", "Never", "terminationGracePeriodSeconds",
-                                (int)ceil(d->grace_s), "nodeSelector", selector, "securityContext", "runAsNonRoot", 1,
-                                "containers", container);
-        json_t *job = json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:{s:i, s:I, s:{s:{s:o}, s:o}}}", "apiVersion", "batch/v1",
-                                "kind", "Job", "metadata", "name", names[i], "namespace", d->k8s_namespace, "labels",
-                                job_labels(d, w->name), "spec", "backoffLimit", 0, "activeDeadlineSeconds",
-                                (json_int_t)ceil(d->stop_after_s + d->grace_s + 600), "template", "metadata", "labels",
-                                job_labels(d, w->name), "spec", pod);
-        json_array_append_new(jobs, job);
-    }
-    return jobs;
 }

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "events/event.h"
 #include "events/line_reader.h"
 #include "exec/proc.h"
+#include "exec/served.h"
 #include "util/fsutil.h"
 #include "util/strvec.h"
 #include "util/timeutil.h"
@@ -54,6 +56,12 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requests++;
+}
+
+static bool stop_asked(void *arg)
+{
+    (void)arg;
+    return stop_requests > 0;
 }
 
 typedef struct {
@@ -132,11 +140,14 @@ int cmd_agent(int argc, char **argv)
 {
     static const struct option longs[] = {
         {"results", required_argument, 0, 'r'}, {"stop-after", required_argument, 0, 's'},
-        {"grace", required_argument, 0, 'g'},   {"help", no_argument, 0, 'h'},
+        {"grace", required_argument, 0, 'g'},   {"wait-ready", required_argument, 0, 'w'},
+        {"ready-timeout", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *results = NULL, *why;
-    double stop_after = 0, grace = 10;
+    double stop_after = 0, grace = 10, ready_timeout = 120;
+    long ready_port = 0;
+    char *end;
     int c;
     opterr = 0;
     optind = 1;
@@ -144,12 +155,18 @@ int cmd_agent(int argc, char **argv)
         switch (c) {
         case 'r': results = optarg; break;
         case 's':
-        case 'g': {
+        case 'g':
+        case 't': {
             double v = parse_duration_s(optarg, &why);
             if (v < 0) return usage_error("expected a duration (30s, 2m, 500ms), got '%s'", optarg);
-            *(c == 's' ? &stop_after : &grace) = v;
+            *(c == 's' ? &stop_after : c == 'g' ? &grace : &ready_timeout) = v;
             break;
         }
+        case 'w':
+            ready_port = strtol(optarg, &end, 10);
+            if (*end || ready_port < 1 || ready_port > 65535)
+                return usage_error("--wait-ready '%s': expected the server's port on 127.0.0.1 (1-65535)", optarg);
+            break;
         case 'h': fputs(usage_agent, stdout); return EXIT_OK;
         case ':': return usage_error("%s needs a value", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -186,13 +203,26 @@ int cmd_agent(int argc, char **argv)
     line_reader_init(&st[1].lr, AGENT_TEXT_LINE_MAX);
     line_reader_init(&st[2].lr, AGENT_TEXT_LINE_MAX);
     child_proc child;
-    spawn_opts o = {.argv = argv + optind, .envp = env.v, .events_pipe = true, .stdout_pipe = true, .stderr_pipe = true};
-    int rc = proc_spawn(&o, &child, &err);
-    strvec_free(&env);
-    int status = 127 << 8;
-    if (rc != 0) {
-        fprintf(stderr, "cotenant agent: %s\n", err.msg);
+    int status = 127 << 8, rc = -1;
+    char why_not[300];
+    /* A load generator beside its server (one pod): the server must answer
+     * ready first, as cotenant checks it for a local run. */
+    if (ready_port && served_wait_ready((int)ready_port, now_ns() + (int64_t)(ready_timeout * 1e9), stop_asked, NULL,
+                                        why_not, sizeof why_not) != 0) {
+        char msg[512];
+        int n = snprintf(msg, sizeof msg,
+                         "cotenant agent: the server on 127.0.0.1:%ld %s (%s), so %s was not started", ready_port,
+                         stop_requests ? "was not ready when the stop came" : "did not answer ready within --ready-timeout",
+                         why_not, argv[optind]);
+        emit(&st[2], msg, n < (int)sizeof msg ? (size_t)n : sizeof msg - 1);
+        status = 1 << 8;
     } else {
+        spawn_opts o = {.argv = argv + optind, .envp = env.v, .events_pipe = true, .stdout_pipe = true, .stderr_pipe = true};
+        rc = proc_spawn(&o, &child, &err);
+        if (rc != 0) fprintf(stderr, "cotenant agent: %s\n", err.msg);
+    }
+    strvec_free(&env);
+    if (rc == 0) {
         st[0].src_fd = child.events_fd, st[1].src_fd = child.stdout_fd, st[2].src_fd = child.stderr_fd;
         int64_t limit = stop_after > 0 ? child.started_ns + (int64_t)(stop_after * 1e9) : 0, kill_at = 0, drain_until = 0;
         for (;;) {

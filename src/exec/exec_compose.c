@@ -16,7 +16,7 @@
 static const char *mode_unsupported(const executor *ex, const scenario *sc, const char *mode)
 {
     (void)ex;
-    return deploy_mode_unsupported(sc, mode, false);
+    return deploy_mode_unsupported(sc, mode);
 }
 
 /* The MPS daemon is a service of each project: no host daemon. */
@@ -130,6 +130,7 @@ executor *executor_compose_new(const executor_opts *o, const char *run_dir, cot_
     p->ops.follow_argv = follow_argv;
     p->ops.stop = stop;
     p->ops.segment_down = segment_down;
-    p->ops.host_telemetry = true;
+    p->ops.same_host = true;
+    p->ops.run_id = p->run_id;
     return &p->ops;
 }

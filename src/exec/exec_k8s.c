@@ -2,9 +2,10 @@
  * device plugin shares it. Per mode it applies the plugin's config (and,
  * for mig, mig-parted's), labels the node to select it, and waits until
  * the node offers what the mode needs; the label is put back afterwards,
- * whatever happened. Per segment it applies one Job per workload
- * (deploy/<segment>/jobs.yaml), follows each with `kubectl logs -f`, stops
- * them by deleting the Jobs, and removes what is left. */
+ * whatever happened. Per segment it applies the Jobs (deploy/<segment>/
+ * jobs.yaml: a pod per workload, or per server with its load generators,
+ * and a GPU sampler), follows each container with `kubectl logs -f`,
+ * stops them by deleting the Jobs, and removes what is left. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 static const char *mode_unsupported(const executor *ex, const scenario *sc, const char *mode)
 {
     (void)ex;
-    return deploy_mode_unsupported(sc, mode, true);
+    return deploy_mode_unsupported(sc, mode);
 }
 
 /* kubectl WORDS...; stdout into out when given. */
@@ -162,11 +163,8 @@ static int segment_up(executor *ex, const exec_segment *s, const char *dir, cot_
     exec_segment_spec(p, s, &d);
     d.k8s_namespace = p->o.k8s_namespace ? p->o.k8s_namespace : "default";
     d.node = p->o.node;
-    json_t *jobs = deploy_k8s_jobs(&d, err);
+    json_t *jobs = deploy_k8s_jobs(&d, &p->k8s, err);
     if (!jobs) return -1;
-    for (int i = 0; i < s->n; i++)
-        snprintf(p->names[i], sizeof p->names[i], "%s",
-                 json_string_value(json_object_get(json_object_get(json_array_get(jobs, (size_t)i), "metadata"), "name")));
     int rc = path_join(p->file, sizeof p->file, dir, "jobs.yaml", err) ||
              yaml_write_file(p->file, "# Written by cotenant run --executor k8s for this segment\n", jobs, err);
     json_decref(jobs);
@@ -175,17 +173,33 @@ static int segment_up(executor *ex, const exec_segment *s, const char *dir, cot_
     return kubectl(p, apply, NULL, 0, err);
 }
 
-static int follow_argv(executor *ex, const exec_segment *s, int i, strvec *argv)
+/* kubectl logs -f of one container of a Job's pod. */
+static void logs_argv(exec_priv *p, const exec_segment *s, const char *job, const char *container, strvec *argv)
 {
-    exec_priv *p = ex->priv;
     exec_kubectl_argv(argv);
     strvec_push(argv, "logs");
     strvec_push(argv, "-f");
     strvec_push(argv, "-n");
     strvec_push(argv, p->o.k8s_namespace ? p->o.k8s_namespace : "default");
-    strvec_pushf(argv, "job/%s", p->names[i]);
+    strvec_pushf(argv, "job/%s", job);
+    strvec_push(argv, "-c");
+    strvec_push(argv, container);
     /* the pod may wait for its image and its GPU first */
     strvec_pushf(argv, "--pod-running-timeout=%.0fs", s->sc->startup_timeout_s);
+}
+
+static int follow_argv(executor *ex, const exec_segment *s, int i, strvec *argv)
+{
+    exec_priv *p = ex->priv;
+    logs_argv(p, s, p->k8s.job[i], p->k8s.container[i], argv);
+    return 0;
+}
+
+static int telemetry_argv(executor *ex, const exec_segment *s, strvec *argv)
+{
+    exec_priv *p = ex->priv;
+    if (!p->k8s.sampler[0]) return -1;
+    logs_argv(p, s, p->k8s.sampler, "sampler", argv);
     return 0;
 }
 
@@ -236,6 +250,8 @@ executor *executor_k8s_new(const executor_opts *o, const char *run_dir, cot_err 
     p->ops.follow_argv = follow_argv;
     p->ops.stop = stop;
     p->ops.segment_down = segment_down;
-    p->ops.host_telemetry = false;
+    p->ops.telemetry_argv = telemetry_argv;
+    p->ops.same_host = false;
+    p->ops.run_id = p->run_id;
     return &p->ops;
 }

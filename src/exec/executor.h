@@ -49,7 +49,17 @@ struct executor {
     int (*stop)(executor *ex, const exec_segment *s, bool kill, cot_err *err);
     /* Removes what segment_up created; called on every way out. */
     void (*segment_down)(executor *ex, const exec_segment *s);
-    bool host_telemetry;  /* the GPU is on this host: sample it here */
+    /* Where the GPU is not on this host: a command whose stdout is the
+     * stream of a sampler on the GPU's machine (`cotenant monitor --csv -`),
+     * started with the segment's workloads; NULL: none. */
+    int (*telemetry_argv)(executor *ex, const exec_segment *s, strvec *argv);
+    /* The workloads run on this host: its GPU is sampled here, and a
+     * server's readiness is checked on 127.0.0.1. Otherwise the agents
+     * check it (agent --wait-ready) and telemetry_argv gives the samples. */
+    bool same_host;
+    /* The cotenant.io/run label, and the first half of every workload's
+     * COTENANT_SEGMENT (workload_segment_tag). */
+    const char *run_id;
     void *priv;
 };
 

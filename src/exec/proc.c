@@ -174,7 +174,7 @@ bool proc_wait_or_kill(child_proc *c, int64_t timeout_ns)
 }
 
 /* The parent and process group of pid, from /proc/PID/stat; -1 if gone. */
-static int stat_of(pid_t pid, pid_t *ppid, pid_t *pgrp)
+static int stat_of_state(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state_out)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -191,13 +191,13 @@ static int stat_of(pid_t pid, pid_t *ppid, pid_t *pgrp)
     if (!p || sscanf(p + 1, " %c %d %d", &state, &pp, &pg) != 3) return -1;
     *ppid = pp;
     *pgrp = pg;
+    if (state_out) *state_out = state;
     return 0;
 }
 
-static pid_t parent_of(pid_t pid)
+static int stat_of(pid_t pid, pid_t *ppid, pid_t *pgrp)
 {
-    pid_t pp, pg;
-    return stat_of(pid, &pp, &pg) == 0 ? pp : -1;
+    return stat_of_state(pid, ppid, pgrp, NULL);
 }
 
 int proc_tree_index(pid_t pid, const pid_t *roots, int n)
@@ -224,10 +224,17 @@ int proc_kill_strays(const pid_t *keep, int nkeep)
     while ((e = readdir(d)) && nvictims < (int)(sizeof victims / sizeof victims[0])) {
         char *end;
         long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 0 || parent_of((pid_t)pid) != self) continue;
+        pid_t pp, pg;
+        char state = 0;
+        if (*end || pid <= 0 || stat_of_state((pid_t)pid, &pp, &pg, &state) != 0 || pp != self) continue;
         int kept = 0;
         for (int i = 0; i < nkeep; i++) kept |= keep[i] == pid;
-        if (!kept) victims[nvictims++] = (pid_t)pid;
+        if (kept) continue;
+        if (state == 'Z') { /* it had ended already, orphaned to us: reaped, not counted */
+            waitpid((pid_t)pid, NULL, WNOHANG);
+            continue;
+        }
+        victims[nvictims++] = (pid_t)pid;
     }
     closedir(d);
     /* Reap exactly those we kill, so no other child's status is lost. */

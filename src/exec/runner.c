@@ -106,8 +106,18 @@ static gpu_reader *open_telemetry(const run_request *req, json_t *run)
     cot_err e;
     gpu_reader *r = NULL;
     if (sc->device != DEVICE_GPU) why = "the scenario runs CPU workloads";
-    else if (req->ex && !req->ex->host_telemetry) why = "the GPU is a cluster node's (collect it there with dcgm-exporter)";
     else if (sc->telemetry_interval_s <= 0) why = "telemetry_interval is off";
+    else if (req->ex && !req->ex->same_host) {
+        /* each segment follows a sampler on the node (node_telemetry.h) */
+        if (req->ex->telemetry_argv)
+            json_object_set_new(run, "telemetry", json_pack("{s:b, s:f, s:s}", "enabled", 1, "interval_ms",
+                                                            sc->telemetry_interval_s * 1e3, "source",
+                                                            "a sampler pod on the node, each segment"));
+        else
+            json_object_set_new(run, "telemetry", json_pack("{s:b, s:s}", "enabled", 0, "reason",
+                                                            "the executor cannot sample the GPU's machine"));
+        return NULL;
+    }
     else if (!req->host->gpu_found) why = req->host->gpu_why;
     else if (!(r = gpu_reader_open(sc->gpu ? sc->gpu : "0", &e))) why = e.msg;
     if (!r) {

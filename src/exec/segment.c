@@ -13,6 +13,7 @@
 #include "events/line_reader.h"
 #include "exec/agent.h"
 #include "exec/proc.h"
+#include "exec/node_telemetry.h"
 #include "exec/segment_telemetry.h"
 #include "exec/served.h"
 #include "exec/workload_cmd.h"
@@ -347,11 +348,14 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
      * memory is taken) is in the record. A GPU that cannot be sampled costs
      * the segment its telemetry, not its run. */
     seg_telemetry *telem = NULL;
-    if (job->gpu && (!job->ex || job->ex->host_telemetry)) {
+    node_telemetry *node_telem = NULL;
+    char tag[160] = ""; /* a container executor's workloads carry it as COTENANT_SEGMENT */
+    if (job->ex) workload_segment_tag(job->ex->run_id, job->seg->id, tag, sizeof tag);
+    if (job->gpu && (!job->ex || job->ex->same_host)) {
         char csv[PATH_MAX];
         cot_err e;
         if (path_join(csv, sizeof csv, tmp_dir, SEGMENT_TELEMETRY_FILE, &e) == 0)
-            telem = seg_telemetry_start(job->gpu, (int64_t)(sc->telemetry_interval_s * 1e9), csv, &e);
+            telem = seg_telemetry_start(job->gpu, (int64_t)(sc->telemetry_interval_s * 1e9), csv, job->ex ? tag : NULL, &e);
         if (!telem) json_array_append_new(warnings, json_sprintf("no GPU telemetry in this segment: %s", e.msg));
     }
     /* Servers get a port; their load generators, its address. */
@@ -382,6 +386,14 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
         }
         for (int i = 0; up != 0 && i < n; i++)
             if (!rt[i].spawn_error[0]) snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "%s", e.msg);
+        /* The GPU is elsewhere: follow the sampler that went up with the workloads. */
+        strvec targv = {0};
+        if (up == 0 && job->ex->telemetry_argv && sc->device == DEVICE_GPU && sc->telemetry_interval_s > 0 &&
+            job->ex->telemetry_argv(job->ex, &xs, &targv) == 0 && targv.v) {
+            node_telem = node_telemetry_start(targv.v, tmp_dir, &e);
+            if (!node_telem) json_array_append_new(warnings, json_sprintf("no GPU telemetry in this segment: %s", e.msg));
+        }
+        strvec_free(&targv);
     }
     /* Start them back to back, servers first and each waited for: a
      * workload that cannot start is a failure of that workload, and the
@@ -404,8 +416,9 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
         }
         rt[i].spawned = true;
         /* a container's processes are not in our process tree */
-        if (!job->ex) seg_telemetry_add(telem, rt[i].w->name, rt[i].proc.pid);
-        if (rt[i].addr.listen_port > 0) {
+        seg_telemetry_add(telem, rt[i].w->name, job->ex ? 0 : rt[i].proc.pid);
+        /* elsewhere, the load generator's agent waits for its server */
+        if (rt[i].addr.listen_port > 0 && (!job->ex || job->ex->same_host)) {
             ready_wait rw = {.r = &rt[i], .job = job};
             char why[400];
             int64_t limit = t_start + (int64_t)(sc->startup_timeout_s * 1e9);
@@ -526,8 +539,14 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             close(rt[i].proc.events_fd);
         }
     }
+    json_t *telem_info = node_telem ? node_telemetry_stop(node_telem) : NULL;
+    if (telem_info && json_integer_value(json_object_get(telem_info, "samples")) == 0)
+        json_array_append_new(warnings, json_sprintf("no GPU telemetry in this segment: the sampler on the node sent no "
+                                                     "samples (its follower: %s); see telemetry-follow.log and "
+                                                     "telemetry.log",
+                                                     json_string_value(json_object_get(telem_info, "follower"))));
     if (project_up) job->ex->segment_down(job->ex, &xs);
-    json_t *telem_info = seg_telemetry_stop(telem);
+    if (!telem_info) telem_info = seg_telemetry_stop(telem);
     int nstray = proc_kill_strays(job->mode->keep_pids, job->mode->nkeep);
     if (nstray > 0)
         json_array_append_new(warnings, json_sprintf("%d process%s that escaped the workloads' process groups %s killed",

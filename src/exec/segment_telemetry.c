@@ -1,12 +1,14 @@
 #include "exec/segment_telemetry.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exec/proc.h"
 #include "scenario/scenario.h"
+#include "telemetry/env_owner.h"
 #include "telemetry/sampler.h"
 #include "telemetry/telemetry_write.h"
 
@@ -30,6 +32,8 @@ struct seg_telemetry {
     /* touched by the sampler thread alone */
     int ncache, cache_gen, gen;
     owner_entry cache[OWNER_CACHE];
+    bool by_env;   /* also label processes by their environment (containers) */
+    env_owner env;
 };
 
 static int owner_of(seg_telemetry *t, unsigned pid, const pid_t *roots, int n)
@@ -37,6 +41,12 @@ static int owner_of(seg_telemetry *t, unsigned pid, const pid_t *roots, int n)
     for (int i = 0; i < t->ncache; i++)
         if (t->cache[i].pid == pid) return t->cache[i].owner;
     int owner = proc_tree_index((pid_t)pid, roots, n);
+    if (owner < 0 && t->by_env) {
+        /* a workload in a container: only a name of this segment counts */
+        const char *name = env_owner_of(&t->env, pid);
+        for (int i = 0; name[0] && i < n; i++)
+            if (!strcmp(t->names[i], name)) owner = i;
+    }
     if (t->ncache < OWNER_CACHE) t->cache[t->ncache++] = (owner_entry){pid, owner};
     return owner;
 }
@@ -62,7 +72,8 @@ static void sink(void *ctx, gpu_sample *s, int n)
     telem_writer_write(t->w, s, n); /* a failed write is reported once, at the stop */
 }
 
-seg_telemetry *seg_telemetry_start(gpu_reader *r, int64_t interval_ns, const char *csv_path, cot_err *err)
+seg_telemetry *seg_telemetry_start(gpu_reader *r, int64_t interval_ns, const char *csv_path, const char *env_segment,
+                                   cot_err *err)
 {
     seg_telemetry *t = calloc(1, sizeof *t);
     if (!t) {
@@ -71,6 +82,10 @@ seg_telemetry *seg_telemetry_start(gpu_reader *r, int64_t interval_ns, const cha
     }
     pthread_mutex_init(&t->mu, NULL);
     t->interval_ns = interval_ns;
+    if (env_segment) {
+        t->by_env = true;
+        env_owner_init(&t->env, env_segment);
+    }
     if (!(t->w = telem_writer_open(csv_path, TELEM_CSV, err)) || !(t->s = sampler_start(r, interval_ns, sink, t, err))) {
         telem_writer_close(t->w, NULL);
         pthread_mutex_destroy(&t->mu);

@@ -19,9 +19,14 @@
 
 typedef struct seg_telemetry seg_telemetry;
 
-/* Starts sampling every GPU of r into csv_path. NULL with err set. */
-seg_telemetry *seg_telemetry_start(gpu_reader *r, int64_t interval_ns, const char *csv_path, cot_err *err);
-/* A workload started: processes in the tree rooted at pid are its own. */
+/* Starts sampling every GPU of r into csv_path. With env_segment, a process
+ * outside the workloads' trees whose COTENANT_SEGMENT is env_segment is
+ * labelled with its COTENANT_WORKLOAD (telemetry/env_owner.h): workloads in
+ * containers on this host. NULL with err set. */
+seg_telemetry *seg_telemetry_start(gpu_reader *r, int64_t interval_ns, const char *csv_path, const char *env_segment,
+                                   cot_err *err);
+/* A workload started: processes in the tree rooted at pid are its own (pid
+ * 0: one in a container, known by its name alone). */
 void seg_telemetry_add(seg_telemetry *t, const char *workload, pid_t pid);
 /* Stops, closes the file, and describes what was taken, for segment.json:
  * {file, interval_ms, samples, sampler_cpu_s, write_error?}. */

@@ -47,6 +47,11 @@ int workload_argv(const workload_spec *w, const workload_addr *a, strvec *argv, 
     return argv->v ? 0 : cot_errf(err, "out of memory");
 }
 
+void workload_segment_tag(const char *run_id, const char *segment, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", run_id, segment);
+}
+
 /* Seeded from the scenario's seed and the repeat, so that a workload alone
  * and shared within one repeat sees the same arrivals (a paired
  * comparison) and repeats differ. */

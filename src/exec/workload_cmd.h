@@ -30,6 +30,10 @@ int workload_argv(const workload_spec *w, const workload_addr *a, strvec *argv, 
 int workload_env(const scenario *sc, const workload_spec *w, const char *mode, int repeat, const workload_addr *a,
                  strvec *env);
 
+/* COTENANT_SEGMENT of a workload run by a container executor: "RUN/SEGMENT",
+ * which tells its GPU processes from any other run's (telemetry/env_owner.h). */
+void workload_segment_tag(const char *run_id, const char *segment, char *out, size_t cap);
+
 /* The seed a workload draws its random choices from in a given repeat. */
 uint64_t workload_seed(uint64_t scenario_seed, int repeat);
 

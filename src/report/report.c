@@ -63,7 +63,10 @@ static void setup_section(FILE *f, const json_t *run)
             json_integer_value(json_object_get(sc, "repeats")) == 1 ? "" : "s",
             json_is_true(json_object_get(sc, "shuffle")) ? "shuffled" : "as planned");
     const json_t *tel = json_object_get(run, "telemetry");
-    if (json_is_true(json_object_get(tel, "enabled")))
+    if (json_is_true(json_object_get(tel, "enabled")) && json_object_get(tel, "source"))
+        fprintf(f, "| GPU telemetry | every %g ms, per segment in `telemetry.csv`, from %s |\n", num(tel, "interval_ms"),
+                str(tel, "source"));
+    else if (json_is_true(json_object_get(tel, "enabled")))
         fprintf(f, "| GPU telemetry | every %g ms, per segment in `telemetry.csv`; GPM metrics (SM activity) %s |\n",
                 num(tel, "interval_ms"), json_is_true(json_object_get(tel, "gpm")) ? "yes" : "not supported by this GPU");
     else if (json_is_object(tel))

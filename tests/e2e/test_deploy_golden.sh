@@ -19,8 +19,9 @@ gen k8s-exclusive jobs.yaml k8s "$K" --mode exclusive
 gen k8s-timeslice jobs.yaml k8s "$K" --mode timeslice --namespace bench
 gen k8s-mps-config cluster-config.yaml k8s "$K" --mode mps --plugin-namespace nvidia-device-plugin
 gen k8s-mig jobs.yaml k8s "$K" --mode mig --node gpu-node-1
+gen k8s-served jobs.yaml k8s "$S" --mode mps --node gpu-node-1
 cp "$WORK/k8s-mig/cluster-config.yaml" "$WORK/k8s-mig-config.yaml"
-for f in compose-timeslice compose-mps compose-mig k8s-exclusive k8s-timeslice k8s-mps-config k8s-mig k8s-mig-config; do
+for f in compose-timeslice compose-mps compose-mig k8s-exclusive k8s-timeslice k8s-mps-config k8s-mig k8s-mig-config k8s-served; do
   if [ "${COTENANT_UPDATE_GOLDEN:-}" = 1 ]; then cp "$WORK/$f.yaml" "$GOLD/$f.yaml"; continue; fi
   diff -u "$GOLD/$f.yaml" "$WORK/$f.yaml" || fail "$f.yaml differs from tests/golden/deploy (COTENANT_UPDATE_GOLDEN=1 if meant)"
 done
@@ -37,7 +38,13 @@ refuse() { # EXPECTED ARGS...
   [ $rc = 2 ] && grep -q -- "$want" "$WORK/r.out" || fail "deploy $*: rc $rc: $(cat "$WORK/r.out")"
   [ ! -e "$WORK/refused/compose.yaml" ] || fail "deploy $* wrote a file"
 }
-refuse "load generator and its server" k8s "$S"
+# a server and its load generator share one pod (one network); only the server asks for a GPU
+grep -q "(4 Jobs, mode mps)" "$WORK/k8s-served.out" || fail "served: $(cat "$WORK/k8s-served.out")"
+[ "$(grep -c '^      - name: ' "$WORK/k8s-served.yaml")" = 5 ] || fail "served: 5 containers in 4 pods expected"
+awk '/name: golden-server$/,/^---/' "$WORK/k8s-served.yaml" >"$WORK/pod.yaml"
+grep -q -- "- name: server" "$WORK/pod.yaml" && grep -q -- "- name: client" "$WORK/pod.yaml" || fail "served pod: $(cat "$WORK/pod.yaml")"
+[ "$(grep -c 'nvidia.com/gpu: 1' "$WORK/pod.yaml")" = 1 ] || fail "served pod: one GPU request expected"
+grep -A1 -- "- --wait-ready" "$WORK/pod.yaml" | grep -q '"18081"' || fail "the load generator waits for its server"
 refuse "mig-emulated sets per-client MPS limits" compose "$S" --mode mig-emulated
 refuse "needs --mig-device server=MIG-<uuid>" compose "$S" --mode mig --mig-device trainer=MIG-1
 refuse "no workload nope" compose "$S" --mode mig --mig-device nope=MIG-1

@@ -78,7 +78,7 @@ grep -q "^mode=mps wl=b pipe= pct=40$" "$(seg "$R" mps shared)/b/stdout.log" || 
 grep -E "^kubectl (apply|label|logs|delete)" "$FAKE_LOG" | sed -E 's|-f /[^ ]*/|-f |' | head -12 >"$WORK/seq"
 printf '%s\n' "kubectl apply -f mode-timeslice.yaml" \
   "kubectl label node gpu-1 nvidia.com/device-plugin.config=cotenant-timeslicing-2 --overwrite" \
-  "kubectl apply -f jobs.yaml" "kubectl logs -f -n bench job/rk-s1-a --pod-running-timeout=20s" \
+  "kubectl apply -f jobs.yaml" "kubectl logs -f -n bench job/rk-s1-a -c a --pod-running-timeout=20s" \
   "kubectl delete job -n bench -l cotenant.io/run=rk,cotenant.io/segment=001-r1-timeslice-alone-a --wait=false --cascade=foreground" \
   "kubectl delete job -n bench -l cotenant.io/run=rk,cotenant.io/segment=001-r1-timeslice-alone-a --ignore-not-found --cascade=foreground --wait=true --timeout=120s" \
   "kubectl apply -f jobs.yaml" | diff - <(head -7 "$WORK/seq") || fail "kubectl calls"
@@ -109,4 +109,59 @@ wait $pid || rc=$?
 json "$WORK/rk3/run.json" 'd["status"]' | grep -q interrupted || fail "status: $(json "$WORK/rk3/run.json" 'd["status"]')"
 grep -q "delete job" "$FAKE_LOG" || fail "no delete after Ctrl-C"
 [ "$(cat "$FAKE_DIR/labels")" = "nvidia.com/device-plugin.config=site-default" ] || fail "label after Ctrl-C: $(cat "$FAKE_DIR/labels")"
+
+# --- GPU telemetry from where the workloads run --------------------------------
+# The NVML double lists the running cotenant-cpu-burn processes as GPU
+# processes. They are not in cotenant's process tree (the stand-ins start
+# them), so only their COTENANT_SEGMENT and COTENANT_WORKLOAD say whose they are.
+export COTENANT_NVML_DOUBLE_PROC_NAME=cotenant-cpu-bu:500:30:10
+sed 's/^telemetry_interval: off$/telemetry_interval: 50ms/' "$WORK/s.yaml" >"$WORK/t.yaml"
+peak() { json "$1/metrics.json" "[w for w in d['modes'][0]['workloads'] if w['name'] == '$2'][0]['gpu']['shared']['peak_memory_mib']['mean']"; }
+# compose: sampled on this host, each container's processes told apart by their environment
+"$COT" run "$WORK/t.yaml" --modes timeslice --executor compose --out "$WORK/tc" --duration 1s --warmup 0.2s -q 2>"$WORK/err" \
+  || fail "compose with telemetry: $(cat "$WORK/err")"
+S=$(seg "$WORK/tc" timeslice shared)
+grep -q ",process,[0-9]*,cotenant-cpu-bu,.*,a$" "$S/telemetry.csv" && grep -q ",process,[0-9]*,cotenant-cpu-bu,.*,b$" "$S/telemetry.csv" \
+  || fail "compose: processes not labelled: $(grep -m3 process "$S/telemetry.csv")"
+[ "$(peak "$WORK/tc" a)" = 500.0 ] && [ "$(peak "$WORK/tc" b)" = 500.0 ] || fail "compose: per-workload memory $(peak "$WORK/tc" a)"
+
+# k8s: a sampler pod's stream; a server and its load generator in one pod; a
+# node with two GPUs, of which the file keeps one.
+cat >"$WORK/k.yaml" <<YAML
+name: served
+device: gpu
+modes: [timeslice]
+repeats: 1
+telemetry_interval: 50ms
+startup_timeout: 20s
+workloads:
+  - name: server
+    kind: serve-cpu
+    args: [--max-batch, "8"]
+  - name: client
+    kind: loadgen
+    target: server
+    args: [--rate, "100", --arrival, constant]
+  - name: burner
+    command: [$WORK/bin/wl]
+YAML
+: >"$FAKE_LOG"
+R=$WORK/rks
+PATH=$BIN:$PATH COTENANT_NVML_DOUBLE_GPUS=2 "$COT" run "$WORK/k.yaml" --executor k8s --node gpu-1 --out "$R" --duration 1.5s \
+  --warmup 0.3s -q 2>"$WORK/err" || fail "k8s served run: $(cat "$WORK/err")"
+json "$R/run.json" 'd["status"], d["telemetry"]["enabled"]' | grep -q "('complete', True)" || fail "run.json: $(json "$R/run.json" 'd["telemetry"]')"
+S=$(seg "$R" timeslice shared)
+json "$S/segment.json" '[d["results"][w]["status"] for w in ("server", "client", "burner")], d["warnings"]' \
+  | grep -q "^(\['ok', 'ok', 'ok'\], \[\])$" || fail "segment: $(json "$S/segment.json" 'd["results"], d["warnings"]')"
+J=$(seg "$R" timeslice shared | sed 's|/segments/|/deploy/|')/jobs.yaml
+grep -q "^  name: rks-s3-server$" "$J" && grep -q "^  name: rks-s3-gpu-sampler$" "$J" && ! grep -q "^  name: rks-s3-client$" "$J" \
+  || fail "jobs: $(grep '^  name:' "$J")"
+grep -q "logs -f -n default job/rks-s3-server -c client " "$FAKE_LOG" && grep -q "job/rks-s3-gpu-sampler -c sampler " "$FAKE_LOG" \
+  || fail "followers: $(grep 'logs -f' "$FAKE_LOG")"
+[ "$(json "$S/segment.json" 'd["results"]["client"]["steps"] > 50')" = True ] \
+  || fail "the client reached its server on 127.0.0.1: $(json "$S/segment.json" 'd["results"]["client"]')"
+json "$S/segment.json" 'd["telemetry"]["source"], d["telemetry"]["gpus_sampled"], d["telemetry"]["samples"] > 10' \
+  | grep -q "('a sampler pod on the node', 2, True)" || fail "telemetry: $(json "$S/segment.json" 'd["telemetry"]')"
+[ "$(cut -d, -f2 "$S/telemetry.csv" | sort -u | tr '\n' ' ')" = "0 gpu " ] || fail "one GPU kept: $(cut -d, -f2 "$S/telemetry.csv" | sort -u)"
+[ "$(peak "$R" burner)" = 500.0 ] || fail "k8s: the burner's memory: $(peak "$R" burner)"
 echo "ok"

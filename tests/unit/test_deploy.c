@@ -223,10 +223,29 @@ static void test_k8s_objects(void **state)
     assert_true(c->entries[0].all_devices);
     migparted_free(&mf);
 
-    json_t *jobs = deploy_k8s_jobs(&d, &e);
+    deploy_k8s_names names;
+    json_t *jobs = deploy_k8s_jobs(&d, &names, &e);
     assert_non_null(jobs);
-    assert_int_equal(json_array_size(jobs), 2);
-    char *text = yaml_emit_string(json_array_get(jobs, 0), &e);
+    assert_int_equal(json_array_size(jobs), 3); /* the two workloads, then the GPU sampler */
+    assert_string_equal(names.job[1], "pair-b");
+    assert_string_equal(names.container[1], "b");
+    assert_string_equal(names.sampler, "pair-gpu-sampler");
+    /* the sampler: every GPU visible, none requested, the node's PIDs, this segment's workloads named */
+    char *text = yaml_emit_string(json_array_get(jobs, 2), &e);
+    r = load(&f, text);
+    assert_string_equal(scalar(&f, r, "metadata/name", NULL), "pair-gpu-sampler");
+    assert_string_equal(scalar(&f, r, "metadata/labels/cotenant.io~1role", NULL), "gpu-sampler");
+    assert_null(at(&f, r, "metadata/labels/cotenant.io~1workload"));
+    assert_string_equal(scalar(&f, r, "spec/template/spec/hostPID", NULL), "true");
+    assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/env/0/name", NULL), "NVIDIA_VISIBLE_DEVICES");
+    assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/env/0/value", NULL), "all");
+    assert_null(at(&f, r, "spec/template/spec/containers/0/resources"));
+    assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/command/1", NULL), "monitor");
+    assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/command/7", NULL), "100ms");
+    assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/command/11", NULL), "run-1/003-r1-mps-shared");
+    yaml_document_delete(&f.doc);
+    free(text);
+    text = yaml_emit_string(json_array_get(jobs, 0), &e);
     r = load(&f, text);
     assert_string_equal(scalar(&f, r, "kind", NULL), "Job");
     assert_string_equal(scalar(&f, r, "metadata/name", NULL), "pair-train-a");
@@ -241,6 +260,9 @@ static void test_k8s_objects(void **state)
     assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/env/1/name", NULL), "NUM");
     assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/env/1/value", &q), "1e3");
     assert_true(q); /* an env value must stay a string */
+    /* what tells its GPU processes from any other run's */
+    assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/env/5/name", NULL), "COTENANT_SEGMENT");
+    assert_string_equal(scalar(&f, r, "spec/template/spec/containers/0/env/5/value", NULL), "run-1/003-r1-mps-shared");
     yaml_document_delete(&f.doc);
     free(text);
     json_decref(jobs);
@@ -261,8 +283,8 @@ static void test_names_and_modes(void **state)
     fixture f;
     deploy_spec d;
     spec_for(&f, &d, "timeslice");
-    assert_null(deploy_mode_unsupported(&f.sc, "mps", true));
-    assert_non_null(deploy_mode_unsupported(&f.sc, "mig-emulated", false));
+    assert_null(deploy_mode_unsupported(&f.sc, "mps"));
+    assert_non_null(deploy_mode_unsupported(&f.sc, "mig-emulated"));
     assert_int_equal(deploy_gpu_workloads(&f.sc), 2);
     scenario_free(&f.sc);
 }
