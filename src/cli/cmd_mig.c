@@ -146,31 +146,47 @@ static int plan_cmd(const mig_opts *o)
     return EXIT_OK;
 }
 
-/* Config names and device lists go into YAML unquoted: keep them plain. */
-static int plain_word(const char *s, const char *extra)
+/* A config name is also the value of the node label nvidia.com/mig.config
+ * that selects it: keep it to what a label value allows. */
+static int plain_word(const char *s)
 {
-    if (!*s) return 0;
+    if (!*s || strlen(s) > 63) return 0;
     for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || strchr(extra, *s))) return 0;
+        if (!(isalnum((unsigned char)*s) || strchr("._-", *s))) return 0;
     return 1;
+}
+
+/* "all", or GPU indices such as 0,1 as a JSON array; NULL if neither. */
+static json_t *device_list(const char *text)
+{
+    if (!strcmp(text, "all")) return json_string("all");
+    json_t *list = json_array();
+    for (const char *p = text;;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || !isdigit((unsigned char)*p) || v > 63 || (*end && *end != ',')) {
+            json_decref(list);
+            return NULL;
+        }
+        json_array_append_new(list, json_integer(v));
+        if (!*end) return list;
+        p = end + 1;
+    }
 }
 
 static int export_cmd(const mig_opts *o)
 {
     const char *name = o->name ? o->name : "cotenant", *devices = o->devices ? o->devices : "all";
-    if (!plain_word(name, "._-")) {
-        say("--name '%s': use letters, digits, '.', '_' and '-'", name);
+    if (!plain_word(name)) {
+        say("--name '%s': use at most 63 letters, digits, '.', '_' and '-' (it is a node label's value)", name);
         return EXIT_USAGE;
     }
-    char devlist[256];
-    if (strcmp(devices, "all")) {
-        if (!plain_word(devices, ",") || strlen(devices) + 3 > sizeof devlist) {
-            say("--devices '%s': expected all or GPU indices such as 0,1", devices);
-            return EXIT_USAGE;
-        }
-        snprintf(devlist, sizeof devlist, "[%s]", devices);
-        devices = devlist;
+    json_t *devlist = device_list(devices);
+    if (!devlist) {
+        say("--devices '%s': expected all or GPU indices such as 0,1", devices);
+        return EXIT_USAGE;
     }
+    json_decref(devlist); /* checked now; built again for the file */
     char source[256], err[1024];
     const mig_gpu *g = gpu_table(o, source, sizeof source);
     if (!g) return EXIT_USAGE;
@@ -187,7 +203,11 @@ static int export_cmd(const mig_opts *o)
         return EXIT_RUN_FAILED;
     }
     printf("# %s on %s (%s); written by cotenant mig export\n", o->layout, g->model, source);
-    migparted_write(stdout, name, devices, &plan);
+    cot_err e;
+    if (migparted_write(stdout, name, device_list(devices), &plan, &e) != 0) {
+        say("%s", e.msg);
+        return EXIT_RUN_FAILED;
+    }
     return EXIT_OK;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "deploy/deploy.h"
+#include "mig/mig_parted.h"
 #include "scenario/kinds.h"
 #include "util/yaml_emit.h"
 
@@ -51,22 +52,22 @@ json_t *deploy_plugin_config(const scenario *sc, const char *mode, char *key, si
 
 json_t *deploy_mig_parted_config(const scenario *sc, char *name, size_t cap)
 {
-    json_t *devs = json_object();
+    const char *profiles[SCENARIO_MAX_WORKLOADS];
+    int counts[SCENARIO_MAX_WORKLOADS], n = 0;
     for (int i = 0; i < sc->nworkloads; i++) {
         const char *p = sc->workloads[i].mig_profile;
         if (!p) continue;
-        json_t *c = json_object_get(devs, p);
-        json_object_set_new(devs, p, json_integer(c ? json_integer_value(c) + 1 : 1));
+        int k = 0;
+        while (k < n && strcmp(profiles[k], p)) k++;
+        if (k == n) profiles[n] = p, counts[n++] = 0;
+        counts[k]++;
     }
     char text[512] = "cotenant";
-    size_t k = strlen(text);
-    const char *p;
-    json_t *c;
-    json_object_foreach(devs, p, c) k += (size_t)snprintf(text + k, k < sizeof text ? sizeof text - k : 0, "-%dx%s",
-                                                          (int)json_integer_value(c), p);
+    size_t len = strlen(text);
+    for (int k = 0; k < n; k++)
+        len += (size_t)snprintf(text + len, len < sizeof text ? sizeof text - len : 0, "-%dx%s", counts[k], profiles[k]);
     deploy_dns_label(text, name, cap < 64 ? cap - 1 : 63);
-    return json_pack("{s:s, s:{s:[{s:s, s:b, s:o}]}}", "version", "v1", "mig-configs", name, "devices", "all",
-                     "mig-enabled", 1, "mig-devices", devs);
+    return migparted_config_json(name, json_string("all"), profiles, counts, n);
 }
 
 static json_t *config_map(const char *name, const char *ns, const char *run_id, json_t *data)

@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "util/fsutil.h"
+#include "util/yaml_emit.h"
 
 typedef struct {
     const char *file;
@@ -246,18 +247,30 @@ void migparted_layout_text(const migparted_entry *e, char *buf, size_t cap)
     }
 }
 
-void migparted_write(FILE *f, const char *config, const char *devices, const mig_plan *plan)
+json_t *migparted_config_json(const char *config, json_t *devices, const char *const *profiles, const int *counts, int n)
 {
-    fprintf(f, "version: v1\nmig-configs:\n  %s:\n    - devices: %s\n      mig-enabled: true\n      mig-devices:\n",
-            config, devices);
-    /* one line a profile, in the layout's order of first appearance */
+    json_t *mig_devices = json_object();
+    for (int i = 0; i < n; i++) json_object_set_new(mig_devices, profiles[i], json_integer(counts[i]));
+    return json_pack("{s:s, s:{s:[{s:o, s:b, s:o}]}}", "version", "v1", "mig-configs", config, "devices", devices,
+                     "mig-enabled", 1, "mig-devices", mig_devices);
+}
+
+int migparted_write(FILE *f, const char *config, json_t *devices, const mig_plan *plan, cot_err *err)
+{
+    const char *profiles[MIG_MAX_INSTANCES];
+    int counts[MIG_MAX_INSTANCES], n = 0;
     for (int i = 0; i < plan->n; i++) {
-        int first = 1, count = 0;
-        for (int j = 0; j < plan->n; j++) {
-            if (plan->inst[j].profile != plan->inst[i].profile) continue;
-            if (j < i) first = 0;
-            count++;
-        }
-        if (first) fprintf(f, "        \"%s\": %d\n", plan->inst[i].profile->name, count);
+        int k = 0;
+        while (k < n && strcmp(profiles[k], plan->inst[i].profile->name)) k++;
+        if (k == n) profiles[n] = plan->inst[i].profile->name, counts[n++] = 0;
+        counts[k]++;
     }
+    json_t *doc = migparted_config_json(config, devices, profiles, counts, n);
+    if (!doc) return cot_errf(err, "out of memory");
+    char *text = yaml_emit_string(doc, err);
+    json_decref(doc);
+    if (!text) return -1;
+    int rc = fputs(text, f) < 0 ? cot_errno(err, "cannot write the mig-parted config") : 0;
+    free(text);
+    return rc;
 }

@@ -16,6 +16,7 @@
 #ifndef COTENANT_MIG_PARTED_H
 #define COTENANT_MIG_PARTED_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "mig/mig_plan.h"
@@ -55,8 +56,14 @@ const migparted_config *migparted_find(const migparted_file *f, const char *conf
 /* An entry's instances as a layout for mig_layout_parse ("1x3g.40gb,2x1g.10gb"). */
 void migparted_layout_text(const migparted_entry *e, char *buf, size_t cap);
 
-/* One config of one entry (devices "all" or "0,1,2") holding plan's
- * instances, as a whole mig-parted file. */
-void migparted_write(FILE *f, const char *config, const char *devices, const mig_plan *plan);
+/* A whole mig-parted file of one config of one entry, as a tree for
+ * util/yaml_emit: devices (stolen: the string "all" or an array of GPU
+ * indices), mig-enabled, and profiles[i] with counts[i], in that order.
+ * The one writer of the format: cotenant mig export and the Kubernetes
+ * objects of cotenant deploy both use it. */
+json_t *migparted_config_json(const char *config, json_t *devices, const char *const *profiles, const int *counts, int n);
+/* plan's instances (each profile once, in order of first appearance) in
+ * that form, written to f as YAML. 0, or -1 with err. */
+int migparted_write(FILE *f, const char *config, json_t *devices, const mig_plan *plan, cot_err *err);
 
 #endif

@@ -39,7 +39,8 @@ grep -q "memory slices 0-7, by instance: \[0 0 0 0 1 1 2 -\]" "$WORK/own_plan.tx
 unset COTENANT_NVML_LIBRARY COTENANT_NVML_DOUBLE_MIG_PROFILES
 # mig-parted: export a planned layout, read it back; a shipped-style file with configs for several GPUs
 "$COT" mig export 3g.40gb,2x1g.10gb --name lab --devices 0,1 --gpu-model H100-80GB >"$WORK/mp.yaml" || fail "export"
-grep -q '^    - devices: \[0,1\]$' "$WORK/mp.yaml" && grep -q '"1g.10gb": 2' "$WORK/mp.yaml" || fail "export: $(cat "$WORK/mp.yaml")"
+grep -A2 '^  - devices:$' "$WORK/mp.yaml" | tr '\n' ' ' | grep -q -- '- devices:     - 0     - 1 ' && grep -q '"1g.10gb": 2' "$WORK/mp.yaml" \
+  || fail "export: $(cat "$WORK/mp.yaml")"
 "$COT" mig import "$WORK/mp.yaml" --config lab --gpu-model H100-80GB >"$WORK/imp.txt" || fail "import what was exported"
 grep -q "lab (line 5), devices 0,1: 1x3g.40gb,2x1g.10gb fits" "$WORK/imp.txt" || fail "import: $(cat "$WORK/imp.txt")"
 DATA=$COTENANT_SOURCE_DIR/tests/data/mig-parted-config.yaml
@@ -61,6 +62,8 @@ printf 'version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: 
 "$COT" mig export 7g.80gb,1g.10gb --gpu-model H100-80GB >/dev/null 2>"$WORK/err"; rc=$?
 [ $rc = 1 ] && grep -q "does not fit, so it is not exported" "$WORK/err" || fail "export of a misfit: $rc"
 "$COT" mig export 1g.10gb --name 'a: b' --gpu-model H100-80GB >/dev/null 2>&1; rc=$?
-[ $rc = 2 ] || fail "a config name that would break the YAML exits 2: $rc"
+[ $rc = 2 ] || fail "a config name that is no node label value exits 2: $rc"
+"$COT" mig export 1g.10gb --devices 0,x --gpu-model H100-80GB >/dev/null 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && grep -q "expected all or GPU indices" "$WORK/err" || fail "bad --devices: $rc $(cat "$WORK/err")"
 set -e
 echo "PASS"

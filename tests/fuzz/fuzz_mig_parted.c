@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t len = 0;
             FILE *out = open_memstream(&buf, &len);
             if (!out) continue;
-            migparted_write(out, "again", "all", &plan);
+            cot_err we;
+            if (migparted_write(out, "again", json_string("all"), &plan, &we) != 0) abort();
             fclose(out);
             migparted_file back;
             if (migparted_parse("written", buf, len, &back, &e)) abort(); /* what we write must read */

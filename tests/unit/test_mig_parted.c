@@ -110,7 +110,8 @@ static void test_round_trip(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
-    migparted_write(out, "lab", "[0,1]", &plan);
+    cot_err we;
+    assert_int_equal(migparted_write(out, "lab", json_pack("[i, i]", 0, 1), &plan, &we), 0);
     fclose(out);
     migparted_file f;
     cot_err e;
