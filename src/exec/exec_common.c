@@ -3,8 +3,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util/fsutil.h"
+
+/* The results folder's name and six random hex digits. The suffix keeps two
+ * runs whose folders share a name (results/x on two machines, or two CI
+ * jobs on one host) from taking each other's Compose projects and Jobs, or
+ * each other's GPU processes by COTENANT_SEGMENT. */
+static void make_run_id(const char *run_dir, char *out, size_t cap)
+{
+    const char *base = strrchr(run_dir, '/');
+    base = base && base[1] ? base + 1 : run_dir;
+    char label[32];
+    deploy_dns_label(base, label, 23); /* with "-xxxxxx", at most 30: room for "-s<N>-<workload>" in a name */
+    unsigned r;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = (unsigned)ts.tv_nsec ^ (unsigned)getpid() * 2654435761u;
+    }
+    snprintf(out, cap, "%s-%06x", label, r & 0xffffffu);
+}
 
 void exec_segment_spec(exec_priv *p, const exec_segment *s, deploy_spec *d)
 {
@@ -73,9 +95,7 @@ exec_priv *exec_priv_new(const executor_opts *o, const char *run_dir, cot_err *e
         free(p);
         return NULL;
     }
-    const char *base = strrchr(run_dir, '/');
-    base = base && base[1] ? base + 1 : run_dir;
-    deploy_dns_label(base, p->run_id, 30);
+    make_run_id(run_dir, p->run_id, sizeof p->run_id);
     p->ops.priv = p;
     return p;
 }

@@ -15,7 +15,7 @@ typedef struct {
     executor_opts o;
     char run_dir[PATH_MAX];
     char log_path[PATH_MAX];  /* deploy/commands.log */
-    char run_id[48];          /* the cotenant.io/run label: the results folder's name */
+    char run_id[48];          /* the cotenant.io/run label: the results folder's name, a random suffix */
     char project[64];         /* this segment's Compose project / Job name prefix */
     char file[PATH_MAX];      /* this segment's compose.yaml / jobs.yaml */
     char names[EXECUTOR_MAX_WORKLOADS][64]; /* compose: the services */

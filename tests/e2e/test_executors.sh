@@ -32,12 +32,19 @@ workloads:
     mps: {active_thread_percentage: 40}
 YAML
 seg() { ls -d "$1"/segments/*-"$2"-"$3"; }
+# the run's id: its folder's name and a random suffix, so that runs of
+# folders with one name never share projects, Jobs or GPU processes
+run_id() {
+  ID=$(json "$1/run.json" 'd["run_id"]')
+  [[ $ID =~ ^$2-[0-9a-f]{6}$ ]] || fail "run id of $1: $ID"
+}
 
 # --- compose ---------------------------------------------------------------
 R=$WORK/rc
 "$COT" run "$WORK/s.yaml" --executor compose --out "$R" --duration 0.5s --warmup 0.2s -q 2>"$WORK/err" \
   || fail "compose run: $(cat "$WORK/err")"
 json "$R/run.json" 'd["status"], d["executor"]' | grep -q "('complete', 'compose')" || fail "run.json: $(json "$R/run.json" 'd["status"]')"
+run_id "$R" rc
 S=$(seg "$R" timeslice shared)
 grep -q "^mode=timeslice wl=a pipe= pct=$" "$S/a/stdout.log" || fail "a's stdout: $(cat "$S/a/stdout.log")"
 [ "$(grep -c '"ev":"step"' "$S/b/events.jsonl")" -gt 1 ] || fail "b's events: $(head -3 "$S/b/events.jsonl")"
@@ -48,12 +55,12 @@ grep -q "^mode=mps wl=b pipe=/cotenant/mps/pipe pct=40$" "$(seg "$R" mps shared)
 json "$R/metrics.json" 'len(d["workloads"]) if "workloads" in d else list(d)' >/dev/null || fail "no metrics.json"
 grep -q "mps-daemon:" "$(seg "$R" mps shared | sed 's|/segments/|/deploy/|')/compose.yaml" || fail "no MPS daemon service"
 # one segment's calls, in order: up, a follower per workload, SIGTERM when the window closed, down
-grep -- "-p rc-s3 " "$FAKE_LOG" | sed 's/.* -p rc-s3 //' >"$WORK/seq"
+grep -- "-p $ID-s3 " "$FAKE_LOG" | sed "s/.* -p $ID-s3 //" >"$WORK/seq"
 # (the two followers start one after the other, but log in either order)
 printf '%s\n' "up -d" "logs -f --no-color --no-log-prefix a" "logs -f --no-color --no-log-prefix b" "kill -s SIGTERM" \
   "down --volumes --remove-orphans --timeout 10" | diff - <(sed -n 1p "$WORK/seq"; sed -n 2,3p "$WORK/seq" | sort; sed -n '4,$p' "$WORK/seq") \
   || fail "segment 3's docker compose calls"
-grep -q "docker compose -f .*/deploy/.*/compose.yaml -p rc-s1 up -d" "$R/deploy/commands.log" || fail "commands.log"
+grep -q "docker compose -f .*/deploy/.*/compose.yaml -p $ID-s1 up -d" "$R/deploy/commands.log" || fail "commands.log"
 
 # A project that does not start: every workload fails with docker's words, and it is still taken down.
 : >"$FAKE_LOG"
@@ -73,14 +80,15 @@ R=$WORK/rk
   || fail "k8s run: $(cat "$WORK/err")"
 json "$R/run.json" 'd["status"], d["executor"], d["telemetry"]["enabled"]' | grep -q "('complete', 'k8s', False)" \
   || fail "run.json: $(json "$R/run.json" 'd["status"], d["telemetry"]')"
+run_id "$R" rk
 grep -q "^mode=mps wl=b pipe= pct=40$" "$(seg "$R" mps shared)/b/stdout.log" || fail "b under k8s mps"
 [ "$(cat "$FAKE_DIR/labels")" = "nvidia.com/device-plugin.config=site-default" ] || fail "label after: $(cat "$FAKE_DIR/labels")"
 grep -E "^kubectl (apply|label|logs|delete)" "$FAKE_LOG" | sed -E 's|-f /[^ ]*/|-f |' | head -12 >"$WORK/seq"
 printf '%s\n' "kubectl apply -f mode-timeslice.yaml" \
   "kubectl label node gpu-1 nvidia.com/device-plugin.config=cotenant-timeslicing-2 --overwrite" \
-  "kubectl apply -f jobs.yaml" "kubectl logs -f -n bench job/rk-s1-a -c a --pod-running-timeout=20s" \
-  "kubectl delete job -n bench -l cotenant.io/run=rk,cotenant.io/segment=001-r1-timeslice-alone-a --wait=false --cascade=foreground" \
-  "kubectl delete job -n bench -l cotenant.io/run=rk,cotenant.io/segment=001-r1-timeslice-alone-a --ignore-not-found --cascade=foreground --wait=true --timeout=120s" \
+  "kubectl apply -f jobs.yaml" "kubectl logs -f -n bench job/$ID-s1-a -c a --pod-running-timeout=20s" \
+  "kubectl delete job -n bench -l cotenant.io/run=$ID,cotenant.io/segment=001-r1-timeslice-alone-a --wait=false --cascade=foreground" \
+  "kubectl delete job -n bench -l cotenant.io/run=$ID,cotenant.io/segment=001-r1-timeslice-alone-a --ignore-not-found --cascade=foreground --wait=true --timeout=120s" \
   "kubectl apply -f jobs.yaml" | diff - <(head -7 "$WORK/seq") || fail "kubectl calls"
 grep -q "kubectl label node gpu-1 nvidia.com/device-plugin.config=cotenant-mps-2 --overwrite" "$FAKE_LOG" || fail "mps label"
 [ "$(grep "label node" "$FAKE_LOG" | tail -1)" = "kubectl label node gpu-1 nvidia.com/device-plugin.config=site-default --overwrite" ] \
@@ -117,13 +125,25 @@ grep -q "delete job" "$FAKE_LOG" || fail "no delete after Ctrl-C"
 export COTENANT_NVML_DOUBLE_PROC_NAME=cotenant-cpu-bu:500:30:10
 sed 's/^telemetry_interval: off$/telemetry_interval: 50ms/' "$WORK/s.yaml" >"$WORK/t.yaml"
 peak() { json "$1/metrics.json" "[w for w in d['modes'][0]['workloads'] if w['name'] == '$2'][0]['gpu']['shared']['peak_memory_mib']['mean']"; }
-# compose: sampled on this host, each container's processes told apart by their environment
-"$COT" run "$WORK/t.yaml" --modes timeslice --executor compose --out "$WORK/tc" --duration 1s --warmup 0.2s -q 2>"$WORK/err" \
-  || fail "compose with telemetry: $(cat "$WORK/err")"
-S=$(seg "$WORK/tc" timeslice shared)
-grep -q ",process,[0-9]*,cotenant-cpu-bu,.*,a$" "$S/telemetry.csv" && grep -q ",process,[0-9]*,cotenant-cpu-bu,.*,b$" "$S/telemetry.csv" \
-  || fail "compose: processes not labelled: $(grep -m3 process "$S/telemetry.csv")"
-[ "$(peak "$WORK/tc" a)" = 500.0 ] && [ "$(peak "$WORK/tc" b)" = 500.0 ] || fail "compose: per-workload memory $(peak "$WORK/tc" a)"
+# compose: sampled on this host, each container's processes told apart by
+# their environment. Two runs at once, into folders of one name: each sees
+# the other's processes on the GPU, and must not count them as its own.
+mkdir -p "$WORK/x1" "$WORK/x2"
+for x in x1 x2; do
+  "$COT" run "$WORK/t.yaml" --modes timeslice --executor compose --out "$WORK/$x/tc" --duration 1s --warmup 0.2s -q \
+    2>"$WORK/$x/err" &
+  eval "pid_$x=\$!"
+done
+wait "$pid_x1" || fail "compose with telemetry: $(cat "$WORK/x1/err")"
+wait "$pid_x2" || fail "compose with telemetry (second): $(cat "$WORK/x2/err")"
+for x in x1 x2; do
+  S=$(seg "$WORK/$x/tc" timeslice shared)
+  grep -q ",process,[0-9]*,cotenant-cpu-bu,.*,a$" "$S/telemetry.csv" && grep -q ",process,[0-9]*,cotenant-cpu-bu,.*,b$" "$S/telemetry.csv" \
+    || fail "compose: processes not labelled: $(grep -m3 process "$S/telemetry.csv")"
+  [ "$(peak "$WORK/$x/tc" a)" = 500.0 ] && [ "$(peak "$WORK/$x/tc" b)" = 500.0 ] \
+    || fail "compose $x: per-workload memory $(peak "$WORK/$x/tc" a) / $(peak "$WORK/$x/tc" b)"
+done
+[ "$(json "$WORK/x1/tc/run.json" 'd["run_id"]')" != "$(json "$WORK/x2/tc/run.json" 'd["run_id"]')" ] || fail "one run id for two runs"
 
 # k8s: a sampler pod's stream; a server and its load generator in one pod; a
 # node with two GPUs, of which the file keeps one.
@@ -151,12 +171,13 @@ PATH=$BIN:$PATH COTENANT_NVML_DOUBLE_GPUS=2 "$COT" run "$WORK/k.yaml" --executor
   --warmup 0.3s -q 2>"$WORK/err" || fail "k8s served run: $(cat "$WORK/err")"
 json "$R/run.json" 'd["status"], d["telemetry"]["enabled"]' | grep -q "('complete', True)" || fail "run.json: $(json "$R/run.json" 'd["telemetry"]')"
 S=$(seg "$R" timeslice shared)
+run_id "$R" rks
 json "$S/segment.json" '[d["results"][w]["status"] for w in ("server", "client", "burner")], d["warnings"]' \
   | grep -q "^(\['ok', 'ok', 'ok'\], \[\])$" || fail "segment: $(json "$S/segment.json" 'd["results"], d["warnings"]')"
 J=$(seg "$R" timeslice shared | sed 's|/segments/|/deploy/|')/jobs.yaml
-grep -q "^  name: rks-s3-server$" "$J" && grep -q "^  name: rks-s3-gpu-sampler$" "$J" && ! grep -q "^  name: rks-s3-client$" "$J" \
+grep -q "^  name: $ID-s3-server$" "$J" && grep -q "^  name: $ID-s3-gpu-sampler$" "$J" && ! grep -q "^  name: $ID-s3-client$" "$J" \
   || fail "jobs: $(grep '^  name:' "$J")"
-grep -q "logs -f -n default job/rks-s3-server -c client " "$FAKE_LOG" && grep -q "job/rks-s3-gpu-sampler -c sampler " "$FAKE_LOG" \
+grep -q "logs -f -n default job/$ID-s3-server -c client " "$FAKE_LOG" && grep -q "job/$ID-s3-gpu-sampler -c sampler " "$FAKE_LOG" \
   || fail "followers: $(grep 'logs -f' "$FAKE_LOG")"
 [ "$(json "$S/segment.json" 'd["results"]["client"]["steps"] > 50')" = True ] \
   || fail "the client reached its server on 127.0.0.1: $(json "$S/segment.json" 'd["results"]["client"]')"
