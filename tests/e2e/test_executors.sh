@@ -14,6 +14,10 @@ mkdir -p "$FAKE_DIR" "$WORK/bin"
 cat >"$WORK/bin/wl" <<SH
 #!/usr/bin/env bash
 echo "mode=\$COTENANT_MODE wl=\$COTENANT_WORKLOAD pipe=\${CUDA_MPS_PIPE_DIRECTORY:-} pct=\${CUDA_MPS_ACTIVE_THREAD_PERCENTAGE:-}"
+# Under AddressSanitizer, LeakSanitizer forks a tracer, with the workload's
+# name and environment, as the workload exits: the NVML double would list it
+# as a second GPU process of the workload for a tick.
+export ASAN_OPTIONS=detect_leaks=0
 exec $BIN/cotenant-cpu-burn --loop compute --threads 1 --duration 0
 SH
 chmod +x "$WORK/bin/wl"

@@ -1,6 +1,8 @@
 # SIGKILL to a workload mid-segment, then SIGINT to cotenant: the failure is
 # recorded, finished segments stay, the folder is marked interrupted, no orphans.
 source "$(dirname "$0")/lib.sh"
+# Other runs may share this host: the victim is found among cotenant's own
+# children, and leftovers by a mark in their environment.
 cat > "$WORK/s.yaml" <<YAML
 name: intr
 device: cpu
@@ -10,13 +12,15 @@ repeats: 3
 workloads:
   - name: victim
     command: [$BIN/cotenant-cpu-burn, --loop, compute, --threads, "1", --duration, "0"]
+    env: {TEST_MARK: "$WORK"}
   - name: other
     kind: cpu-membw
     args: [--threads, "1"]
+    env: {TEST_MARK: "$WORK"}
 YAML
 "$COT" run -q "$WORK/s.yaml" --out "$WORK/r" & pid=$!
 sleep 2
-vpid=$(pgrep -f "cotenant-cpu-burn --loop compute --threads 1" | head -1)
+vpid=$(pgrep -P $pid -f "cotenant-cpu-burn --loop compute --threads 1" | head -1)
 [ -n "$vpid" ] || fail "no victim to kill"
 kill -KILL "$vpid" 2>/dev/null || true
 for _ in $(seq 100); do ls -d "$WORK"/r/segments/003-* >/dev/null 2>&1 && break; sleep 0.2; done
@@ -29,6 +33,7 @@ json "$WORK/r/run.json" 'any(f["workload"]=="victim" and "signal 9" in f["reason
   || fail "the killed workload is not recorded"
 [ -s "$WORK/r/segments/002-r1-timeslice-alone-other/segment.json" ] || fail "finished segment lost"
 sleep 0.5
-! pgrep -f "$BIN/cotenant-cpu-burn" >/dev/null || fail "orphan workload processes: $(pgrep -af "$BIN/cotenant-cpu-burn")"
+left=$(grep -lsz -F "TEST_MARK=$WORK" /proc/[0-9]*/environ || true)
+[ -z "$left" ] || fail "orphan workload processes: $left"
 [ -s "$WORK/r/report.md" ] || fail "no report for the interrupted run"
 echo "1 passed, 0 failed"
