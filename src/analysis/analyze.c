@@ -8,6 +8,7 @@
 
 #include "analysis/events_load.h"
 #include "analysis/gpu_figures.h"
+#include "analysis/other_procs.h"
 #include "analysis/stats.h"
 #include "analysis/throughput.h"
 #include "mode/mode.h"
@@ -49,6 +50,7 @@ typedef struct {
     double *cdf[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS]; /* pooled shared latencies, ms */
     int ncdf[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS], cdf_cap[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS];
     json_t *excluded, *timeseries;
+    json_t *other_procs;         /* segments whose window had GPU processes not their own */
     bool have_series[SCENARIO_MAX_MODES];
     double *seg_gpu;             /* [mode][repeat][SG_N], shared segments; NAN: none */
     char split[SCENARIO_MAX_MODES][16]; /* how shared energy was split: sm_util, equal or mixed */
@@ -198,6 +200,11 @@ static void load_segment_gpu(analysis *a, const char *dir, const char *id, int m
     int64_t a0 = we > ws ? ws : t0, a1 = we > ws ? we : end;
     gpu_figures f;
     gpu_figures_compute(&s, a->sc.nworkloads, a0, a1, &f);
+    json_t *others = other_procs_in_window(&s, a0, a1);
+    if (others) {
+        json_object_set_new(others, "segment", json_string(id));
+        json_array_append_new(a->other_procs, others);
+    }
     if (k == SHARED) {
         double *sg = seg_gpu_at(a, m, r);
         sg[SG_UTIL] = f.util_gpu, sg[SG_SM_ACTIVE] = f.sm_active, sg[SG_PEAK_MEM] = f.peak_mem_mib;
@@ -587,6 +594,7 @@ int analyze_run(const char *dir, cot_err *err)
     for (size_t k = 0; k < nsg; k++) a.seg_gpu[k] = NAN;
     a.excluded = json_array();
     a.timeseries = json_array();
+    a.other_procs = json_array();
     size_t i;
     json_t *entry;
     json_array_foreach(json_object_get(a.run, "plan"), i, entry) load_segment(&a, dir, entry);
@@ -609,6 +617,7 @@ int analyze_run(const char *dir, cot_err *err)
                                                                                    "the run predates GPU telemetry"));
     json_object_set_new(doc, "latency_cdf", latency_cdfs(&a));
     json_object_set_new(doc, "excluded", a.excluded);
+    json_object_set_new(doc, "other_gpu_processes", a.other_procs);
     json_object_set_new(doc, "failures", json_incref(json_object_get(a.run, "failures")));
     int rc = path_join(path, sizeof path, dir, "metrics.json", err) ? -1 : write_json_atomic(path, doc, err);
     if (rc == 0) rc = write_summary_csv(dir, modes, err);

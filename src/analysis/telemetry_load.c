@@ -1,6 +1,7 @@
 #include "analysis/telemetry_load.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,10 @@
 #include "util/array.h"
 
 enum { C_T, C_GPU, C_RECORD, C_UTIL, C_UTIL_MEM, C_MEM, C_POWER, C_ENERGY, C_SM_ACTIVE, C_PROC_MEM, C_PROC_SM,
-       C_WORKLOAD, NCOLS };
+       C_WORKLOAD, C_PID, C_PROCESS, NCOLS };
 static const char *const COLS[NCOLS] = {"t_ns", "gpu", "record", "util_gpu", "util_mem", "mem_used_mib", "power_w",
-                                        "energy_j", "sm_active", "proc_mem_mib", "proc_sm_util", "workload"};
+                                        "energy_j", "sm_active", "proc_mem_mib", "proc_sm_util", "workload", "pid",
+                                        "process"};
 #define MAX_FIELDS 64
 
 /* Splits one CSV line in place (RFC 4180 quoting); returns the field count,
@@ -136,7 +138,12 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
             int w = -1;
             for (int k = 0; wl && *wl && k < nw; k++)
                 if (!strcmp(wl, workloads[k])) w = k;
-            s->procs[s->nprocs++] = (telem_proc){w, number(field(f, nf, col, C_PROC_MEM)), number(field(f, nf, col, C_PROC_SM))};
+            telem_proc *p = &s->procs[s->nprocs++];
+            *p = (telem_proc){w, number(field(f, nf, col, C_PROC_MEM)), number(field(f, nf, col, C_PROC_SM)), 0, ""};
+            const char *pid = field(f, nf, col, C_PID), *pname = field(f, nf, col, C_PROCESS);
+            long pv = pid && *pid ? strtol(pid, &end, 10) : 0;
+            if (pv > 0 && pv <= 0x7fffffff && !*end) p->pid = (unsigned)pv;
+            if (pname) snprintf(p->name, sizeof p->name, "%s", pname);
             s->ticks[s->nticks - 1].nprocs++;
         }
     }

@@ -25,6 +25,8 @@ typedef struct {
 typedef struct {
     int workload;           /* index into the caller's names, -1 for none */
     double mem_mib, sm_util;
+    unsigned pid;           /* 0: not recorded */
+    char name[32];          /* the process's name, cut to fit */
 } telem_proc;
 
 typedef struct {

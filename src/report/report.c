@@ -267,6 +267,36 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
     fprintf(f, ".\n");
 }
 
+/* A segment whose window had someone else's GPU processes measured them too.
+ * Said before any figure: an alone baseline that was not alone skews every
+ * NP and STP of its mode. */
+static void other_procs_warning(FILE *f, const json_t *metrics)
+{
+    const json_t *segs = json_object_get(metrics, "other_gpu_processes");
+    size_t n = json_array_size(segs), i, j;
+    if (!n) return;
+    fprintf(f, "> **Other processes used the GPU.** During the measured window of %zu segment%s the GPU also ran "
+               "processes that were not the segment's workloads; their contention is in these figures. Measure again "
+               "on an idle GPU, or read the figures with this in mind.\n>\n",
+            n, n == 1 ? "" : "s");
+    json_t *seg, *p;
+    json_array_foreach(segs, i, seg) {
+        fprintf(f, "> - %s:", str(seg, "segment"));
+        json_array_foreach(json_object_get(seg, "processes"), j, p) {
+            fprintf(f, "%s pid %lld (%s", j ? ";" : "", (long long)json_integer_value(json_object_get(p, "pid")),
+                    str(p, "process"));
+            const json_t *mem = json_object_get(p, "peak_memory_mib"), *sm = json_object_get(p, "sm_util_pct");
+            if (json_is_number(mem)) fprintf(f, ", %.0f MiB", json_number_value(mem));
+            if (json_is_number(sm)) fprintf(f, ", SM %.0f%%", json_number_value(sm));
+            fprintf(f, ", on the GPU for %.0f%% of the window)", json_number_value(json_object_get(p, "window_pct")));
+        }
+        json_int_t more = json_integer_value(json_object_get(seg, "more"));
+        if (more) fprintf(f, "; and %lld more", (long long)more);
+        fputc('\n', f);
+    }
+    fputc('\n', f);
+}
+
 static void failures_section(FILE *f, const json_t *metrics)
 {
     const json_t *fails = json_object_get(metrics, "failures"), *excl = json_object_get(metrics, "excluded");
@@ -313,6 +343,7 @@ int report_run(const char *dir, cot_err *err)
         fprintf(f, "> **CPU default.** No NVIDIA GPU was found, so this is cotenant's built-in CPU scenario: CPU workloads "
                    "contending for cores under the OS scheduler. It shows the whole pipeline and report; its figures say "
                    "nothing about GPU sharing.\n\n");
+    other_procs_warning(f, metrics);
     setup_section(f, run);
     fprintf(f, "## Results per mode\n\nFigures are means across repeats ± the half-width of their 95%% confidence interval. "
                "Normalized progress (NP) is a workload's throughput shared over its throughput alone in the same mode and repeat; "
@@ -368,9 +399,14 @@ int report_run(const char *dir, cot_err *err)
     fclose(f);
     int rc = path_join(path, sizeof path, dir, "report.md", err) ? -1 : write_file_atomic(path, md, len, err);
     free(md);
+    size_t crowded = json_array_size(json_object_get(metrics, "other_gpu_processes"));
     json_decref(run);
     json_decref(metrics);
     if (rc == 0 && prc != 0) cot_warn("%s", perr.msg);
+    if (rc == 0 && crowded)
+        cot_warn("processes outside the run used the GPU during the measured window of %zu segment%s; %s/report.md "
+                 "names them",
+                 crowded, crowded == 1 ? "" : "s", dir);
     if (rc == 0 && pl.gnuplot_missing) cot_warn("gnuplot was not found: the report has no PNG plots (the .gp files are in %s/plots)", dir);
     return rc;
 }

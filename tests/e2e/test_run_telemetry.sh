@@ -92,6 +92,33 @@ cp "$R/metrics.json" "$WORK/m1.json"
 "$COT" analyze "$R" >/dev/null || fail "analyze: exit $?"
 cmp -s "$R/metrics.json" "$WORK/m1.json" || fail "analyze gave different figures"
 
+# A process outside the run on the GPU during the windows: metrics.json
+# names it for every segment, the report warns before any figure, and so
+# does cotenant on stderr. (Other tests' workloads, run at the same time,
+# may be named too; this one must be.)
+ASAN_OPTIONS=detect_leaks=0 "$BIN/cotenant-cpu-burn" --loop compute --threads 1 --duration 0 >/dev/null 2>&1 &
+intruder=$!
+"$COT" run "$WORK/s.yaml" --out "$WORK/crowded" --duration 1s --warmup 0.2s -q 2>"$WORK/err" || fail "crowded run: exit $?"
+kill "$intruder"
+wait "$intruder" 2>/dev/null || true
+python3 - "$WORK/crowded/metrics.json" "$intruder" <<'PY' || fail "metrics.json: other GPU processes"
+import json, sys
+d = json.load(open(sys.argv[1])); pid = int(sys.argv[2])
+segs = {s["segment"]: s for s in d["other_gpu_processes"]}
+assert sorted(segs) == ["001-r1-timeslice-alone-a", "002-r1-timeslice-alone-b", "003-r1-timeslice-shared"], sorted(segs)
+for s in segs.values():
+    p = [p for p in s["processes"] if p["pid"] == pid]
+    assert p, s
+    p = p[0]
+    assert p["process"] == "cotenant-cpu-bu" and p["peak_memory_mib"] == 1000 and p["sm_util_pct"] == 30, p
+    assert p["window_pct"] > 90, p
+PY
+grep -q "^> \*\*Other processes used the GPU.\*\* During the measured window of 3 segments" "$WORK/crowded/report.md" \
+  && grep -q "^> - 003-r1-timeslice-shared:.* pid $intruder (cotenant-cpu-bu, 1000 MiB, SM 30%, on the GPU for" "$WORK/crowded/report.md" \
+  || fail "report.md: $(grep -A5 'Other processes' "$WORK/crowded/report.md")"
+grep -q "processes outside the run used the GPU during the measured window of 3 segments" "$WORK/err" \
+  || fail "no warning: $(cat "$WORK/err")"
+
 # Telemetry off: no telemetry.csv, and run.json and the report say why.
 "$COT" run "$WORK/s.yaml" --out "$WORK/off" --telemetry-interval off --modes timeslice -q || fail "run off: exit $?"
 ! ls "$WORK"/off/segments/*/telemetry.csv >/dev/null 2>&1 || fail "telemetry.csv written with telemetry off"

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "analysis/gpu_figures.h"
+#include "analysis/other_procs.h"
 #include "analysis/telemetry_load.h"
 #include "exec/proc.h"
 
@@ -68,6 +69,10 @@ static void load_rows(void **state)
     assert_int_equal(s.procs[0].workload, 0);
     assert_float_equal(s.procs[0].mem_mib, 800, 1e-9);
     assert_int_equal(s.procs[1].workload, -1);
+    assert_int_equal(s.procs[0].pid, 11);
+    assert_string_equal(s.procs[0].name, "py, \"3\"");
+    assert_int_equal(s.procs[1].pid, 12);
+    assert_string_equal(s.procs[1].name, "other");
     telem_series_free(&s);
 
     /* Columns found by name: reordered, extra and missing ones. */
@@ -204,12 +209,80 @@ static void process_trees(void **state)
     close(ready[1]);
 }
 
+static json_t *procs_of(const json_t *o, size_t i)
+{
+    return json_array_get(json_object_get(o, "processes"), i);
+}
+
+/* Processes not the segment's during its window: named with their peak
+ * memory, mean SM use and share of the window; the MPS server, labelled
+ * processes and ticks outside the window are not counted. */
+static void other_processes(void **state)
+{
+    (void)state;
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    fputs(HDR, f);
+    for (int t = 1; t <= 5; t++) {
+        gpu_row(f, t, 50, 1000, 100, 500, 40);
+        proc_row(f, t, 11, "train", 800, 30, "train");
+        proc_row(f, t, 40, "nvidia-cuda-mps", 30, 0, "");
+        if (t >= 2) proc_row(f, t, 77, "python3", 1000 + 100 * t, 10 * t, ""); /* t=5 is past the window */
+        if (t == 1) proc_row(f, t, 78, "jupyter", 200, 0, "");                  /* before the window */
+    }
+    fclose(f);
+    telem_series s;
+    cot_err err;
+    assert_int_equal(read_text(buf, &s, &err), 0);
+    free(buf);
+    json_t *o = other_procs_in_window(&s, 2000000000, 4000000000);
+    assert_non_null(o);
+    assert_int_equal(json_array_size(json_object_get(o, "processes")), 1);
+    assert_int_equal(json_integer_value(json_object_get(procs_of(o, 0), "pid")), 77);
+    assert_string_equal(json_string_value(json_object_get(procs_of(o, 0), "process")), "python3");
+    assert_float_equal(json_real_value(json_object_get(procs_of(o, 0), "peak_memory_mib")), 1400, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(procs_of(o, 0), "sm_util_pct")), 30, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(procs_of(o, 0), "window_pct")), 100, 1e-9);
+    assert_int_equal(json_integer_value(json_object_get(o, "more")), 0);
+    json_decref(o);
+    /* 1 to 3 s: the python3 process in two of three ticks, the jupyter one in one */
+    o = other_procs_in_window(&s, 1000000000, 3000000000);
+    assert_int_equal(json_array_size(json_object_get(o, "processes")), 2);
+    assert_int_equal(json_integer_value(json_object_get(procs_of(o, 0), "pid")), 78);
+    assert_float_equal(json_real_value(json_object_get(procs_of(o, 0), "window_pct")), 100.0 / 3, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(procs_of(o, 1), "window_pct")), 200.0 / 3, 1e-9);
+    json_decref(o);
+    /* a window with only the segment's own processes and the MPS server: none */
+    s.procs[s.ticks[0].first_proc + 2].workload = 0; /* the jupyter process, as if it were the segment's */
+    assert_null(other_procs_in_window(&s, 0, 1500000000));
+    telem_series_free(&s);
+
+    /* More processes than are named: the rest counted once each. */
+    f = open_memstream(&buf, &len);
+    fputs(HDR, f);
+    for (int t = 1; t <= 3; t++) {
+        gpu_row(f, t, 50, 1000, 100, 500, 40);
+        for (unsigned pid = 100; pid < 100 + OTHER_PROCS_MAX + 3; pid++) proc_row(f, t, pid, "w", 10, 1, "");
+        if (t == 2) proc_row(f, t, 500, "brief", 10, 1, "");
+    }
+    fclose(f);
+    assert_int_equal(read_text(buf, &s, &err), 0);
+    free(buf);
+    o = other_procs_in_window(&s, 0, 9000000000);
+    assert_int_equal(json_array_size(json_object_get(o, "processes")), OTHER_PROCS_MAX);
+    assert_int_equal(json_integer_value(json_object_get(o, "more")), 4);
+    json_decref(o);
+    telem_series_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(load_rows),
         cmocka_unit_test(figures),
         cmocka_unit_test(process_trees),
+        cmocka_unit_test(other_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
