@@ -18,12 +18,13 @@ typedef struct {
     int ticks, sm_n;
 } other;
 
+/* Past this many distinct processes in one window, more are not counted. */
+#define OTHER_PROCS_TRACKED 64
+
 json_t *other_procs_in_window(const telem_series *s, int64_t from_ns, int64_t to_ns)
 {
-    other seen[OTHER_PROCS_MAX];
-    int n = 0, more = 0, window_ticks = 0;
-    unsigned extra[64]; /* pids past the named ones, to count each once */
-    int nextra = 0;
+    other seen[OTHER_PROCS_TRACKED];
+    int n = 0, window_ticks = 0;
     for (int i = 0; i < s->nticks; i++) {
         const telem_tick *k = &s->ticks[i];
         if (k->t_ns < from_ns || k->t_ns > to_ns) continue;
@@ -34,19 +35,10 @@ json_t *other_procs_in_window(const telem_series *s, int64_t from_ns, int64_t to
             other *o = NULL;
             for (int q = 0; q < n && !o; q++)
                 if (seen[q].pid == p->pid && !strcmp(seen[q].name, p->name)) o = &seen[q];
-            if (!o && n < OTHER_PROCS_MAX) {
+            if (!o && n == OTHER_PROCS_TRACKED) continue;
+            if (!o) {
                 o = &seen[n++];
                 *o = (other){.pid = p->pid, .name = p->name, .peak_mem = NAN};
-            }
-            if (!o) {
-                bool counted = false;
-                for (int q = 0; q < nextra && !counted; q++)
-                    counted = extra[q] == p->pid;
-                if (!counted) {
-                    more++;
-                    if (nextra < (int)(sizeof extra / sizeof extra[0])) extra[nextra++] = p->pid;
-                }
-                continue;
             }
             o->ticks++;
             if (isfinite(p->mem_mib) && !(p->mem_mib <= o->peak_mem)) o->peak_mem = p->mem_mib;
@@ -55,15 +47,13 @@ json_t *other_procs_in_window(const telem_series *s, int64_t from_ns, int64_t to
     }
     if (!n) return NULL;
     json_t *list = json_array();
-    for (int q = 0; q < n; q++) {
+    for (int q = 0; q < n && q < OTHER_PROCS_MAX; q++) {
         const other *o = &seen[q];
-        json_t *e = json_pack("{s:I, s:s, s:f}", "pid", (json_int_t)o->pid, "process", o->name,
-                              "window_pct", 100.0 * o->ticks / window_ticks);
-        json_object_set_new(e, "peak_memory_mib",
-                            isfinite(o->peak_mem) ? json_real(o->peak_mem) : json_null());
-        json_object_set_new(e, "sm_util_pct",
-                            o->sm_n ? json_real(o->sm_sum / o->sm_n) : json_null());
+        json_t *e = json_pack("{s:I, s:s, s:f}", "pid", (json_int_t)o->pid, "process", o->name, "window_pct",
+                              100.0 * o->ticks / window_ticks);
+        json_object_set_new(e, "peak_memory_mib", isfinite(o->peak_mem) ? json_real(o->peak_mem) : json_null());
+        json_object_set_new(e, "sm_util_pct", o->sm_n ? json_real(o->sm_sum / o->sm_n) : json_null());
         json_array_append_new(list, e);
     }
-    return json_pack("{s:o, s:i}", "processes", list, "more", more);
+    return json_pack("{s:o, s:i}", "processes", list, "more", n > OTHER_PROCS_MAX ? n - OTHER_PROCS_MAX : 0);
 }

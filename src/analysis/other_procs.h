@@ -9,7 +9,8 @@
 
 #include "analysis/telemetry_load.h"
 
-/* At most this many processes are named per segment; the rest are counted. */
+/* At most this many processes are named per segment; the rest are counted
+ * (up to 64 in all). */
 #define OTHER_PROCS_MAX 8
 
 /* The processes with no workload label in the ticks of [from_ns, to_ns],

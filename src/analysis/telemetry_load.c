@@ -1,8 +1,8 @@
 #include "analysis/telemetry_load.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
