@@ -171,7 +171,9 @@ workloads:
 YAML
 : >"$FAKE_LOG"
 R=$WORK/rks
-PATH=$BIN:$PATH COTENANT_NVML_DOUBLE_GPUS=2 "$COT" run "$WORK/k.yaml" --executor k8s --node gpu-1 --out "$R" --duration 1.5s \
+# The workloads' processes are on GPU 1 alone: the sampler streams both GPUs
+# and the results keep the one the workloads used, not merely the first.
+PATH=$BIN:$PATH COTENANT_NVML_DOUBLE_GPUS=2 COTENANT_NVML_DOUBLE_PROC_GPU=1 "$COT" run "$WORK/k.yaml" --executor k8s --node gpu-1 --out "$R" --duration 1.5s \
   --warmup 0.3s -q 2>"$WORK/err" || fail "k8s served run: $(cat "$WORK/err")"
 json "$R/run.json" 'd["status"], d["telemetry"]["enabled"]' | grep -q "('complete', True)" || fail "run.json: $(json "$R/run.json" 'd["telemetry"]')"
 S=$(seg "$R" timeslice shared)
@@ -187,6 +189,6 @@ grep -q "logs -f -n default job/$ID-s3-server -c client " "$FAKE_LOG" && grep -q
   || fail "the client reached its server on 127.0.0.1: $(json "$S/segment.json" 'd["results"]["client"]')"
 json "$S/segment.json" 'd["telemetry"]["source"], d["telemetry"]["gpus_sampled"], d["telemetry"]["samples"] > 10' \
   | grep -q "('a sampler pod on the node', 2, True)" || fail "telemetry: $(json "$S/segment.json" 'd["telemetry"]')"
-[ "$(cut -d, -f2 "$S/telemetry.csv" | sort -u | tr '\n' ' ')" = "0 gpu " ] || fail "one GPU kept: $(cut -d, -f2 "$S/telemetry.csv" | sort -u)"
+[ "$(cut -d, -f2 "$S/telemetry.csv" | sort -u | tr '\n' ' ')" = "1 gpu " ] && [ "$(json "$S/segment.json" 'd["telemetry"]["gpu"]')" = 1 ] || fail "one GPU kept: $(cut -d, -f2 "$S/telemetry.csv" | sort -u)"
 [ "$(peak "$R" burner)" = 500.0 ] || fail "k8s: the burner's memory: $(peak "$R" burner)"
 echo "ok"

@@ -13,7 +13,8 @@
  *
  * For runs of real processes: COTENANT_NVML_DOUBLE_PROC_NAME=NAME:MEM_MIB:SM:MEMUTIL
  * puts every live process whose /proc/PID/comm starts with NAME on every
- * GPU, besides the scripted ones; COTENANT_NVML_DOUBLE_LIVE_ENERGY=1 makes
+ * GPU, besides the scripted ones, or on GPU N alone with
+ * COTENANT_NVML_DOUBLE_PROC_GPU=N; COTENANT_NVML_DOUBLE_LIVE_ENERGY=1 makes
  * the energy counter grow by the scripted power over real (monotonic) time.
  *
  * MIG changes: with COTENANT_NVML_DOUBLE_MIG_STATE=FILE, GPU 0's MIG mode,
@@ -126,6 +127,8 @@ static void procs_now(const dev *d, line_t *out)
     char name[64];
     dproc tmpl;
     if (!spec || sscanf(spec, "%63[^:]:%llu:%u:%u", name, &tmpl.mem_mib, &tmpl.sm, &tmpl.mem) != 4) return;
+    const char *only = getenv("COTENANT_NVML_DOUBLE_PROC_GPU");
+    if (only && *only && atoi(only) != d->index) return; /* a MIG device is on GPU 0 */
     DIR *dir = opendir("/proc");
     struct dirent *e;
     while (dir && (e = readdir(dir)) && out->nprocs < MAX_PROCS) {
