@@ -30,7 +30,7 @@ struct node_telemetry {
     char csv_path[PATH_MAX];
     bool have_header;
     long samples, other_lines, too_long;
-    long gpu_samples[NODE_TELEMETRY_MAX_GPUS], gpu_labelled[NODE_TELEMETRY_MAX_GPUS];
+    long gpu_samples[NODE_TELEMETRY_MAX_GPUS], gpu_procs[NODE_TELEMETRY_MAX_GPUS], gpu_labelled[NODE_TELEMETRY_MAX_GPUS];
     int write_errno;
 };
 
@@ -60,6 +60,7 @@ nt_line node_telemetry_classify(const char *line, size_t len, bool have_header)
         const char *comma = NULL;
         for (size_t k = 0; k < len; k++)
             if (line[k] == ',') comma = line + k;
+        r.process = true;
         r.labelled = comma && comma + 1 < line + len;
     } else if (!(rest >= 4 && !memcmp(rec, "mig,", 4))) {
         return r;
@@ -81,6 +82,7 @@ static void on_line(void *arg, const char *line, size_t len, line_status st)
     if (c.kind == NT_HEADER) t->have_header = true;
     if (c.kind == NT_ROW) {
         if (c.gpu_row) t->samples++, t->gpu_samples[c.gpu]++;
+        if (c.process) t->gpu_procs[c.gpu]++;
         if (c.labelled) t->gpu_labelled[c.gpu]++;
     }
     if (c.kind == NT_OTHER) t->other_lines++;
@@ -151,19 +153,30 @@ fail:
     return NULL;
 }
 
-/* The GPU the segment's workloads used: the one with their processes, else
- * the one sampled most. */
-static int chosen_gpu(const node_telemetry *t, int *seen)
+/* The GPU the segment's workloads used: the one with their processes; where
+ * none was labelled as theirs (their environments could not be read), the
+ * one with the most processes; else the one sampled most. Ties go to the
+ * lower index. *how says which rule decided. */
+static int chosen_gpu(const node_telemetry *t, int *seen, const char **how)
 {
     int best = -1;
     *seen = 0;
     for (int g = 0; g < NODE_TELEMETRY_MAX_GPUS; g++) {
         if (!t->gpu_samples[g]) continue;
         (*seen)++;
-        if (best < 0 || t->gpu_labelled[g] > t->gpu_labelled[best] ||
-            (t->gpu_labelled[g] == t->gpu_labelled[best] && t->gpu_samples[g] > t->gpu_samples[best]))
+        if (best < 0) {
             best = g;
+            continue;
+        }
+        long d = t->gpu_labelled[g] - t->gpu_labelled[best];
+        if (!d) d = t->gpu_procs[g] - t->gpu_procs[best];
+        if (!d) d = t->gpu_samples[g] - t->gpu_samples[best];
+        if (d > 0) best = g;
     }
+    *how = best < 0 ? NULL
+           : t->gpu_labelled[best] ? NODE_TELEMETRY_BY_LABEL
+           : t->gpu_procs[best]    ? "the most GPU processes"
+                                   : "the most samples (no GPU processes seen)";
     return best;
 }
 
@@ -210,7 +223,8 @@ json_t *node_telemetry_stop(node_telemetry *t)
     proc_describe_status(t->proc.wait_status, how, sizeof how);
     if (fclose(t->csv) != 0 && !t->write_errno) t->write_errno = errno;
     fclose(t->log);
-    int seen, gpu = chosen_gpu(t, &seen);
+    const char *chosen_by;
+    int seen, gpu = chosen_gpu(t, &seen, &chosen_by);
     json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s}", "file", NODE_TELEMETRY_CSV, "source", "a sampler pod on the node",
                           "samples", (json_int_t)(gpu >= 0 ? t->gpu_samples[gpu] : 0), "other_lines",
                           (json_int_t)(t->other_lines + t->too_long), "follower", how);
@@ -223,7 +237,10 @@ json_t *node_telemetry_stop(node_telemetry *t)
     } else if (seen > 1 && keep_one_gpu(t->csv_path, gpu, &e) != 0) {
         json_object_set_new(o, "write_error", json_string(e.msg));
     }
-    if (seen > 1) json_object_set_new(o, "gpus_sampled", json_integer(seen));
+    if (seen > 1) {
+        json_object_set_new(o, "gpus_sampled", json_integer(seen));
+        json_object_set_new(o, "gpu_chosen_by", json_string(chosen_by));
+    }
     line_reader_free(&t->lr);
     free(t);
     return o;

@@ -8,7 +8,9 @@
  * the follower's) goes to telemetry.log. The rows are on the node's clock,
  * as the workloads' events are. The sampler sees every GPU of the node;
  * when there is more than one, the file keeps the one the segment's
- * workloads ran on (the one with processes labelled as theirs). */
+ * workloads ran on: the one with processes labelled as theirs, else (their
+ * environments unreadable) the one with the most process rows, else the
+ * one sampled most. */
 #ifndef COTENANT_NODE_TELEMETRY_H
 #define COTENANT_NODE_TELEMETRY_H
 
@@ -27,6 +29,7 @@ typedef struct {
     nt_kind kind;
     int gpu;        /* NT_ROW: the row's GPU index (0 .. NODE_TELEMETRY_MAX_GPUS-1) */
     bool gpu_row;   /* NT_ROW: a "gpu" record: one sample of that GPU */
+    bool process;   /* NT_ROW: a "process" record */
     bool labelled;  /* NT_ROW: a "process" record with a workload */
 } nt_line;
 
@@ -35,6 +38,11 @@ typedef struct {
 nt_line node_telemetry_classify(const char *line, size_t len, bool have_header);
 
 typedef struct node_telemetry node_telemetry;
+
+/* segment.json's telemetry.gpu_chosen_by when the workloads' own processes
+ * decided; anything else there means the choice is a guess. */
+#define NODE_TELEMETRY_BY_LABEL "the segment's processes"
+
 
 #define NODE_TELEMETRY_CSV SEGMENT_TELEMETRY_FILE
 #define NODE_TELEMETRY_LOG "telemetry.log"               /* the stream's other lines */
@@ -46,7 +54,8 @@ node_telemetry *node_telemetry_start(char *const *argv, const char *dir, cot_err
 /* Waits a moment for the stream to end (its pod is being deleted), stops
  * the follower, keeps one GPU's rows where the stream had several, and
  * describes what was taken, for segment.json: {file, source, samples, gpu,
- * other_lines, follower, write_error?}. NULL: json null. */
+ * other_lines, follower, gpus_sampled?, gpu_chosen_by?, write_error?}
+ * (the last three where the stream had several GPUs). NULL: json null. */
 json_t *node_telemetry_stop(node_telemetry *t);
 
 #endif

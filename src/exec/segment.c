@@ -545,6 +545,15 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
                                                      "samples (its follower: %s); see telemetry-follow.log and "
                                                      "telemetry.log",
                                                      json_string_value(json_object_get(telem_info, "follower"))));
+    const char *chosen_by = json_string_value(json_object_get(telem_info, "gpu_chosen_by"));
+    if (chosen_by && strcmp(chosen_by, NODE_TELEMETRY_BY_LABEL) != 0)
+        json_array_append_new(warnings,
+                              json_sprintf("the node has %d GPUs and no GPU process was seen as this segment's: "
+                                           "telemetry.csv keeps GPU %d, the one with %s, which may not be the "
+                                           "workloads'; per-workload GPU figures are empty (docs/containers.md says "
+                                           "why processes go unlabelled)",
+                                           (int)json_integer_value(json_object_get(telem_info, "gpus_sampled")),
+                                           (int)json_integer_value(json_object_get(telem_info, "gpu")), chosen_by));
     if (project_up) job->ex->segment_down(job->ex, &xs);
     if (!telem_info) telem_info = seg_telemetry_stop(telem);
     int nstray = proc_kill_strays(job->mode->keep_pids, job->mode->nkeep);

@@ -191,4 +191,20 @@ json "$S/segment.json" 'd["telemetry"]["source"], d["telemetry"]["gpus_sampled"]
   | grep -q "('a sampler pod on the node', 2, True)" || fail "telemetry: $(json "$S/segment.json" 'd["telemetry"]')"
 [ "$(cut -d, -f2 "$S/telemetry.csv" | sort -u | tr '\n' ' ')" = "1 gpu " ] && [ "$(json "$S/segment.json" 'd["telemetry"]["gpu"]')" = 1 ] || fail "one GPU kept: $(cut -d, -f2 "$S/telemetry.csv" | sort -u)"
 [ "$(peak "$R" burner)" = 500.0 ] || fail "k8s: the burner's memory: $(peak "$R" burner)"
+
+# GPU processes none of which can be told to be the segment's (as where the
+# workloads' environments cannot be read): the file keeps the GPU with
+# processes, and the segment warns that the choice is a guess.
+cp "$(command -v sleep)" "$WORK/bin/intruder-gpu"
+"$WORK/bin/intruder-gpu" 60 &
+intruder=$!
+R=$WORK/rku
+PATH=$BIN:$PATH COTENANT_NVML_DOUBLE_GPUS=2 COTENANT_NVML_DOUBLE_PROC_GPU=1 COTENANT_NVML_DOUBLE_PROC_NAME=intruder-gpu:300:10:5 \
+  "$COT" run "$WORK/t.yaml" --modes timeslice --executor k8s --node gpu-1 --out "$R" --duration 1s --warmup 0.2s -q \
+  2>"$WORK/err" || fail "k8s run, unlabelled processes: $(cat "$WORK/err")"
+kill $intruder
+S=$(seg "$R" timeslice shared)
+json "$S/segment.json" 'd["telemetry"]["gpu"], d["telemetry"]["gpu_chosen_by"]' | grep -q "^(1, 'the most GPU processes')$" \
+  && json "$S/segment.json" 'd["warnings"][0]' | grep -q "^the node has 2 GPUs and no GPU process was seen as this segment's: telemetry.csv keeps GPU 1, the one with the most GPU processes" \
+  || fail "unlabelled: $(json "$S/segment.json" 'd["telemetry"], d["warnings"]')"
 echo "ok"

@@ -140,6 +140,7 @@ static void test_follow(void **state)
     json_t *info = node_telemetry_stop(t);
     assert_int_equal(json_integer_value(json_object_get(info, "gpu")), 1);
     assert_int_equal(json_integer_value(json_object_get(info, "gpus_sampled")), 2);
+    assert_string_equal(json_string_value(json_object_get(info, "gpu_chosen_by")), NODE_TELEMETRY_BY_LABEL);
     assert_int_equal(json_integer_value(json_object_get(info, "samples")), 2);
     assert_int_equal(json_integer_value(json_object_get(info, "other_lines")), 3);
     assert_string_equal(json_string_value(json_object_get(info, "follower")), "exit code 0");
@@ -161,6 +162,61 @@ static void test_follow(void **state)
     remove_tree(dir);
 }
 
+/* The GPU kept for a stream, and the rule that chose it. */
+static json_t *follow_text(const char *text)
+{
+    char dir[] = "/tmp/cotenant-nt-XXXXXX", stream[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(stream, sizeof stream, "%s/stream", dir);
+    FILE *f = fopen(stream, "w");
+    fputs(text, f);
+    fclose(f);
+    char *argv[] = {"cat", stream, NULL};
+    cot_err err;
+    node_telemetry *t = node_telemetry_start(argv, dir, &err);
+    assert_non_null(t);
+    json_t *info = node_telemetry_stop(t);
+    remove_tree(dir);
+    return info;
+}
+
+static void expect_choice(const char *text, int gpu, const char *by)
+{
+    json_t *info = follow_text(text);
+    assert_int_equal(json_integer_value(json_object_get(info, "gpu")), gpu);
+    const char *got = json_string_value(json_object_get(info, "gpu_chosen_by"));
+    if (by) {
+        assert_non_null(got);
+        assert_string_equal(got, by);
+    } else {
+        assert_null(got);
+    }
+    json_decref(info);
+}
+
+/* Where no process is labelled as the segment's (their environments could
+ * not be read), the GPU with processes beats an idle one, which beats one
+ * sampled less; a full tie goes to the lower index. */
+static void test_choice_without_labels(void **state)
+{
+    (void)state;
+    const char *head = "t_ns,gpu,record,pid,process,workload\n";
+    char text[1024];
+    /* a labelled process outweighs more unlabelled ones elsewhere */
+    snprintf(text, sizeof text, "%s%s", head,
+             "1,0,gpu,,,\n1,0,process,5,x,\n1,0,process,6,y,\n1,1,gpu,,,\n1,1,process,7,z,train\n");
+    expect_choice(text, 1, NODE_TELEMETRY_BY_LABEL);
+    snprintf(text, sizeof text, "%s%s", head, "1,0,gpu,,,\n1,1,gpu,,,\n1,1,process,7,z,\n2,0,gpu,,,\n");
+    expect_choice(text, 1, "the most GPU processes");
+    snprintf(text, sizeof text, "%s%s", head, "1,0,gpu,,,\n1,1,gpu,,,\n2,1,gpu,,,\n");
+    expect_choice(text, 1, "the most samples (no GPU processes seen)");
+    snprintf(text, sizeof text, "%s%s", head, "1,0,gpu,,,\n1,1,gpu,,,\n2,0,gpu,,,\n2,1,gpu,,,\n");
+    expect_choice(text, 0, "the most samples (no GPU processes seen)");
+    /* one GPU: nothing to choose, nothing said */
+    snprintf(text, sizeof text, "%s%s", head, "1,3,gpu,,,\n");
+    expect_choice(text, 3, NULL);
+}
+
 /* A follower that cannot start: no telemetry, and why. */
 static void test_follower_missing(void **state)
 {
@@ -178,7 +234,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_environ_value), cmocka_unit_test(test_env_owner), cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_follow),        cmocka_unit_test(test_follower_missing),
+        cmocka_unit_test(test_follow),        cmocka_unit_test(test_choice_without_labels),
+        cmocka_unit_test(test_follower_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
