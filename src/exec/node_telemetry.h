@@ -43,7 +43,6 @@ typedef struct node_telemetry node_telemetry;
  * decided; anything else there means the choice is a guess. */
 #define NODE_TELEMETRY_BY_LABEL "the segment's processes"
 
-
 #define NODE_TELEMETRY_CSV SEGMENT_TELEMETRY_FILE
 #define NODE_TELEMETRY_LOG "telemetry.log"               /* the stream's other lines */
 #define NODE_TELEMETRY_FOLLOW_LOG "telemetry-follow.log" /* the follower's own stderr */
@@ -55,7 +54,8 @@ node_telemetry *node_telemetry_start(char *const *argv, const char *dir, cot_err
  * the follower, keeps one GPU's rows where the stream had several, and
  * describes what was taken, for segment.json: {file, source, samples, gpu,
  * other_lines, follower, gpus_sampled?, gpu_chosen_by?, write_error?}
- * (the last three where the stream had several GPUs). NULL: json null. */
+ * (gpus_sampled and gpu_chosen_by where the stream had several GPUs).
+ * NULL: json null. */
 json_t *node_telemetry_stop(node_telemetry *t);
 
 #endif
