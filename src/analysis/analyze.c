@@ -12,6 +12,8 @@
 #include "analysis/stats.h"
 #include "analysis/throughput.h"
 #include "mode/mode.h"
+#include "plan/plan.h"
+#include "scenario/names.h"
 #include "scenario/scenario.h"
 #include "util/fsutil.h"
 
@@ -230,6 +232,12 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
     int r = (int)json_integer_value(json_object_get(entry, "repeat"));
     const char *kind_name = json_string_value(json_object_get(entry, "kind"));
     if (!id || m < 0 || r < 1 || r > a->sc.repeats || !kind_name) return;
+    if (!name_is_safe_id(id, sizeof ((plan_segment *)0)->id - 1)) { /* a path below: never "../" */
+        char shown[80];
+        name_printable(shown, sizeof shown, id);
+        exclude(a, shown, "*", "the segment id in run.json is not a plain name (letters, digits, '_', '-', '.')");
+        return;
+    }
     int k = strcmp(kind_name, "shared") == 0 ? SHARED : ALONE;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/segments/%s/segment.json", dir, id);

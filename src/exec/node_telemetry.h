@@ -44,8 +44,8 @@ typedef struct node_telemetry node_telemetry;
 #define NODE_TELEMETRY_BY_LABEL "the segment's processes"
 
 #define NODE_TELEMETRY_CSV SEGMENT_TELEMETRY_FILE
-#define NODE_TELEMETRY_LOG "telemetry.log"               /* the stream's other lines */
-#define NODE_TELEMETRY_FOLLOW_LOG "telemetry-follow.log" /* the follower's own stderr */
+#define NODE_TELEMETRY_LOG RESULTS_TELEMETRY_LOG
+#define NODE_TELEMETRY_FOLLOW_LOG RESULTS_TELEMETRY_FOLLOW_LOG
 
 /* Starts argv (whose stdout is the sampler's stream) and copies the stream
  * into dir's NODE_TELEMETRY_CSV and NODE_TELEMETRY_LOG. NULL with err. */

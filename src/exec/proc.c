@@ -41,6 +41,7 @@ static void child_exec(const spawn_opts *o, pid_t parent, int out_fd, int err_fd
     int in_fd = in_r >= 0 ? in_r : open("/dev/null", O_RDONLY);
     if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) goto fail;
     if (ev_w >= 0 && dup2(ev_w, PROC_EVENTS_FD) < 0) goto fail;
+    if (o->cwd && chdir(o->cwd) != 0) goto fail;
     execvpe(o->argv[0], o->argv, o->envp);
 fail:;
     int e = errno;

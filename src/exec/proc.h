@@ -34,6 +34,7 @@ typedef struct {
     bool stdin_pipe;          /* give the parent a pipe to the child's stdin */
     bool stdout_pipe;         /* the child's stdout into a pipe the parent reads (stdout_path ignored) */
     bool stderr_pipe;         /* the same for stderr */
+    const char *cwd;          /* NULL: cotenant's own; else the child starts there */
 } spawn_opts;
 
 /* Makes cotenant a child subreaper and ignores SIGPIPE; call once at start. */

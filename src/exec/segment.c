@@ -18,6 +18,7 @@
 #include "exec/served.h"
 #include "exec/workload_cmd.h"
 #include "util/fsutil.h"
+#include "util/results_files.h"
 #include "util/strvec.h"
 #include "util/timeutil.h"
 
@@ -596,7 +597,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
 
     char seg_json[PATH_MAX];
     int rc = 0;
-    if (path_join(seg_json, sizeof seg_json, tmp_dir, "segment.json", err) || write_json_atomic(seg_json, seg, err)) rc = -1;
+    if (path_join(seg_json, sizeof seg_json, tmp_dir, RESULTS_SEGMENT_JSON, err) || write_json_atomic(seg_json, seg, err)) rc = -1;
     json_decref(seg);
     snprintf(name, sizeof name, "%s%s", job->seg->id, interrupted ? ".interrupted" : "");
     if (rc == 0 && path_join(out->dir, sizeof out->dir, seg_root, name, err) == 0) {

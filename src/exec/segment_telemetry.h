@@ -14,8 +14,9 @@
 
 #include "telemetry/gpu_reader.h"
 #include "util/err.h"
+#include "util/results_files.h"
 
-#define SEGMENT_TELEMETRY_FILE "telemetry.csv"
+#define SEGMENT_TELEMETRY_FILE RESULTS_TELEMETRY_CSV
 
 typedef struct seg_telemetry seg_telemetry;
 

@@ -11,9 +11,43 @@
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 
+/* Names in a results folder (workloads, modes, segments) come from files
+ * anyone may have edited, and gnuplot runs commands (`!cmd`, system(),
+ * backquotes) and expands macros (@x). So no text from data reaches a .gp
+ * script or a .dat label except through gp_text, which keeps a small
+ * alphabet with no quote, backslash, backquote, '@', '$', '!' or newline:
+ * inside gnuplot's single or double quotes it can only be text. The
+ * terminal is noenhanced so that '_' in a name is not a subscript. */
+#define GP_TEXT_MAX 96
+
+static const char *gp_text(char *dst, const char *s)
+{
+    size_t n = 0;
+    for (; s && *s && n < GP_TEXT_MAX - 1; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  (c && strchr(" _.,:+-/()%=", c));
+        dst[n++] = ok ? (char)c : '?';
+    }
+    dst[n] = '\0';
+    return dst;
+}
+
+/* A plot's file name made from a mode's name: the id alphabet only. */
+static void plot_name(char *dst, size_t cap, const char *prefix, const char *mode)
+{
+    int n = snprintf(dst, cap, "%s", prefix);
+    for (const char *c = mode ? mode : ""; *c && n >= 0 && (size_t)n + 1 < cap && n < 40; c++) {
+        unsigned char u = (unsigned char)*c;
+        dst[n++] = (char)(((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
+                           u == '_') ? u : '_');
+    }
+    dst[n] = '\0';
+}
+
 static const char *GP_HEAD = "# Made by cotenant report; edit freely and run: gnuplot %s.gp\n"
                              "if (!exists(\"outfile\")) outfile = '%s.png'\n"
-                             "set terminal pngcairo size 960,540 enhanced font 'Sans,10'\n"
+                             "set terminal pngcairo size 960,540 noenhanced font 'Sans,10'\n"
                              "set output outfile\n"
                              "set grid ytics lc rgb '#dddddd'\n"
                              "set key outside right top\n";
@@ -34,16 +68,17 @@ static int render(const char *plots, const char *name, bool *missing, cot_err *e
         *missing = true;
         return 0;
     }
-    char cd[PATH_MAX + 16], out[PATH_MAX + 32], gp[PATH_MAX + 64], png[PATH_MAX + 64], tmp[PATH_MAX + 64], log[PATH_MAX + 64];
-    snprintf(cd, sizeof cd, "cd '%s'", plots);
+    /* gnuplot starts in plots/ rather than being told to cd there: the
+     * folder's path (a name from a shared archive, perhaps) is never code. */
+    char out[PATH_MAX + 32], gp[PATH_MAX + 64], png[PATH_MAX + 64], tmp[PATH_MAX + 64], log[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s/%s.png.tmp", plots, name);
-    snprintf(out, sizeof out, "outfile='%s.png.tmp'", name);
-    snprintf(gp, sizeof gp, "%s.gp", name); /* relative: gnuplot has cd'd into plots/ */
+    snprintf(out, sizeof out, "outfile='%s.png.tmp'", name); /* name: plot_name's alphabet */
+    snprintf(gp, sizeof gp, "%s.gp", name);
     snprintf(png, sizeof png, "%s/%s.png", plots, name);
     snprintf(log, sizeof log, "%s/.gnuplot.log", plots);
-    char *argv[] = {exe, "-e", cd, "-e", out, gp, NULL};
+    char *argv[] = {exe, "-e", out, gp, NULL};
     extern char **environ;
-    spawn_opts o = {.argv = argv, .envp = environ, .stderr_path = log};
+    spawn_opts o = {.argv = argv, .envp = environ, .stderr_path = log, .cwd = plots};
     child_proc c;
     if (proc_spawn(&o, &c, err) != 0) return -1;
     proc_wait_or_kill(&c, 60 * NS_PER_S);
@@ -85,9 +120,10 @@ static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_
     char *dat = NULL, *gp = NULL;
     size_t dlen = 0, glen = 0;
     FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
+    char t1[GP_TEXT_MAX];
     fprintf(d, "# workload");
     for (int k = 0; k < nsm; k++) {
-        const char *m = json_string_value(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "mode"));
+        const char *m = gp_text(t1, json_string_value(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "mode")));
         fprintf(d, "\t%s_mean\t%s_ci95_low\t%s_ci95_high", m, m, m);
     }
     fputc('\n', d);
@@ -95,7 +131,7 @@ static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_
     size_t nw = json_array_size(wl0);
     double top = 1.0; /* the y axis always shows the alone line at 1 */
     for (size_t w = 0; w < nw; w++) {
-        fprintf(d, "\"%s\"", json_string_value(json_object_get(json_array_get(wl0, w), "name")));
+        fprintf(d, "\"%s\"", gp_text(t1, json_string_value(json_object_get(json_array_get(wl0, w), "name"))));
         for (int k = 0; k < nsm; k++) {
             const json_t *wo = json_array_get(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "workloads"), w);
             double m, lo, hi;
@@ -118,7 +154,7 @@ static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_
                "set label 'equal time share (1/%zu)' at graph 0.01, first %.6g offset 0,0.6 tc rgb '#aa3333'\n"
                "plot ", top * 1.1, 1.0 / (double)nw, 1.0 / (double)nw, nw, 1.0 / (double)nw);
     for (int k = 0; k < nsm; k++) {
-        const char *m = json_string_value(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "mode"));
+        const char *m = gp_text(t1, json_string_value(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "mode")));
         fprintf(g, "%s'normalized_progress.dat' using %d:%d:%d%s title '%s'", k ? ", " : "", 2 + 3 * k, 3 + 3 * k,
                 4 + 3 * k, k == 0 ? ":xtic(1)" : "", m);
     }
@@ -157,8 +193,8 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
         if (pl->n >= PLOTS_MAX - 1) break;
         const char *mode = json_string_value(json_object_get(ts, "mode"));
         const json_t *wls = json_object_get(ts, "workloads");
-        char name[48];
-        snprintf(name, sizeof name, "throughput_%.32s", mode);
+        char name[64], t1[GP_TEXT_MAX], t2[GP_TEXT_MAX];
+        plot_name(name, sizeof name, "throughput_", mode);
         char *dat = NULL, *gp = NULL;
         size_t dlen = 0, glen = 0;
         FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
@@ -168,7 +204,7 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
         json_t *arr;
         fprintf(d, "# time_s");
         json_object_foreach((json_t *)wls, k, arr) {
-            fprintf(d, "\t%s", k);
+            fprintf(d, "\t%s", gp_text(t1, k));
             if (json_array_size(arr) > nbins) nbins = json_array_size(arr);
         }
         fputc('\n', d);
@@ -189,10 +225,11 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
                    "set yrange [0:*]\nset datafile missing '?'\n"
                    "set object 1 rect from %.3f, graph 0 to %.3f, graph 1 behind fc rgb '#eeeeee' fs solid noborder\n"
                    "plot ",
-                mode, json_string_value(json_object_get(ts, "segment")), num(ts, "window_start_s"), num(ts, "window_end_s"));
+                gp_text(t1, mode), gp_text(t2, json_string_value(json_object_get(ts, "segment"))), num(ts, "window_start_s"),
+                num(ts, "window_end_s"));
         int col = 2;
         json_object_foreach((json_t *)wls, k, arr) {
-            fprintf(g, "%s'%s.dat' using 1:%d with lines lw 2 title '%s'", col > 2 ? ", " : "", name, col, k);
+            fprintf(g, "%s'%s.dat' using 1:%d with lines lw 2 title '%s'", col > 2 ? ", " : "", name, col, gp_text(t1, k));
             col++;
         }
         fputc('\n', g);
@@ -204,7 +241,7 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
         if (rc == 0) rc = render(plots, name, &pl->gnuplot_missing, err);
         if (rc != 0) return rc;
         snprintf(pl->names[pl->n], sizeof pl->names[0], "%s.png", name);
-        snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Throughput over time under %s", mode);
+        snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Throughput over time under %s", gp_text(t1, mode));
     }
     return 0;
 }
@@ -218,8 +255,8 @@ static int plot_gpu(const char *plots, const json_t *metrics, plot_list *pl, cot
     json_array_foreach(json_object_get(metrics, "gpu_timeseries"), i, ts) {
         if (pl->n >= PLOTS_MAX - 1) break;
         const char *mode = json_string_value(json_object_get(ts, "mode"));
-        char name[48];
-        snprintf(name, sizeof name, "gpu_%.32s", mode);
+        char name[64], t1[GP_TEXT_MAX], t2[GP_TEXT_MAX], t3[GP_TEXT_MAX];
+        plot_name(name, sizeof name, "gpu_", mode);
         static const char *const cols[] = {"gpu_util_pct", "sm_active_pct", "power_w", "memory_gib"};
         char *dat = NULL, *gp = NULL;
         size_t dlen = 0, glen = 0;
@@ -240,7 +277,8 @@ static int plot_gpu(const char *plots, const json_t *metrics, plot_list *pl, cot
         fclose(d);
         fprintf(g, GP_HEAD, name, name);
         fprintf(g, "set datafile missing '?'\nset multiplot layout 2,1 title \"GPU over time, %s, segment %s (%s)%s\"\n",
-                mode, json_string_value(json_object_get(ts, "segment")), json_string_value(json_object_get(ts, "kind")),
+                gp_text(t1, mode), gp_text(t2, json_string_value(json_object_get(ts, "segment"))),
+                gp_text(t3, json_string_value(json_object_get(ts, "kind"))),
                 json_object_get(ts, "window_start_s") ? ", shaded: measured window" : "");
         if (json_object_get(ts, "window_start_s"))
             fprintf(g, "set object 1 rect from %.3f, graph 0 to %.3f, graph 1 behind fc rgb '#eeeeee' fs solid noborder\n",
@@ -263,7 +301,7 @@ static int plot_gpu(const char *plots, const json_t *metrics, plot_list *pl, cot
         if (rc == 0) rc = render(plots, name, &pl->gnuplot_missing, err);
         if (rc != 0) return rc;
         snprintf(pl->names[pl->n], sizeof pl->names[0], "%s.png", name);
-        snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "GPU over time under %s", mode);
+        snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "GPU over time under %s", gp_text(t1, mode));
     }
     return 0;
 }
@@ -280,15 +318,18 @@ static int plot_cdf(const char *plots, const json_t *metrics, plot_list *pl, cot
                "set ylabel 'fraction of requests'\nset logscale x\nset yrange [0:1]\nset key bottom right inside\nplot ");
     size_t i;
     json_t *c;
+    char t1[GP_TEXT_MAX], t2[GP_TEXT_MAX];
     json_array_foreach(cdfs, i, c) {
-        fprintf(d, "# %s %s\n", json_string_value(json_object_get(c, "mode")), json_string_value(json_object_get(c, "workload")));
+        fprintf(d, "# %s %s\n", gp_text(t1, json_string_value(json_object_get(c, "mode"))),
+                gp_text(t2, json_string_value(json_object_get(c, "workload"))));
         size_t j;
         json_t *pt;
         json_array_foreach(json_object_get(c, "points"), j, pt)
             fprintf(d, "%.6g\t%.6g\n", json_number_value(json_array_get(pt, 0)), json_number_value(json_array_get(pt, 1)));
         fprintf(d, "\n\n");
         fprintf(g, "%s'latency_cdf.dat' index %zu using 1:2 with lines lw 2 title '%s, %s'", i ? ", " : "", i,
-                json_string_value(json_object_get(c, "workload")), json_string_value(json_object_get(c, "mode")));
+                gp_text(t1, json_string_value(json_object_get(c, "workload"))),
+                gp_text(t2, json_string_value(json_object_get(c, "mode"))));
     }
     fputc('\n', g);
     fclose(d);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario/names.h"
+
 void scenario_init_defaults(scenario *sc)
 {
     memset(sc, 0, sizeof *sc);
@@ -135,6 +137,17 @@ static char **strv_from_json(const json_t *a, int *n_out)
     return v;
 }
 
+/* run.json is read back from folders people share: a name there is held to
+ * the scenario file's rules, or the folder is refused. */
+static int bad_name(char *why, size_t why_cap, const char *what, const char *name, const char *problem)
+{
+    char shown[80];
+    name_printable(shown, sizeof shown, name);
+    snprintf(why, why_cap, "%s name '%s' %s", what, shown,
+             problem ? problem : "must be letters, digits, '_', '-' or '.', not starting with '.' or '-'");
+    return -1;
+}
+
 int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
 {
     scenario_init_defaults(sc);
@@ -149,8 +162,10 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
     sc->device = dev && strcmp(dev, "cpu") == 0 ? DEVICE_CPU : DEVICE_GPU;
     sc->builtin_default = json_is_true(json_object_get(o, "builtin_default"));
     json_t *modes = json_object_get(o, "modes");
-    for (size_t i = 0; i < json_array_size(modes) && i < SCENARIO_MAX_MODES; i++)
+    for (size_t i = 0; i < json_array_size(modes) && i < SCENARIO_MAX_MODES; i++) {
         sc->modes[sc->nmodes++] = strdup(json_string_value(json_array_get(modes, i)) ?: "");
+        if (!name_is_safe_id(sc->modes[i], SCENARIO_NAME_MAX)) return bad_name(why, why_cap, "mode", sc->modes[i], NULL);
+    }
     sc->duration_s = json_number_value(json_object_get(o, "duration_s"));
     sc->warmup_s = json_number_value(json_object_get(o, "warmup_s"));
     sc->startup_timeout_s = json_number_value(json_object_get(o, "startup_timeout_s"));
@@ -166,6 +181,7 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
         snprintf(why, why_cap, "the scenario has no name or no workloads");
         return -1;
     }
+    if (name_problem(sc->name)) return bad_name(why, why_cap, "scenario", sc->name, name_problem(sc->name));
     for (size_t i = 0; i < json_array_size(ws); i++) {
         json_t *wo = json_array_get(ws, i);
         workload_spec *w = &sc->workloads[sc->nworkloads++];
@@ -174,6 +190,7 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
             snprintf(why, why_cap, "workload %zu has no name", i + 1);
             return -1;
         }
+        if (name_problem(w->name)) return bad_name(why, why_cap, "workload", w->name, name_problem(w->name));
         w->kind = dup_str(wo, "kind");
         if (json_object_get(wo, "command")) w->command = strv_from_json(json_object_get(wo, "command"), NULL);
         w->args = strv_from_json(json_object_get(wo, "args"), &w->nargs);
@@ -193,6 +210,9 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
         w->mps_pinned_mem_limit = dup_str(wo, "mps_pinned_memory_limit");
         w->mig_profile = dup_str(wo, "mig_profile");
         w->target = dup_str(wo, "target");
+        if (w->kind && !name_is_safe_id(w->kind, SCENARIO_NAME_MAX)) return bad_name(why, why_cap, "kind", w->kind, NULL);
+        if (w->target && name_problem(w->target))
+            return bad_name(why, why_cap, "target", w->target, name_problem(w->target));
     }
     return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "mode/mode.h"
 #include "scenario/kinds.h"
+#include "scenario/names.h"
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 
@@ -119,14 +120,14 @@ static int get_duration(pctx *p, const yaml_node_t *n, const char *key, double l
     return 0;
 }
 
-/* Workload names become folder names, so they keep to a safe alphabet. */
-static int valid_name(const char *s)
+/* Names become folder names and plot labels (scenario/names.h). */
+static int check_name(pctx *p, const yaml_node_t *v, const char *what, const char *name)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > SCENARIO_NAME_MAX) return 0;
-    for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.') return 0;
-    return s[0] != '.' && s[0] != '-';
+    const char *why = name_problem(name);
+    if (!why) return 0;
+    char shown[80];
+    name_printable(shown, sizeof shown, name);
+    return fail(p, v, "%s name '%s' %s", what, shown, why);
 }
 
 typedef int (*field_fn)(pctx *p, const yaml_node_t *value, const char *key, void *target);
@@ -237,10 +238,7 @@ static int f_w_name(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
     workload_spec *w = t;
     if (get_string(p, v, key, &w->name) != 0) return -1;
-    if (!valid_name(w->name))
-        return fail(p, v, "workload name '%s' must be 1-%d letters, digits, '_', '-' or '.', not starting with '.' or '-'",
-                    w->name, SCENARIO_NAME_MAX);
-    return 0;
+    return check_name(p, v, "workload", w->name);
 }
 
 static int f_w_kind(pctx *p, const yaml_node_t *v, const char *key, void *t)
@@ -418,9 +416,7 @@ static int f_name(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
     scenario *sc = t;
     if (get_string(p, v, key, &sc->name) != 0) return -1;
-    if (!valid_name(sc->name))
-        return fail(p, v, "scenario name '%s' must be 1-%d letters, digits, '_', '-' or '.'", sc->name, SCENARIO_NAME_MAX);
-    return 0;
+    return check_name(p, v, "scenario", sc->name);
 }
 
 static int f_gpu(pctx *p, const yaml_node_t *v, const char *key, void *t)
