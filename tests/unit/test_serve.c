@@ -132,6 +132,39 @@ static void bad_requests_say_what(void **state)
     }
 }
 
+/* The scan before parsing: each limit, with the model's own bound on values. */
+static void json_budget(void **state)
+{
+    (void)state;
+    ks_json_budget b;
+    ks_budget_of(&model, &b);
+    int64_t values = (int64_t)model.max_batch * ks_spec_elems(&model.input);
+    assert_int_equal(b.max_scalars, values + 64);
+    assert_int_equal(b.max_json_bytes, (size_t)values * 32 + 65536);
+    char err[KS_ERR_MAX];
+    const char *ok = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"data\":[[1.5e-3,-2],\"a\\\"[{\"]}]}";
+    assert_int_equal(ks_json_within(&b, ok, strlen(ok), err, sizeof err), 0);
+    char *buf = malloc(4096);
+    memset(buf, '[', 4096); /* depth */
+    assert_int_equal(ks_json_within(&b, buf, (size_t)b.max_depth + 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "nested deeper"));
+    assert_int_equal(ks_json_within(&b, buf, (size_t)b.max_depth, err, sizeof err), 0);
+    for (int i = 0; i < 4095; i += 3) memcpy(buf + i, "{},", 3); /* objects */
+    assert_int_equal(ks_json_within(&b, buf, 3 * 257, err, sizeof err), -1);
+    assert_non_null(strstr(err, "objects and strings"));
+    assert_int_equal(ks_json_within(&b, buf, 3 * 256, err, sizeof err), 0);
+    free(buf);
+    size_t n = (size_t)(b.max_scalars + 1) * 2; /* numbers */
+    buf = malloc(n);
+    for (size_t i = 0; i < n; i += 2) buf[i] = '7', buf[i + 1] = ',';
+    assert_int_equal(ks_json_within(&b, buf, n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "more than"));
+    assert_int_equal(ks_json_within(&b, buf, n - 2, err, sizeof err), 0);
+    free(buf);
+    assert_int_equal(ks_json_within(&b, "x", b.max_json_bytes + 1, err, sizeof err), -1); /* size, before any byte is read */
+    assert_non_null(strstr(err, "at most"));
+}
+
 static void integer_ranges(void **state)
 {
     (void)state;
@@ -453,6 +486,7 @@ int main(void)
         cmocka_unit_test(binary_input),
         cmocka_unit_test(bad_requests_say_what),
         cmocka_unit_test(integer_ranges),
+        cmocka_unit_test(json_budget),
         cmocka_unit_test(render),
         cmocka_unit_test(routes),
         cmocka_unit_test(batcher_max_batch_and_delay),

@@ -159,6 +159,53 @@ static int parse_outputs(const ks_model_info *m, const json_t *root, ks_request 
     return 0;
 }
 
+void ks_budget_of(const ks_model_info *m, ks_json_budget *b)
+{
+    int64_t values = (int64_t)m->max_batch * ks_spec_elems(&m->input);
+    int64_t last = m->input.rank > 0 && m->input.dims[m->input.rank - 1] > 0 ? m->input.dims[m->input.rank - 1] : 1;
+    b->max_scalars = values + 64;
+    /* rows of the innermost level, then each level above at most as many */
+    b->max_arrays = (values / last) * (m->input.rank + 1) + 64;
+    b->max_other = 256;
+    b->max_depth = KS_MAX_RANK + 5;
+    /* 32 bytes a value covers "-1.2345678901234567e-308, " with room to spare */
+    b->max_json_bytes = (size_t)values * 32 + (64 << 10);
+}
+
+int ks_json_within(const ks_json_budget *b, const char *text, size_t len, char *err, size_t errcap)
+{
+    if (len > b->max_json_bytes)
+        return fail(err, errcap, "the JSON request is %zu bytes; for this model it is at most %zu (send large tensors as binary "
+                    "data)", len, b->max_json_bytes);
+    int64_t scalars = 0, arrays = 0, other = 0;
+    int depth = 0;
+    bool in_string = false, in_token = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') i++;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        bool token_char = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' || c == '.' || c == 'E';
+        if (token_char && !in_token) scalars++;
+        in_token = token_char;
+        if (c == '"') in_string = true, other++;
+        else if (c == '{') other++, depth++;
+        else if (c == '[') arrays++, depth++;
+        else if (c == '}' || c == ']') depth--;
+        if (depth > b->max_depth) return fail(err, errcap, "the request is nested deeper than %d levels", b->max_depth);
+        if (scalars > b->max_scalars)
+            return fail(err, errcap, "the request holds more than %lld numbers: more than the model's max batch of values",
+                        (long long)b->max_scalars);
+        if (arrays > b->max_arrays) return fail(err, errcap, "the request holds more than %lld arrays", (long long)b->max_arrays);
+        if (other > b->max_other)
+            return fail(err, errcap, "the request holds more than %lld objects and strings; a valid one has a few",
+                        (long long)b->max_other);
+    }
+    return 0;
+}
+
 int ks_parse_infer(const ks_model_info *m, const char *body, size_t len, long long header_len, ks_request *r,
                    char *err, size_t errcap)
 {
@@ -166,6 +213,9 @@ int ks_parse_infer(const ks_model_info *m, const char *body, size_t len, long lo
     if (header_len > (long long)len)
         return fail(err, errcap, "Inference-Header-Content-Length %lld exceeds the body's %zu bytes", header_len, len);
     size_t jlen = header_len >= 0 ? (size_t)header_len : len;
+    ks_json_budget budget;
+    ks_budget_of(m, &budget);
+    if (ks_json_within(&budget, body, jlen, err, errcap)) return -1;
     json_error_t je;
     json_t *root = json_loadb(body, jlen, JSON_REJECT_DUPLICATES, &je);
     if (!root) return fail(err, errcap, "the request is not valid JSON: %s at line %d, column %d", je.text, je.line, je.column);

@@ -55,6 +55,22 @@ typedef struct {
     bool binary_output; /* answer the output as binary data */
 } ks_request;
 
+/* What a JSON request for m may hold, so that a body is refused before
+ * jansson builds a tree of it (one JSON value costs ~64 bytes in the tree,
+ * 2 in the body: a 60 MiB body of `{},` would take gigabytes). */
+typedef struct {
+    size_t max_json_bytes; /* the largest valid JSON part: every value spelled out, generous white space */
+    int64_t max_scalars;   /* numbers and literals: the data at max batch, plus the shape and parameters */
+    int64_t max_arrays;    /* data's nested arrays at max batch, plus a few */
+    int64_t max_other;     /* objects and strings (keys included): a valid request has a few dozen */
+    int max_depth;         /* nesting: the request, inputs, a tensor, data of rank + 1 levels */
+} ks_json_budget;
+
+void ks_budget_of(const ks_model_info *m, ks_json_budget *b);
+/* Scans the JSON text once, allocating nothing: 0 if it keeps within b,
+ * else -1 with err saying which limit it passed. */
+int ks_json_within(const ks_json_budget *b, const char *text, size_t len, char *err, size_t errcap);
+
 /* Parses POST .../infer. header_len is the Inference-Header-Content-Length
  * value, or -1 when the header is absent (the whole body is JSON). Returns 0,
  * or -1 with err set (the request is then empty). */

@@ -1,6 +1,7 @@
 #include "serve_http.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +23,9 @@ typedef int mhd_result;
 typedef enum MHD_Result mhd_result;
 #endif
 
+/* A request whose body reached this size is followed by malloc_trim. */
+#define TRIM_AFTER_BYTES (256u << 10)
+
 /* Headers and the request line: generous for any client, bounded. */
 #define HEADER_MEMORY_BYTES (64 * 1024)
 
@@ -31,6 +35,7 @@ struct serve_http {
     batcher *batcher;
     serve_metrics *metrics;
     size_t max_body;
+    ks_json_budget budget;   /* what a JSON request for the model may hold */
     int port;
     atomic_int ready, draining, in_flight;
 };
@@ -47,6 +52,7 @@ typedef struct {
     size_t len, cap;
     int body_pinned;         /* body came from the model's host_alloc */
     int too_large;
+    const char *too_large_why; /* NULL: --max-request-size */
     atomic_int state;
     unsigned status;         /* when answered without the model */
     const char *allow;       /* the methods a 405 names */
@@ -125,7 +131,10 @@ static mhd_result start_infer(request *q, struct MHD_Connection *c)
     serve_http *s = q->s;
     if (q->too_large) {
         serve_metrics_reject(s->metrics, REJECT_TOO_LARGE);
-        snprintf(q->why, sizeof q->why, "the request body exceeds %zu bytes (the server's --max-request-size)", s->max_body);
+        if (q->too_large_why)
+            snprintf(q->why, sizeof q->why, "%s is larger than this model's largest valid JSON request (%zu bytes at max batch); "
+                     "send large tensors as binary data", q->too_large_why, s->budget.max_json_bytes);
+        else snprintf(q->why, sizeof q->why, "the request body exceeds %zu bytes (the server's --max-request-size)", s->max_body);
         return send_error(q, 413 /* Content Too Large */, q->why);
     }
     const char *hl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Inference-Header-Content-Length");
@@ -178,6 +187,13 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
             if (want > s->max_body) q->too_large = 1; /* refuse before reading it */
+            /* nor read a JSON part no valid request reaches */
+            const char *hl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Inference-Header-Content-Length");
+            unsigned long long json_part = hl ? strtoull(hl, NULL, 10) : want;
+            if (!q->too_large && json_part > s->budget.max_json_bytes) {
+                q->too_large = 1;
+                q->too_large_why = hl ? "the JSON header (Inference-Header-Content-Length)" : "the JSON body";
+            }
             if (q->too_large) return start_infer(q, c);
             if (want > 0) { /* the whole body in one allocation, no regrowing */
                 serve_model *m = s->model;
@@ -253,6 +269,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     serve_http *s = cls;
     request *q = *con_cls;
     if (!q) return;
+    /* A large request's parse leaves its thread's malloc arena holding
+     * pages after the free; hand them back, or a few large bodies keep
+     * gigabytes resident for good. */
+    bool large = q->cap >= TRIM_AFTER_BYTES || q->len >= TRIM_AFTER_BYTES;
     ks_request_free(&q->req);
     if (q->body_pinned) s->model->host_free(s->model, q->body);
     else free(q->body);
@@ -260,6 +280,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     free(q);
     *con_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
+    if (large) malloc_trim(0);
 }
 
 serve_http *serve_http_start(serve_model *m, batcher *b, serve_metrics *metrics, const serve_http_opts *o, char *err,
@@ -274,6 +295,11 @@ serve_http *serve_http_start(serve_model *m, batcher *b, serve_metrics *metrics,
         return NULL;
     }
     s->model = m, s->batcher = b, s->metrics = metrics, s->max_body = o->max_request_bytes;
+    ks_budget_of(&m->info, &s->budget);
+    /* Bodies of 1 MiB and more get pages of their own, given back on free:
+     * glibc's moving threshold would otherwise put the next large body in
+     * an arena that keeps its pages after the request. */
+    mallopt(M_MMAP_THRESHOLD, TRIM_AFTER_BYTES * 4);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = addr};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
