@@ -8,6 +8,7 @@
 
 #include <microhttpd.h>
 
+#include "net/http_guard.h"
 #include "net/listen_addr.h"
 
 #if MHD_VERSION < 0x00097002
@@ -18,6 +19,9 @@ typedef enum MHD_Result mhd_result;
 
 #define MAX_CONNECTIONS 32
 #define CONNECTION_TIMEOUT_S 10
+/* A scrape's request is a few hundred bytes: a client that takes longer
+ * than this to send one is holding a connection, not scraping. */
+#define REQUEST_DEADLINE_S 5.0
 /* A scrape is a short GET: 16 KiB holds its request line and headers. */
 #define REQUEST_MEMORY_LIMIT (16 * 1024)
 
@@ -26,6 +30,7 @@ struct prom_server {
     prom_render_fn render;
     void *ctx;
     int port;
+    http_guard *guard;
 };
 
 prom_route prom_route_of(const char *method, const char *url)
@@ -73,6 +78,7 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    http_guard_request_in(s->guard, c);
     static char index_text[] = "cotenant monitor: metrics at /metrics\n";
     static char not_found[] = "not found: the metrics are at /metrics\n";
     static char bad_method[] = "only GET is served here\n";
@@ -91,9 +97,16 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
     }
 }
 
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode why)
+{
+    (void)con_cls, (void)why;
+    prom_server *s = cls;
+    http_guard_request_done(s->guard, c);
+}
+
 prom_server *prom_server_start(const char *listen, prom_render_fn render, void *ctx, cot_err *err)
 {
-    unsigned addr;
+    unsigned addr = 0;
     int port;
     if (prom_parse_listen(listen, &addr, &port, err)) return NULL;
     prom_server *s = calloc(1, sizeof *s);
@@ -102,12 +115,20 @@ prom_server *prom_server_start(const char *listen, prom_render_fn render, void *
         return NULL;
     }
     s->render = render, s->ctx = ctx;
+    http_guard_opts go = {.request_deadline_s = REQUEST_DEADLINE_S, .max_connections = MAX_CONNECTIONS};
+    if (!(s->guard = http_guard_start(&go))) {
+        cot_errf(err, "cannot start the Prometheus endpoint's slow-client guard (out of memory or threads)");
+        free(s);
+        return NULL;
+    }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(addr)};
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &sa,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
                             (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)REQUEST_MEMORY_LIMIT, MHD_OPTION_END);
+                            (size_t)REQUEST_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, s->guard, MHD_OPTION_END);
     if (!s->d) {
+        http_guard_stop(s->guard);
         cot_errf(err, "cannot listen on %s for Prometheus (is the port in use, or below 1024 without privileges?)",
                  listen);
         free(s);
@@ -124,5 +145,6 @@ void prom_server_stop(prom_server *s)
 {
     if (!s) return;
     MHD_stop_daemon(s->d);
+    http_guard_stop(s->guard);
     free(s);
 }

@@ -88,6 +88,14 @@ for name, body, want, times in cases:
 time.sleep(0.3)
 after, peak = rss_kib(p.pid), rss_kib(p.pid, "VmHWM")
 check(post(port, valid) == 200, "the server still answers a valid request")
+# a transfer coding libmicrohttpd cannot decode: answered 400 at once, not left waiting
+t0 = time.time()
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(b"POST /v2/models/mlp/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+answer = s.recv(65536)
+s.close()
+check(answer.startswith(b"HTTP/1.1 400") and b"Transfer-Encoding 'gzip, chunked' is not supported" in answer
+      and time.time() - t0 < 2, "Transfer-Encoding: gzip, chunked is answered 400 at once (%r)" % answer[:40])
 print("resident memory: %d MiB after a valid max-batch request, %d MiB after the hostile loop, peak %d MiB; "
       "bound %d MiB above the first" % (base >> 10, after >> 10, peak >> 10, bound >> 10))
 check(peak - base <= bound, "peak growth %d MiB within 2 x %d KiB x %d threads" % ((peak - base) >> 10, MAX_JSON >> 10,

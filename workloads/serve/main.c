@@ -37,6 +37,9 @@ static void usage(FILE *f)
             "  --threads N              HTTP threads (default 4)\n"
             "  --max-connections N      open connections at most (default 1024)\n"
             "  --idle-timeout DUR       close keep-alive connections idle this long (default 60s)\n"
+            "  --request-timeout DUR    a request's headers and body must arrive within this, or the\n"
+            "                           connection is closed (default 30s); the oldest such connections\n"
+            "                           also go when fewer than a tenth of --max-connections are free\n"
             "  --drain-timeout DUR      on SIGTERM, how long to wait for requests in flight (default 30s)\n"
             "  --duration DUR           stop (as on SIGTERM) after this long (default: run until signalled)\n"
             "  --batch-time DUR         cpu models: a fixed cost added to every batch, as a device call has (default 0)\n"
@@ -60,7 +63,8 @@ int main(int argc, char **argv)
 {
     serve_model_opts mo = {.name = "mlp", .max_batch = 32, .seq = 128, .seed = 1, .input_dtype = KS_FP32};
     serve_http_opts ho = {.listen = "127.0.0.1:8000", .threads = 4, .max_request_bytes = 64u << 20,
-                          .max_connections = 1024, .idle_timeout_s = 60};
+                          .max_connections = 1024, .idle_timeout_s = 60,
+                          .request_timeout_s = 30};
     double delay_s = 0.002, drain_s = 30, duration_s = 0;
     int queue = 512, instances = 0, pinned_slots = -1;
     for (int i = 1; i < argc; i++) {
@@ -84,6 +88,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--threads")) ho.threads = (int)flag_long(prog, a, v, 1, 256);
         else if (!strcmp(a, "--max-connections")) ho.max_connections = (unsigned)flag_long(prog, a, v, 1, 65536);
         else if (!strcmp(a, "--idle-timeout")) ho.idle_timeout_s = (unsigned)(flag_seconds(prog, a, v) + 0.999);
+        else if (!strcmp(a, "--request-timeout")) ho.request_timeout_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--drain-timeout")) drain_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--duration")) duration_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--batch-time")) mo.batch_time_s = flag_seconds(prog, a, v);
@@ -161,15 +166,19 @@ int main(int argc, char **argv)
     }
     int left = serve_http_drain(http, drain_s);
     batcher_stop(b); /* answers anything still queued */
+    unsigned long long slow, for_room;
+    serve_http_slow_counts(http, &slow, &for_room);
     serve_http_stop(http);
     events_end();
     printf("%s: served %llu requests (%llu failed), %llu items in %llu batches (mean batch %.2f); "
-           "refused: %llu queue full, %llu too large, %llu malformed\n",
+           "refused: %llu queue full, %llu too large, %llu malformed; %llu ended unanswered; connections cut: "
+           "%llu too slow, %llu to keep room\n",
            prog, (unsigned long long)metrics.success, (unsigned long long)metrics.failure,
            (unsigned long long)metrics.items, (unsigned long long)metrics.batches,
            metrics.batches ? (double)metrics.items / (double)metrics.batches : 0.0,
            (unsigned long long)metrics.rejected[REJECT_QUEUE_FULL], (unsigned long long)metrics.rejected[REJECT_TOO_LARGE],
-           (unsigned long long)metrics.rejected[REJECT_BAD_REQUEST]);
+           (unsigned long long)metrics.rejected[REJECT_BAD_REQUEST],
+           (unsigned long long)metrics.rejected[REJECT_UNANSWERED], slow, for_room);
     if (left) fprintf(stderr, "%s: %d requests were still in flight after --drain-timeout %gs\n", prog, left, drain_s);
     serve_metrics_destroy(&metrics);
     for (int k = 0; k < instances; k++) models[k]->destroy(models[k]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "events.h"
+#include "net/http_guard.h"
 #include "net/listen_addr.h"
 #include "serve_route.h"
 
@@ -36,6 +38,7 @@ struct serve_http {
     serve_metrics *metrics;
     size_t max_body;
     ks_json_budget budget;   /* what a JSON request for the model may hold */
+    http_guard *guard;       /* slow clients */
     int port;
     atomic_int ready, draining, in_flight;
 };
@@ -56,6 +59,7 @@ typedef struct {
     atomic_int state;
     unsigned status;         /* when answered without the model */
     const char *allow;       /* the methods a 405 names */
+    bool answered;           /* a response was queued */
     char why[KS_ERR_MAX];
     ks_request req;
     batch_req br;
@@ -79,6 +83,7 @@ static mhd_result send_body(request *q, unsigned status, const char *type, char 
     if (atomic_load(&q->s->draining)) MHD_add_response_header(r, "Connection", "close");
     mhd_result ret = MHD_queue_response(q->conn, status, r);
     MHD_destroy_response(r);
+    q->answered = ret == MHD_YES;
     /* every answer to a request (not a health probe or scrape) is one latency event */
     if (q->route == RT_INFER) {
         int64_t total = events_now_ns() - q->arrived_ns;
@@ -183,6 +188,17 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
         q->route = serve_route_of(method, url, s->model->info.name, s->model->info.version);
         atomic_fetch_add(&s->in_flight, 1);
         *con_cls = q;
+        /* libmicrohttpd decodes "chunked" alone; with any other coding it
+         * would wait for a body it cannot read, and the client would get
+         * no answer at all */
+        const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (te && strcasecmp(te, "chunked")) {
+            if (q->route == RT_INFER) serve_metrics_reject(s->metrics, REJECT_BAD_REQUEST);
+            char msg[KS_ERR_MAX];
+            snprintf(msg, sizeof msg, "Transfer-Encoding '%.64s' is not supported: send the body with Content-Length, or "
+                     "with Transfer-Encoding: chunked alone", te);
+            return send_error(q, MHD_HTTP_BAD_REQUEST, msg);
+        }
         if (q->route == RT_INFER) {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
@@ -229,6 +245,7 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
         q->len += n;
         return MHD_YES;
     }
+    http_guard_request_in(s->guard, c); /* headers and body are in: ours to answer now */
     switch (q->route) {
     case RT_INFER:
         switch (atomic_load(&q->state)) {
@@ -265,10 +282,20 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode why)
 {
-    (void)c, (void)why;
+    (void)why;
     serve_http *s = cls;
+    http_guard_request_done(s->guard, c);
     request *q = *con_cls;
     if (!q) return;
+    /* Every inference request is answered or counted as failed: one whose
+     * connection ended first (the client closed it, or it was cut for
+     * sending too slowly) is a failure with its time so far. */
+    if (q->route == RT_INFER && !q->answered) {
+        int64_t total = events_now_ns() - q->arrived_ns;
+        events_latency(total, false);
+        serve_metrics_request(s->metrics, 0, total, 0, 0);
+        serve_metrics_reject(s->metrics, REJECT_UNANSWERED);
+    }
     /* A large request's parse leaves its thread's malloc arena holding
      * pages after the free; hand them back, or a few large bodies keep
      * gigabytes resident for good. */
@@ -301,13 +328,21 @@ serve_http *serve_http_start(serve_model *m, batcher *b, serve_metrics *metrics,
      * an arena that keeps its pages after the request. */
     mallopt(M_MMAP_THRESHOLD, TRIM_AFTER_BYTES * 4);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = addr};
+    http_guard_opts go = {.request_deadline_s = o->request_timeout_s, .max_connections = o->max_connections};
+    if (!(s->guard = http_guard_start(&go))) {
+        snprintf(err, errcap, "cannot start the slow-client guard's thread");
+        free(s);
+        return NULL;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
                             (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             (size_t)HEADER_MEMORY_BYTES, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                            http_guard_notify, s->guard, MHD_OPTION_END);
     if (!s->d) {
+        http_guard_stop(s->guard);
         snprintf(err, errcap, "cannot listen on %s (is the port in use, or below 1024 without privileges?)", o->listen);
         free(s);
         return NULL;
@@ -338,5 +373,12 @@ void serve_http_stop(serve_http *s)
 {
     if (!s) return;
     MHD_stop_daemon(s->d);
+    http_guard_stop(s->guard);
     free(s);
+}
+
+void serve_http_slow_counts(const serve_http *s, unsigned long long *slow, unsigned long long *for_room)
+{
+    *slow = http_guard_closed_slow(s->guard);
+    *for_room = http_guard_closed_for_room(s->guard);
 }

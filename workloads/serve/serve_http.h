@@ -21,12 +21,15 @@ typedef struct {
     size_t max_request_bytes; /* larger bodies get 413 */
     unsigned max_connections;
     unsigned idle_timeout_s;  /* idle keep-alive connections are closed after this */
+    double request_timeout_s; /* a request's headers and body must be in within this (net/http_guard.h) */
 } serve_http_opts;
 
 typedef struct serve_http serve_http;
 
 serve_http *serve_http_start(serve_model *m, batcher *b, serve_metrics *metrics, const serve_http_opts *o, char *err,
                              size_t errcap);
+/* Connections cut for sending too slowly, and to keep room for new ones. */
+void serve_http_slow_counts(const serve_http *s, unsigned long long *slow, unsigned long long *for_room);
 int serve_http_port(const serve_http *s);
 /* Stops accepting connections and marks the server not ready, then waits
  * until every request in flight is answered or timeout_s passes. Returns the

@@ -8,7 +8,7 @@
 /* Request latency buckets (seconds): 0.1 ms to 10 s, as SLOs are set. */
 static const double latency_bounds_s[SERVE_LATENCY_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                                0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
-static const char *reject_names[REJECT_NKINDS] = {"queue_full", "too_large", "bad_request", "draining"};
+static const char *reject_names[REJECT_NKINDS] = {"queue_full", "too_large", "bad_request", "draining", "unanswered"};
 
 void serve_metrics_init(serve_metrics *m, const char *model, int max_batch)
 {

@@ -18,7 +18,11 @@
 #define SERVE_LATENCY_BUCKETS 16
 #define SERVE_BATCH_BUCKETS 12
 
-typedef enum { REJECT_QUEUE_FULL, REJECT_TOO_LARGE, REJECT_BAD_REQUEST, REJECT_DRAINING, REJECT_NKINDS } serve_reject;
+/* UNANSWERED: the connection ended before the answer went out (the client
+ * closed it, or the server cut it for sending too slowly). */
+typedef enum {
+    REJECT_QUEUE_FULL, REJECT_TOO_LARGE, REJECT_BAD_REQUEST, REJECT_DRAINING, REJECT_UNANSWERED, REJECT_NKINDS
+} serve_reject;
 
 typedef struct {
     pthread_mutex_t mu;
