@@ -9,6 +9,7 @@
 #include "deploy/deploy.h"
 #include "cli/commands.h"
 #include "exec/proc.h"
+#include "exec/keeper.h"
 #include "exec/runner.h"
 #include "host/host.h"
 #include "mode/mode.h"
@@ -315,7 +316,12 @@ int cmd_run(int argc, char **argv)
         rc = EXIT_RUN_FAILED;
         goto out;
     }
+    cot_err ke;
+    if (keeper_start(&ke) != 0)
+        cot_warn("%s: should cotenant itself be killed, processes its workloads started in sessions of their own "
+                 "may outlive it", ke.msg);
     rc = runner_run(&req, &err);
+    keeper_release();
     executor_close(req.ex);
     if (req.gpu_settings) {
         cot_err e2;

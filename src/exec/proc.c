@@ -215,7 +215,12 @@ int proc_tree_index(pid_t pid, const pid_t *roots, int n)
     return -1;
 }
 
-int proc_kill_strays(const pid_t *keep, int nkeep)
+static pid_t spared = -1;
+
+void proc_spare(pid_t pid) { spared = pid; }
+
+/* One pass over cotenant's children: kills and reaps every one not kept. */
+static int kill_strays_once(const pid_t *keep, int nkeep)
 {
     pid_t self = getpid(), victims[256];
     int nvictims = 0;
@@ -228,7 +233,7 @@ int proc_kill_strays(const pid_t *keep, int nkeep)
         pid_t pp, pg;
         char state = 0;
         if (*end || pid <= 0 || stat_of_state((pid_t)pid, &pp, &pg, &state) != 0 || pp != self) continue;
-        int kept = 0;
+        int kept = pid == spared;
         for (int i = 0; i < nkeep; i++) kept |= keep[i] == pid;
         if (kept) continue;
         if (state == 'Z') { /* it had ended already, orphaned to us: reaped, not counted */
@@ -245,6 +250,21 @@ int proc_kill_strays(const pid_t *keep, int nkeep)
         }
     }
     return nvictims;
+}
+
+int proc_kill_strays(const pid_t *keep, int nkeep)
+{
+    /* Killing a stray hands its own children to us (the subreaper): a
+     * chain of setsid'd shells or a double fork comes one generation a
+     * pass, so pass until one finds nothing. 64 generations is deeper
+     * than any launcher chain. */
+    int total = 0;
+    for (int round = 0; round < 64; round++) {
+        int n = kill_strays_once(keep, nkeep);
+        if (n == 0) break;
+        total += n;
+    }
+    return total;
 }
 
 void proc_describe_status(int st, char *out, size_t cap)

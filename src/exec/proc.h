@@ -50,6 +50,8 @@ bool proc_wait_or_kill(child_proc *c, int64_t timeout_ns);
 /* Kills and reaps every other child of cotenant (grandchildren adopted
  * through the subreaper), except the pids listed in keep. */
 int proc_kill_strays(const pid_t *keep, int nkeep);
+/* A child of cotenant's that proc_kill_strays always leaves (the keeper). */
+void proc_spare(pid_t pid);
 /* Which of the process trees rooted at roots[] (each root also leads its
  * own process group) pid belongs to: found by its process group, or by
  * walking its parents, through /proc. -1 for none of them. */

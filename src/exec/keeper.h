@@ -1,0 +1,35 @@
+/* keeper.h - no process of a run outlives cotenant, even a SIGKILLed one.
+ *
+ * Workloads are cotenant's children in process groups of their own, with
+ * SIGKILL as their parent-death signal, and cotenant is a subreaper: what a
+ * workload leaves behind comes back to cotenant, which kills it at the end
+ * of each segment (proc_kill_strays). None of that survives SIGKILL to
+ * cotenant itself: the parent-death signal reaches only direct children,
+ * and orphans then go to init. So a run starts a keeper: a small process in
+ * a session of its own that waits on a pipe from cotenant. cotenant marks
+ * its environment with KEEPER_MARK_VAR=<token>, which every process it
+ * starts inherits, however deep and whatever sessions they make. At a
+ * normal end cotenant tells the keeper so; if the pipe closes without that
+ * word, cotenant died, and the keeper kills every process that carries the
+ * token, until a pass finds none. This is the fallback for machines where
+ * cotenant cannot give workloads cgroups of their own; a process that
+ * rewrites its environment escapes it. */
+#ifndef COTENANT_KEEPER_H
+#define COTENANT_KEEPER_H
+
+#include <sys/types.h>
+
+#include "util/err.h"
+
+#define KEEPER_MARK_VAR "COTENANT_RUN_MARK"
+
+/* Starts the keeper and sets the mark in cotenant's environment. */
+int keeper_start(cot_err *err);
+/* A normal end (every segment's processes already killed): the keeper
+ * leaves without looking. Safe to call when keeper_start was not. */
+void keeper_release(void);
+/* Kills every process carrying this run's mark but cotenant and the
+ * keeper; returns how many. What the keeper does, for tests and reuse. */
+int keeper_kill_marked(const char *token, pid_t spare);
+
+#endif
