@@ -26,7 +26,13 @@ typedef struct {
     yaml_document_t *doc;
     const char *file;
     cot_err *err;
+    const yaml_node_t *timeout_node; /* where `timeout` was given, checked against the rest at the end */
 } pctx;
+
+/* Flow collections ([ ], { }) nested deeper than this are refused before
+ * libyaml sees them: its scanner's cost grows with the depth for every
+ * token, and 100,000 levels took 67 s. A scenario needs about 5. */
+#define SCENARIO_MAX_FLOW_DEPTH 64
 
 static int fail(pctx *p, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -210,6 +216,9 @@ static int f_mps_mem(pctx *p, const yaml_node_t *v, const char *key, void *t)
     size_t digits = strspn(s, "0123456789");
     if (digits == 0 || (strcmp(s + digits, "M") && strcmp(s + digits, "G")) || atol(s) <= 0)
         return fail(p, v, "'%s' is '%s'; expected a size in megabytes or gigabytes such as 512M or 8G", key, s);
+    /* no GPU holds a petabyte; this also keeps the number within a long */
+    if (digits > 7 || (s[digits] == 'G' && atol(s) > 1 << 20))
+        return fail(p, v, "'%s' is '%s'; at most 1048576G (1 PiB), far above any GPU's memory", key, s);
     return 0;
 }
 
@@ -477,7 +486,11 @@ DURATION_FIELD(f_duration, duration_s, 0.1)
 DURATION_FIELD(f_warmup, warmup_s, 0)
 DURATION_FIELD(f_startup_timeout, startup_timeout_s, 1)
 DURATION_FIELD(f_grace, grace_s, 0.1)
-DURATION_FIELD(f_timeout, timeout_s, 1)
+static int f_timeout(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    p->timeout_node = v;
+    return get_duration(p, v, key, 1, &((scenario *)t)->timeout_s);
+}
 
 static int f_repeats(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
@@ -544,11 +557,46 @@ static int check_whole(pctx *p, scenario *sc)
             return fail(p, NULL, "workload '%s' is kind %s, a GPU workload, but the scenario says device: cpu",
                         sc->workloads[i].name, k->name);
     }
+    if (sc->timeout_s > 0 && sc->timeout_s < sc->warmup_s + sc->duration_s)
+        return fail(p, p->timeout_node,
+                    "'timeout' is %gs, shorter than warmup + duration (%gs + %gs): every segment would be cut before its "
+                    "window ends; make it at least %gs, or leave it out",
+                    sc->timeout_s, sc->warmup_s, sc->duration_s, sc->warmup_s + sc->duration_s + sc->grace_s);
     if (sc->device == DEVICE_CPU)
         for (int i = 0; i < sc->nmodes; i++)
             if (!mode_lookup(sc->modes[i])->cpu_ok)
                 return fail(p, NULL, "mode '%s' needs a GPU, but the scenario says device: cpu; use modes: [timeslice]",
                             sc->modes[i]);
+    return 0;
+}
+
+/* One pass over the text, before libyaml: flow nesting depth, outside
+ * quoted scalars and comments. Returns 0, or -1 with err at file:line:col. */
+static int check_flow_depth(const char *name, const char *text, size_t len, cot_err *err)
+{
+    int depth = 0;
+    size_t line = 1, col = 0;
+    char quote = 0, prev = '\n';
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        col++;
+        if (c == '\n') line++, col = 0;
+        if (quote) {
+            if (quote == '"' && c == '\\') i++, col++;
+            else if (c == quote) quote = 0;
+        } else if (c == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
+            while (i + 1 < len && text[i + 1] != '\n') i++;
+        } else if ((c == '\'' || c == '"') && strchr(" \t\n[{,:-", prev)) {
+            quote = c; /* a quote that starts a scalar; inside a plain one (it's) it is text */
+        } else if (c == '[' || c == '{') {
+            if (++depth > SCENARIO_MAX_FLOW_DEPTH)
+                return cot_errf(err, "%s:%zu:%zu: lists and mappings are nested more than %d deep; a scenario needs a few "
+                                "levels", name, line, col, SCENARIO_MAX_FLOW_DEPTH);
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+        prev = c;
+    }
     return 0;
 }
 
@@ -559,6 +607,7 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
     if (len > SCENARIO_MAX_BYTES)
         return cot_errf(err, "%s: the file is %zu bytes; scenario files are limited to %d bytes", name, len,
                         SCENARIO_MAX_BYTES);
+    if (check_flow_depth(name, text, len, err) != 0) return -1;
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) return cot_errf(err, "%s: cannot initialise the YAML parser", name);
@@ -575,7 +624,25 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
     int rc = -1;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     unsigned seen = 0;
-    if (!root) {
+    bool reported = false;
+    yaml_document_t second;
+    if (root && yaml_parser_load(&parser, &second)) { /* a second document would be silently ignored */
+        const yaml_node_t *r2 = yaml_document_get_root_node(&second);
+        if (r2) {
+            cot_errf(err, "%s:%zu:%zu: a second YAML document (after '---'); a scenario file holds one", name,
+                     r2->start_mark.line + 1, r2->start_mark.column + 1);
+            reported = true;
+        }
+        yaml_document_delete(&second);
+    } else if (root && parser.error != YAML_NO_ERROR) {
+        const yaml_mark_t *m = &parser.problem_mark;
+        cot_errf(err, "%s:%zu:%zu: invalid YAML after the first document: %s", name, m->line + 1, m->column + 1,
+                 parser.problem ? parser.problem : "syntax error");
+        reported = true;
+    }
+    if (reported) {
+        /* err is set */
+    } else if (!root) {
         fail(&p, NULL, "the file is empty; a scenario needs at least a 'workloads' list");
     } else if (parse_mapping(&p, root, "the scenario", top_fields, (int)(sizeof top_fields / sizeof top_fields[0]),
                              out, &seen) == 0) {

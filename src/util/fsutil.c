@@ -71,7 +71,9 @@ int write_json_atomic(const char *path, const json_t *doc, cot_err *err)
 
 int read_file_limited(const char *path, size_t max_bytes, char **out, size_t *len, cot_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer, for ever; the type is checked before anything is read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return cot_errno(err, "cannot open %s", path);
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -80,8 +82,12 @@ int read_file_limited(const char *path, size_t max_bytes, char **out, size_t *le
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return cot_errf(err, "%s is not a regular file", path);
+        return cot_errf(err, "%s is %s, not a regular file; give the path of a file", path,
+                        S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                        : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISSOCK(st.st_mode) ? "a socket"
+                        : "something else");
     }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     if ((size_t)st.st_size > max_bytes) {
         close(fd);
         return cot_errf(err, "%s is %lld bytes, over the limit of %zu bytes", path,

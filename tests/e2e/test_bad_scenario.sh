@@ -1,13 +1,32 @@
-# An invalid scenario: one error with file:line:column, exit 2, nothing written.
+# Invalid scenarios, one class a fixture (tests/data/bad_scenarios/, each
+# naming on its first line "# expect: LINE:COL: | TEXT": the message must
+# hold FILE:LINE:COL: and TEXT), then the
+# path itself: missing, a folder, a FIFO, not executable. Each: exit 2, the
+# message, and no results folder written.
 source "$(dirname "$0")/lib.sh"
-printf 'name: x\nworkloads:\n  - name: a\n    kind: cpu-compute\n    colour: red\n' > "$WORK/bad.yaml"
-set +e
-"$COT" run "$WORK/bad.yaml" --out "$WORK/r" 2>"$WORK/err"
-rc=$?
-set -e
-[ $rc = 2 ] || fail "exit code $rc, expected 2"
-grep -q "bad.yaml:5:5: unknown key 'colour'" "$WORK/err" || fail "message: $(cat "$WORK/err")"
-[ ! -e "$WORK/r" ] || fail "results folder was created"
+FIX=$(cd "$(dirname "$0")/../data/bad_scenarios" && pwd)
+expect_bad() { # FILE LOCATION TEXT
+  set +e
+  timeout 20 "$COT" run "$1" --out "$WORK/r" 2>"$WORK/err" >/dev/null
+  local rc=$?
+  set -e
+  [ $rc = 2 ] || fail "$1: exit code $rc, expected 2 ($(cat "$WORK/err"))"
+  grep -qF -- "$1${2:+:$2}" "$WORK/err" && grep -qF -- "$3" "$WORK/err" || fail "$1: expected '$1:$2' and '$3', got: $(cat "$WORK/err")"
+  [ ! -e "$WORK/r" ] || fail "$1: a results folder was created"
+  ok "$(basename "$1"): $(head -c 120 "$WORK/err")"
+}
+for f in "$FIX"/*.yaml; do
+  first=$(head -1 "$f")
+  spec=${first#\# expect: }
+  if [[ $spec == "| "* ]]; then loc="" text=${spec#| }; else loc=${spec%% | *} text=${spec#* | }; fi
+  expect_bad "$f" "$loc" "$text"
+done
+expect_bad "$WORK/missing.yaml" "" "No such file or directory"
+mkdir "$WORK/dir.yaml"
+expect_bad "$WORK/dir.yaml" "" "is a folder, not a regular file"
+mkfifo "$WORK/fifo.yaml"
+expect_bad "$WORK/fifo.yaml" "" "is a FIFO (named pipe), not a regular file"
 set +e; "$COT" run --bogus 2>/dev/null; rc=$?; set -e
 [ $rc = 2 ] || fail "bad option exit $rc"
-echo "1 passed, 0 failed"
+ok "an unknown option: exit 2"
+finish
