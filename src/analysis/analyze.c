@@ -53,6 +53,7 @@ typedef struct {
     int ncdf[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS], cdf_cap[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS];
     json_t *excluded, *timeseries;
     json_t *other_procs;         /* segments whose window had GPU processes not their own */
+    json_t *flagged;             /* workloads whose figures count, with doubts (segment.json's flags) */
     bool have_series[SCENARIO_MAX_MODES];
     double *seg_gpu;             /* [mode][repeat][SG_N], shared segments; NAN: none */
     char split[SCENARIO_MAX_MODES][16]; /* how shared energy was split: sm_util, equal or mixed */
@@ -264,11 +265,15 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         seg_member *sm = &mem[nmem++];
         *sm = (seg_member){.w = w, .from = ws, .to = we};
         const char *status = json_string_value(json_object_get(res, "status"));
-        if (!status || strcmp(status, "ok") != 0) {
+        bool flagged = status && !strcmp(status, "flagged");
+        if (!status || (strcmp(status, "ok") != 0 && !flagged)) {
             const char *reason = json_string_value(json_object_get(res, "reason"));
             exclude(a, id, wname, reason ? reason : status ? status : "no status");
             continue;
         }
+        if (flagged)
+            json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:O}", "segment", id, "workload", wname, "flags",
+                                                        json_object_get(res, "flags") ?: json_array()));
         cell *c = cell_at(a, m, r, k, w);
         for (int i = 0; i < 4; i++) c->p[i] = NAN;
         for (int i = 0; i < GF_N; i++) c->gpu[i] = NAN;
@@ -603,6 +608,7 @@ int analyze_run(const char *dir, cot_err *err)
     a.excluded = json_array();
     a.timeseries = json_array();
     a.other_procs = json_array();
+    a.flagged = json_array();
     size_t i;
     json_t *entry;
     json_array_foreach(json_object_get(a.run, "plan"), i, entry) load_segment(&a, dir, entry);
@@ -626,6 +632,7 @@ int analyze_run(const char *dir, cot_err *err)
     json_object_set_new(doc, "latency_cdf", latency_cdfs(&a));
     json_object_set_new(doc, "excluded", a.excluded);
     json_object_set_new(doc, "other_gpu_processes", a.other_procs);
+    json_object_set_new(doc, "flagged", a.flagged);
     json_object_set_new(doc, "failures", json_incref(json_object_get(a.run, "failures")));
     int rc = path_join(path, sizeof path, dir, "metrics.json", err) ? -1 : write_json_atomic(path, doc, err);
     if (rc == 0) rc = write_summary_csv(dir, modes, err);

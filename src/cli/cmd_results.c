@@ -11,6 +11,7 @@
 #include "mode/mode.h"
 #include "report/report.h"
 #include "util/fsutil.h"
+#include "util/signal_hold.h"
 
 /* Both commands take exactly one folder and --help. */
 static int one_dir(int argc, char **argv, const char *usage, const char **dir)
@@ -33,12 +34,13 @@ int cmd_analyze(int argc, char **argv)
     int rc = one_dir(argc, argv, usage_analyze, &dir);
     if (rc != EXIT_OK) return rc < 0 ? EXIT_OK : rc;
     cot_err err;
+    signal_hold_start();
     if (analyze_run(dir, &err) != 0) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         return EXIT_RUN_FAILED;
     }
     printf("%s/metrics.json\n%s/summary.csv\n", dir, dir);
-    return EXIT_OK;
+    return signal_hold_count() ? EXIT_RUN_FAILED : EXIT_OK;
 }
 
 int cmd_report(int argc, char **argv)
@@ -47,6 +49,7 @@ int cmd_report(int argc, char **argv)
     int rc = one_dir(argc, argv, usage_report, &dir);
     if (rc != EXIT_OK) return rc < 0 ? EXIT_OK : rc;
     cot_err err;
+    signal_hold_start();
     char metrics[PATH_MAX];
     snprintf(metrics, sizeof metrics, "%s/metrics.json", dir);
     if (!path_exists(metrics) && analyze_run(dir, &err) != 0) {
@@ -58,6 +61,10 @@ int cmd_report(int argc, char **argv)
         return EXIT_RUN_FAILED;
     }
     printf("%s/report.md\n", dir);
+    if (signal_hold_count()) {
+        cot_warn("interrupted: the report was finished before stopping");
+        return EXIT_RUN_FAILED;
+    }
     return EXIT_OK;
 }
 

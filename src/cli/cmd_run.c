@@ -19,6 +19,7 @@
 #include "scenario/scenario_default.h"
 #include "scenario/scenario_parse.h"
 #include "util/fsutil.h"
+#include "util/signal_hold.h"
 #include "util/timeutil.h"
 #include "gpuset/gpu_policy.h"
 #include "host/nvml.h"
@@ -321,6 +322,7 @@ int cmd_run(int argc, char **argv)
         cot_warn("%s: should cotenant itself be killed, processes its workloads started in sessions of their own "
                  "may outlive it", ke.msg);
     rc = runner_run(&req, &err);
+    signal_hold_start(); /* from here on, the settings are restored and the files finished first */
     keeper_release();
     executor_close(req.ex);
     if (req.gpu_settings) {
@@ -339,6 +341,11 @@ int cmd_run(int argc, char **argv)
         rc = EXIT_RUN_FAILED;
     } else {
         cot_info("report: %s/report.md", out);
+    }
+    if (signal_hold_count()) {
+        cot_warn("interrupted after the measuring: GPU settings were restored and the analysis and report finished "
+                 "before stopping");
+        rc = EXIT_RUN_FAILED;
     }
 out:
     json_decref(skipped);

@@ -1,5 +1,6 @@
 #include "exec/runner.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -145,6 +146,30 @@ static void set_wall(json_t *run, const char *key)
     json_object_set_new(run, key, json_string(t));
 }
 
+/* Space held back so that the last word gets out: when the disk fills up
+ * mid-run, this file is removed and run.json is written, marked failed
+ * with the reason, instead of staying "running" for ever. */
+#define RESERVE_FILE ".space-reserve"
+#define RESERVE_BYTES (1 << 20)
+
+static void reserve_space(const char *dir)
+{
+    char path[PATH_MAX];
+    cot_err e;
+    if (path_join(path, sizeof path, dir, RESERVE_FILE, &e)) return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return; /* no room even for this: the run fails at its first write, and says so */
+    if (posix_fallocate(fd, 0, RESERVE_BYTES) != 0) unlink(path);
+    close(fd);
+}
+
+static void release_space(const char *dir)
+{
+    char path[PATH_MAX];
+    cot_err e;
+    if (path_join(path, sizeof path, dir, RESERVE_FILE, &e) == 0) unlink(path);
+}
+
 int runner_run(const run_request *req, cot_err *err)
 {
     const scenario *sc = req->sc;
@@ -182,6 +207,7 @@ int runner_run(const run_request *req, cot_err *err)
         plan_free(&p);
         return -1;
     }
+    reserve_space(req->out_dir);
 
     stop_requests = 0;
     install_signals();
@@ -257,15 +283,17 @@ int runner_run(const run_request *req, cot_err *err)
     proc_kill_strays(NULL, 0);
     gpu_reader_close(gpu);
     if (stop_requests) interrupted = true;
-    const char *final = rc != 0 ? "error" : interrupted ? "interrupted" : nfail ? "failed" : "complete";
+    const char *final = rc != 0 ? "failed" : interrupted ? "interrupted" : nfail ? "failed" : "complete";
     json_object_set_new(run, "status", json_string(final));
+    if (rc != 0) json_object_set_new(run, "error", json_string(err->msg)); /* why the plan stopped */
     set_wall(run, "ended_at");
+    release_space(req->out_dir);
     cot_err se;
     if (save_run(req, run, &se) != 0) cot_warn("%s", se.msg);
     json_decref(run);
     plan_free(&p);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    /* the handler stays: the caller replaces it (util/signal_hold.h), so
+     * no signal between here and there finds the default action */
     if (rc != 0) return -1;
     if (interrupted) cot_warn("interrupted: every finished segment is kept in %s (run.json status: interrupted)", req->out_dir);
     return interrupted || nfail ? EXIT_RUN_FAILED : EXIT_OK;

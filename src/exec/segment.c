@@ -12,6 +12,7 @@
 #include "events/event.h"
 #include "events/line_reader.h"
 #include "exec/agent.h"
+#include "exec/capped_log.h"
 #include "exec/proc.h"
 #include "exec/node_telemetry.h"
 #include "exec/segment_telemetry.h"
@@ -40,22 +41,28 @@ typedef struct {
     bool clock_suspect;
     json_t *invalid_samples;
     bool stop_sent, killed;
+    int64_t stop_sent_ns;
+    /* events that could not be written to events.jsonl (a full disk) */
+    int64_t n_unwritten;
+    int unwritten_errno;
+    int64_t events_eof_ns;      /* when the event pipe's writers all closed it; 0: not yet */
+    /* the longest stretch without progress since watch_from_ns (the window's start) */
+    int64_t watch_from_ns, last_step_ns, gap_ns, gap_from_ns, steps_watched;
     workload_addr addr;         /* a server's port, a load generator's server */
     char not_ready[512];        /* a server that never answered ready: why */
     /* Run by an executor: proc follows the workload's tagged log stream. */
     bool remote;
-    int out_fd, err_fd;         /* stdout.log and stderr.log, written from the stream */
+    capped_log out_log, err_log; /* stdout.log and stderr.log: from pipes, or from the stream */
     bool agent_ended;           /* the agent's exit line arrived */
     int agent_status;           /* how the workload ended, encoded as waitpid would */
     int64_t agent_ended_ns;
     int64_t clock_offset_ns;    /* our clock minus the workload's, at least (INT64_MAX: no event yet) */
 } wl_rt;
 
-static void write_line(int fd, const char *line, size_t len)
+static void write_line(capped_log *l, const char *line, size_t len)
 {
-    if (fd < 0) return;
-    if (write(fd, line, len) < 0 || write(fd, "\n", 1) < 0) {
-    }
+    capped_log_write(l, line, len);
+    capped_log_write(l, "\n", 1);
 }
 
 /* A line of a remote workload's stream that is not an event: its stdout,
@@ -70,14 +77,14 @@ static bool remote_line(wl_rt *r, const char **line, size_t *len)
         return false;
     }
     if ((n = agent_tag_len(*line, *len, AGENT_TAG_OUT)) > 0) {
-        write_line(r->out_fd, *line + n, *len - n);
+        write_line(&r->out_log, *line + n, *len - n);
     } else if ((n = agent_tag_len(*line, *len, AGENT_TAG_EXIT)) > 0) {
         if (agent_exit_parse(*line + n, *len - n, &r->agent_status) == 0) {
             r->agent_ended = true;
             r->agent_ended_ns = now_ns();
         }
     } else {
-        write_line(r->err_fd, *line, *len);
+        write_line(&r->err_log, *line, *len);
     }
     return true;
 }
@@ -111,9 +118,28 @@ static void on_line(void *arg, const char *line, size_t len, line_status st)
     if (ev.type == EV_STEP || ev.type == EV_LATENCY) {
         r->n_steps++;
         if (!r->first_step_ns) r->first_step_ns = ev.t_ns;
+        if (r->watch_from_ns && ev.t_ns >= r->watch_from_ns) {
+            int64_t from = r->last_step_ns > r->watch_from_ns ? r->last_step_ns : r->watch_from_ns;
+            if (ev.t_ns - from > r->gap_ns) r->gap_ns = ev.t_ns - from, r->gap_from_ns = from;
+            r->steps_watched++;
+        }
+        if (ev.t_ns > r->last_step_ns) r->last_step_ns = ev.t_ns;
     }
-    /* The line as the workload wrote it: analysis re-parses it from here. */
-    if (write(r->events_fd, line, len) < 0 || write(r->events_fd, "\n", 1) < 0) r->n_invalid++;
+    /* The line as the workload wrote it: analysis re-parses it from here.
+     * A line that cannot be written is counted: the segment's figures
+     * would be short by it, so the workload fails (workload_result). */
+    char *copy = malloc(len + 1);
+    int wrc = -1;
+    if (copy) {
+        memcpy(copy, line, len);
+        copy[len] = '\n';
+        wrc = write_all(r->events_fd, copy, len + 1); /* one write: a line is never cut between two */
+        free(copy);
+    }
+    if (wrc != 0) {
+        if (!r->unwritten_errno) r->unwritten_errno = copy ? errno : ENOMEM;
+        r->n_unwritten++;
+    }
 }
 
 static void drain(wl_rt *r)
@@ -127,11 +153,36 @@ static void drain(wl_rt *r)
             continue;
         }
         if (n == 0) { /* every writer closed it */
+            r->events_eof_ns = now_ns();
             line_reader_finish(&r->lr, on_line, r);
             close(r->proc.events_fd);
             r->proc.events_fd = -1;
         }
         return; /* EAGAIN, or an error: try again later */
+    }
+}
+
+/* A local workload's stdout and stderr, from their pipes into the logs. */
+static void drain_output(wl_rt *r)
+{
+    int *fds[2] = {&r->proc.stdout_fd, &r->proc.stderr_fd};
+    capped_log *logs[2] = {&r->out_log, &r->err_log};
+    char buf[65536];
+    for (int k = 0; k < 2; k++) {
+        /* a bounded amount a call, so one chatty workload cannot starve
+         * the loop that reads everyone's events */
+        for (int rounds = 0; *fds[k] >= 0 && rounds < 64; rounds++) {
+            ssize_t n = read(*fds[k], buf, sizeof buf);
+            if (n > 0) {
+                capped_log_write(logs[k], buf, (size_t)n);
+                continue;
+            }
+            if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                close(*fds[k]);
+                *fds[k] = -1;
+            }
+            break;
+        }
     }
 }
 
@@ -152,10 +203,11 @@ static int start_remote(const segment_job *job, const exec_segment *s, int i, wl
         path_join(ev_path, sizeof ev_path, r->dir, "events.jsonl", err))
         return -1;
     const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
-    r->out_fd = open(out_path, flags, 0644);
-    r->err_fd = open(err_path, flags, 0644);
+    if (capped_log_open(&r->out_log, out_path, CAPPED_LOG_HEAD_BYTES, CAPPED_LOG_TAIL_BYTES, err) ||
+        capped_log_open(&r->err_log, err_path, CAPPED_LOG_HEAD_BYTES, CAPPED_LOG_TAIL_BYTES, err))
+        return -1;
     r->events_fd = open(ev_path, flags, 0644);
-    if (r->out_fd < 0 || r->err_fd < 0 || r->events_fd < 0) return cot_errno(err, "cannot create the logs in %s", r->dir);
+    if (r->events_fd < 0) return cot_errno(err, "cannot create the logs in %s", r->dir);
     if (job->ex->follow_argv(job->ex, s, i, &argv) != 0 || !argv.v) {
         cot_errf(err, "out of memory");
         goto out;
@@ -183,6 +235,9 @@ static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
         cot_errno(err, "cannot create %s", ev_path);
         goto out;
     }
+    if (capped_log_open(&r->out_log, out_path, CAPPED_LOG_HEAD_BYTES, CAPPED_LOG_TAIL_BYTES, err) ||
+        capped_log_open(&r->err_log, err_path, CAPPED_LOG_HEAD_BYTES, CAPPED_LOG_TAIL_BYTES, err))
+        goto out;
     if (build_argv(r, &argv, err) != 0 || strvec_from_environ(&env) != 0) goto out;
     if (job->mode->ops->env_for(job->mode, r->w, &env, err) != 0) goto out;
     if (workload_env(job->sc, r->w, job->mode->ops->name, job->seg->repeat, &r->addr, &env) != 0) {
@@ -192,7 +247,8 @@ static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
     char fd_text[8];
     snprintf(fd_text, sizeof fd_text, "%d", PROC_EVENTS_FD);
     strvec_setenv(&env, "COTENANT_EVENTS_FD", fd_text);
-    spawn_opts o = {.argv = argv.v, .envp = env.v, .stdout_path = out_path, .stderr_path = err_path, .events_pipe = true};
+    /* output through pipes, so that cotenant keeps each log bounded */
+    spawn_opts o = {.argv = argv.v, .envp = env.v, .stdout_pipe = true, .stderr_pipe = true, .events_pipe = true};
     rc = proc_spawn(&o, &r->proc, err);
 out:
     strvec_free(&argv);
@@ -215,11 +271,53 @@ static json_t *argv_json(const wl_rt *r)
     return a;
 }
 
+/* A stretch without progress this much longer than the window's mean gap
+ * between events, and at least STALL_MIN_NS, is a stall worth a flag: a
+ * notebook's think times stay well under it, a hung step does not. */
+#define STALL_FACTOR 10
+#define STALL_MIN_NS (1 * NS_PER_S)
+
+/* What makes an ok workload's figures doubtful: each a sentence, added to
+ * flags. Returns a reason to fail it instead, or NULL. */
+static const char *flag_doubts(const segment_job *job, const wl_rt *r, int64_t ws, int64_t we, json_t *flags,
+                               char *why, size_t cap)
+{
+    if (r->killed)
+        json_array_append_new(flags, json_sprintf("it ignored SIGTERM and was killed with SIGKILL after the grace period of "
+                                                  "%g s: it may not have flushed or reported its last work",
+                                                  job->sc->grace_s));
+    if (r->w->measure != MEASURE_EVENTS || !ws || we <= ws) return NULL;
+    int64_t stopped = r->stop_sent ? r->stop_sent_ns : r->proc.ended_ns;
+    if (r->events_eof_ns && r->events_eof_ns + 100 * NS_PER_MS < stopped) {
+        double at = (double)(r->events_eof_ns - ws) / 1e9;
+        if (r->events_eof_ns < we) {
+            snprintf(why, cap, "closed its event descriptor %.2f s into the measured window while still running: its "
+                               "progress after that is unknown, so its throughput would come out short", at);
+            return why;
+        }
+        json_array_append_new(flags, json_sprintf("closed its event descriptor while still running (%.2f s after the "
+                                                  "window opened, after it closed)", at));
+    }
+    /* the stretch from the last event to the window's end counts too */
+    int64_t gap = r->gap_ns, from = r->gap_from_ns;
+    int64_t last = r->last_step_ns > ws ? r->last_step_ns : ws;
+    if (last < we && we - last > gap) gap = we - last, from = last;
+    int64_t mean = (we - ws) / (r->steps_watched + 1);
+    if (gap >= STALL_MIN_NS && gap > STALL_FACTOR * mean)
+        json_array_append_new(flags, json_sprintf("reported no progress for %.2f s of the %.2f s window (from %.2f s into "
+                                                  "it), %.0fx its mean gap between events: it may have stalled or hung, "
+                                                  "and its throughput includes the stall",
+                                                  (double)gap / 1e9, (double)(we - ws) / 1e9, (double)(from - ws) / 1e9,
+                                                  (double)gap / (double)(mean > 0 ? mean : 1)));
+    return NULL;
+}
+
 /* How a workload's run ended, for segment.json; adds to out->failed. */
-static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_end, bool interrupted,
+static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t ws, int64_t we, bool interrupted,
                                segment_outcome *out)
 {
-    json_t *o = json_object();
+    const int64_t window_end = we;
+    json_t *o = json_object(), *flags = json_array();
     const char *status = "ok";
     char reason[4096] = "", how[160] = "";
     if (r->remote && r->spawned && r->agent_ended) {
@@ -264,6 +362,18 @@ static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_
             snprintf(reason, sizeof reason, "sent no step or latency events; does it write to the descriptor in COTENANT_EVENTS_FD? "
                                             "(docs/protocol.md; or use measure: wall_time)");
         }
+        const char *fail_why;
+        if (!strcmp(status, "ok") && r->n_unwritten > 0) {
+            status = "failed";
+            snprintf(reason, sizeof reason, "%lld of its %lld events could not be written to events.jsonl (%s): its "
+                                            "figures would come out short; is the results folder's disk full?",
+                     (long long)r->n_unwritten, (long long)r->n_events, strerror(r->unwritten_errno));
+        } else if (!strcmp(status, "ok") &&
+                   (fail_why = flag_doubts(job, r, ws, we, flags, reason, sizeof reason)) != NULL) {
+            status = "failed";
+        } else if (!strcmp(status, "ok") && json_array_size(flags) > 0) {
+            status = "flagged"; /* its figures count, with the flags beside them */
+        }
         json_object_set_new(o, "pid", json_integer(r->proc.pid));
         json_object_set_new(o, "exit", json_string(how));
         if (WIFEXITED(r->proc.wait_status))
@@ -288,6 +398,18 @@ static json_t *workload_result(const segment_job *job, wl_rt *r, int64_t window_
     }
     json_object_set_new(o, "status", json_string(status));
     if (reason[0]) json_object_set_new(o, "reason", json_string(reason));
+    if (json_array_size(flags)) json_object_set_new(o, "flags", flags);
+    else json_decref(flags);
+    const capped_log *logs[2] = {&r->out_log, &r->err_log};
+    const char *log_names[2] = {"stdout", "stderr"};
+    for (int k = 0; k < 2; k++) {
+        if (capped_log_dropped(logs[k]) == 0 && logs[k]->unwritten == 0) continue;
+        json_t *lo = json_object_get(o, "logs");
+        if (!lo) json_object_set_new(o, "logs", lo = json_object());
+        json_object_set_new(lo, log_names[k], json_pack("{s:I, s:I, s:I}", "bytes", (json_int_t)logs[k]->total,
+                                                        "dropped", (json_int_t)capped_log_dropped(logs[k]),
+                                                        "unwritten", (json_int_t)logs[k]->unwritten));
+    }
     json_object_set_new(o, "measure", json_string(r->w->measure == MEASURE_WALL_TIME ? "wall_time" : "events"));
     json_object_set_new(o, "argv", argv_json(r));
     json_object_set_new(o, "events", json_integer(r->n_events));
@@ -333,7 +455,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     for (int i = 0; i < n; i++) {
         wl_rt *r = &rt[i];
         r->w = &sc->workloads[idx[i]];
-        r->events_fd = r->out_fd = r->err_fd = -1;
+        r->events_fd = r->out_log.fd = r->err_log.fd = -1;
         r->proc.events_fd = -1;
         r->remote = job->ex != NULL;
         r->addr.resolve = !r->remote;
@@ -439,10 +561,14 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     bool interrupted = false;
 
     for (;;) {
-        struct pollfd pfd[SCENARIO_MAX_WORKLOADS];
+        struct pollfd pfd[3 * SCENARIO_MAX_WORKLOADS];
         int np = 0;
-        for (int i = 0; i < n; i++)
-            if (rt[i].spawned && rt[i].proc.events_fd >= 0) pfd[np++] = (struct pollfd){.fd = rt[i].proc.events_fd, .events = POLLIN};
+        for (int i = 0; i < n; i++) {
+            if (!rt[i].spawned) continue;
+            const int fds[3] = {rt[i].proc.events_fd, rt[i].proc.stdout_fd, rt[i].proc.stderr_fd};
+            for (int k = 0; k < 3; k++)
+                if (fds[k] >= 0) pfd[np++] = (struct pollfd){.fd = fds[k], .events = POLLIN};
+        }
         if (poll(pfd, (nfds_t)np, 50) < 0 && errno != EINTR) cot_warn("poll: %s", strerror(errno));
         int64_t now = now_ns();
         /* Windows are kept on the workloads' clock (their events'); `now`
@@ -455,6 +581,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
         for (int i = 0; i < n; i++) {
             if (!rt[i].spawned) continue;
             drain(&rt[i]);
+            drain_output(&rt[i]);
             if (!proc_poll(&rt[i].proc)) {
                 pr.running++;
             } else if (rt[i].w->measure == MEASURE_WALL_TIME && !first_wall_exit) {
@@ -481,6 +608,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
                                                                      rt[i].w->name, sc->startup_timeout_s));
             }
             if (pr.window_start_ns && !has_wall) pr.window_end_ns = pr.window_start_ns + (int64_t)(sc->duration_s * 1e9);
+            for (int i = 0; pr.window_start_ns && i < n; i++) rt[i].watch_from_ns = pr.window_start_ns;
         }
         if (has_wall && first_wall_exit && !pr.window_end_ns) pr.window_end_ns = first_wall_exit;
         if (job->on_tick) job->on_tick(job->tick_arg, &pr);
@@ -509,6 +637,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
                 for (int i = 0; i < n; i++)
                     if (rt[i].spawned && rt[i].proc.running) {
                         rt[i].stop_sent = true;
+                        rt[i].stop_sent_ns = now;
                         if (!job->ex) proc_signal_group(&rt[i].proc, SIGTERM);
                     }
                 cot_err e;
@@ -539,6 +668,18 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             line_reader_finish(&rt[i].lr, on_line, &rt[i]);
             close(rt[i].proc.events_fd);
         }
+        /* output until its end, or a moment if a leftover still holds it */
+        for (int k = 0; k < 100 && (rt[i].proc.stdout_fd >= 0 || rt[i].proc.stderr_fd >= 0); k++) {
+            drain_output(&rt[i]);
+            if (rt[i].proc.stdout_fd >= 0 || rt[i].proc.stderr_fd >= 0) sleep_ns(2 * NS_PER_MS);
+        }
+        if (rt[i].proc.stdout_fd >= 0) close(rt[i].proc.stdout_fd);
+        if (rt[i].proc.stderr_fd >= 0) close(rt[i].proc.stderr_fd);
+        rt[i].proc.stdout_fd = rt[i].proc.stderr_fd = -1;
+    }
+    for (int i = 0; i < n; i++) { /* before the results: a failure quotes stderr.log's tail */
+        capped_log_close(&rt[i].out_log);
+        capped_log_close(&rt[i].err_log);
     }
     json_t *telem_info = node_telem ? node_telemetry_stop(node_telem) : NULL;
     if (telem_info && json_integer_value(json_object_get(telem_info, "samples")) == 0)
@@ -557,6 +698,9 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
                                            (int)json_integer_value(json_object_get(telem_info, "gpu")), chosen_by));
     if (project_up) job->ex->segment_down(job->ex, &xs);
     if (!telem_info) telem_info = seg_telemetry_stop(telem);
+    if (json_is_string(json_object_get(telem_info, "write_error")))
+        json_array_append_new(warnings, json_sprintf("telemetry.csv is incomplete: %s",
+                                                     json_string_value(json_object_get(telem_info, "write_error"))));
     int nstray = proc_kill_strays(job->mode->keep_pids, job->mode->nkeep);
     if (nstray > 0)
         json_array_append_new(warnings, json_sprintf("%d process%s that escaped the workloads' process groups %s killed",
@@ -569,12 +713,14 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     json_object_set_new(seg, "mode", json_string(sc->modes[job->seg->mode]));
     json_object_set_new(seg, "kind", json_string(segment_kind_name(job->seg->kind)));
     json_t *names = json_array(), *results = json_object();
+    /* The window is what was actually measured: if the segment stopped early, it ends there. */
+    int64_t wend = pr.window_end_ns && stop_at && stop_at < pr.window_end_ns ? stop_at : pr.window_end_ns;
     for (int i = 0; i < n; i++) {
         json_array_append_new(names, json_string(rt[i].w->name));
-        json_object_set_new(results, rt[i].w->name, workload_result(job, &rt[i], pr.window_end_ns, interrupted, out));
+        json_object_set_new(results, rt[i].w->name, workload_result(job, &rt[i], pr.window_start_ns, wend, interrupted, out));
         if (rt[i].events_fd >= 0) close(rt[i].events_fd);
-        if (rt[i].out_fd >= 0) close(rt[i].out_fd);
-        if (rt[i].err_fd >= 0) close(rt[i].err_fd);
+        capped_log_close(&rt[i].out_log); /* an early return's */
+        capped_log_close(&rt[i].err_log);
         line_reader_free(&rt[i].lr);
         json_decref(rt[i].invalid_samples);
     }
@@ -582,8 +728,6 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     json_object_set_new(seg, "results", results);
     json_object_set_new(seg, "t0_ns", json_integer(pr.t0_ns));
     json_object_set_new(seg, "ended_ns", json_integer(now_ns()));
-    /* The window is what was actually measured: if the segment stopped early, it ends there. */
-    int64_t wend = pr.window_end_ns && stop_at && stop_at < pr.window_end_ns ? stop_at : pr.window_end_ns;
     if (pr.window_start_ns && wend > pr.window_start_ns)
         json_object_set_new(seg, "window", json_pack("{s:I, s:I, s:f}", "start_ns", (json_int_t)pr.window_start_ns, "end_ns",
                                                      (json_int_t)wend, "seconds", (double)(wend - pr.window_start_ns) / 1e9));

@@ -270,6 +270,23 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
 /* A segment whose window had someone else's GPU processes measured them too.
  * Said before any figure: an alone baseline that was not alone skews every
  * NP and STP of its mode. */
+/* Figures that count but carry doubts (docs/metrics.md, "flagged"). */
+static void flagged_warning(FILE *f, const json_t *metrics)
+{
+    const json_t *fl = json_object_get(metrics, "flagged");
+    size_t n = json_array_size(fl), i, j;
+    if (!n) return;
+    fprintf(f, "> **Figures flagged.** %zu workload run%s finished the measured window, so %s figures are in the results "
+               "below, but something makes them doubtful:\n>\n", n, n == 1 ? "" : "s", n == 1 ? "its" : "their");
+    json_t *x, *why;
+    json_array_foreach(fl, i, x) {
+        fprintf(f, "> - %s, %s:", str(x, "segment"), str(x, "workload"));
+        json_array_foreach(json_object_get(x, "flags"), j, why) fprintf(f, "%s %s", j ? ";" : "", json_string_value(why));
+        fputc('\n', f);
+    }
+    fputc('\n', f);
+}
+
 static void other_procs_warning(FILE *f, const json_t *metrics)
 {
     const json_t *segs = json_object_get(metrics, "other_gpu_processes");
@@ -334,7 +351,10 @@ int report_run(const char *dir, cot_err *err)
     const json_t *sc = json_object_get(run, "scenario");
     fprintf(f, "# cotenant report: %s\n\n", str(sc, "name"));
     const char *status = str(run, "status");
-    if (strcmp(status, "complete"))
+    if (json_is_string(json_object_get(run, "error")))
+        fprintf(f, "> **Run status: %s.** The plan stopped before its end: %s. The figures use the segments that "
+                   "finished.\n\n", status, str(run, "error"));
+    else if (strcmp(status, "complete"))
         fprintf(f, "> **Run status: %s.** %s\n\n", status,
                 !strcmp(status, "interrupted") ? "The run was stopped before its plan ended; the figures use the segments that finished."
                 : !strcmp(status, "failed") ? "Some workloads failed; see Failures below. Their segments are left out of the figures."
@@ -344,6 +364,7 @@ int report_run(const char *dir, cot_err *err)
                    "contending for cores under the OS scheduler. It shows the whole pipeline and report; its figures say "
                    "nothing about GPU sharing.\n\n");
     other_procs_warning(f, metrics);
+    flagged_warning(f, metrics);
     setup_section(f, run);
     fprintf(f, "## Results per mode\n\nFigures are means across repeats ± the half-width of their 95%% confidence interval. "
                "Normalized progress (NP) is a workload's throughput shared over its throughput alone in the same mode and repeat; "
@@ -400,6 +421,7 @@ int report_run(const char *dir, cot_err *err)
     int rc = path_join(path, sizeof path, dir, "report.md", err) ? -1 : write_file_atomic(path, md, len, err);
     free(md);
     size_t crowded = json_array_size(json_object_get(metrics, "other_gpu_processes"));
+    size_t flagged = json_array_size(json_object_get(metrics, "flagged"));
     json_decref(run);
     json_decref(metrics);
     if (rc == 0 && prc != 0) cot_warn("%s", perr.msg);
@@ -407,6 +429,10 @@ int report_run(const char *dir, cot_err *err)
         cot_warn("processes outside the run used the GPU during the measured window of %zu segment%s; %s/report.md "
                  "names them",
                  crowded, crowded == 1 ? "" : "s", dir);
+    if (rc == 0 && flagged)
+        cot_warn("the figures of %zu workload run%s are flagged as doubtful (a stall, SIGKILL after the grace period, a "
+                 "closed event descriptor); %s/report.md says which and why",
+                 flagged, flagged == 1 ? "" : "s", dir);
     if (rc == 0 && pl.gnuplot_missing) cot_warn("gnuplot was not found: the report has no PNG plots (the .gp files are in %s/plots)", dir);
     return rc;
 }

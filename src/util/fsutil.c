@@ -10,21 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int write_file_atomic(const char *path, const void *data, size_t len, cot_err *err)
 {
     char tmp[PATH_MAX];
@@ -67,6 +52,21 @@ int write_json_atomic(const char *path, const json_t *doc, cot_err *err)
     int rc = write_file_atomic(path, with_nl, len + 1, err);
     free(with_nl);
     return rc;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = EIO;
+            return -1;
+        }
+        p += n, len -= (size_t)n;
+    }
+    return 0;
 }
 
 int read_file_limited(const char *path, size_t max_bytes, char **out, size_t *len, cot_err *err)

@@ -13,6 +13,8 @@
 #include "util/err.h"
 
 int write_file_atomic(const char *path, const void *data, size_t len, cot_err *err);
+/* The whole buffer, through short writes and EINTR; 0, or -1 with errno. */
+int write_all(int fd, const void *data, size_t len);
 int write_json_atomic(const char *path, const json_t *doc, cot_err *err);
 /* Reads a whole file of at most max_bytes; the result is NUL-terminated. */
 int read_file_limited(const char *path, size_t max_bytes, char **out, size_t *len, cot_err *err);
