@@ -20,10 +20,10 @@ done
 # a broken file is caught, so the check above means something
 sed 's/driver: nvidia/driver: [nvidia]/' "$SRC/tests/golden/deploy/compose-mps.yaml" >"$WORK/c/compose.yaml"
 (cd "$WORK/c" && docker-compose -f compose.yaml config -q) 2>/dev/null && fail "docker-compose accepted a broken file"
-node "$SRC/tests/k8s_validate/validate.mjs" "$SRC"/tests/golden/deploy/k8s-*.yaml >"$WORK/out" 2>&1 || fail "k8s: $(cat "$WORK/out")"
+node "$SRC/tests/k8s_validate/validate.mjs" "$SRC"/tests/golden/deploy/k8s-*.yaml >"$WORK/out" 2>&1 || fail "k8s: $(cat "$WORK/out")"; ok
 # 3 Jobs each (two workloads and the GPU sampler) in exclusive, timeslice and mig, 4 for the served pair,
 # and the ConfigMaps: 1 for mps, 2 for mig
-grep -q "^16 object(s) valid, 0 invalid" "$WORK/out" || fail "k8s count: $(cat "$WORK/out")"
+grep -q "^16 object(s) valid, 0 invalid" "$WORK/out" || fail "k8s count: $(cat "$WORK/out")"; ok
 sed 's/restartPolicy: Never/restartPolicy: 7/' "$SRC/tests/golden/deploy/k8s-mig.yaml" >"$WORK/bad.yaml"
 node "$SRC/tests/k8s_validate/validate.mjs" "$WORK/bad.yaml" >/dev/null 2>&1 && fail "the validator accepted a broken Job"
-echo ok
+finish

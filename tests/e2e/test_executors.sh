@@ -40,72 +40,72 @@ seg() { ls -d "$1"/segments/*-"$2"-"$3"; }
 # folders with one name never share projects, Jobs or GPU processes
 run_id() {
   ID=$(json "$1/run.json" 'd["run_id"]')
-  [[ $ID =~ ^$2-[0-9a-f]{6}$ ]] || fail "run id of $1: $ID"
+  [[ $ID =~ ^$2-[0-9a-f]{6}$ ]] || fail "run id of $1: $ID"; ok
 }
 
 # --- compose ---------------------------------------------------------------
 R=$WORK/rc
 "$COT" run "$WORK/s.yaml" --executor compose --out "$R" --duration 0.5s --warmup 0.2s -q 2>"$WORK/err" \
-  || fail "compose run: $(cat "$WORK/err")"
-json "$R/run.json" 'd["status"], d["executor"]' | grep -q "('complete', 'compose')" || fail "run.json: $(json "$R/run.json" 'd["status"]')"
+  || fail "compose run: $(cat "$WORK/err")"; ok
+json "$R/run.json" 'd["status"], d["executor"]' | grep -q "('complete', 'compose')" || fail "run.json: $(json "$R/run.json" 'd["status"]')"; ok
 run_id "$R" rc
 S=$(seg "$R" timeslice shared)
-grep -q "^mode=timeslice wl=a pipe= pct=$" "$S/a/stdout.log" || fail "a's stdout: $(cat "$S/a/stdout.log")"
-[ "$(grep -c '"ev":"step"' "$S/b/events.jsonl")" -gt 1 ] || fail "b's events: $(head -3 "$S/b/events.jsonl")"
+grep -q "^mode=timeslice wl=a pipe= pct=$" "$S/a/stdout.log" || fail "a's stdout: $(cat "$S/a/stdout.log")"; ok
+[ "$(grep -c '"ev":"step"' "$S/b/events.jsonl")" -gt 1 ] || fail "b's events: $(head -3 "$S/b/events.jsonl")"; ok
 json "$S/segment.json" '[d["results"][w]["status"] for w in "ab"]' | grep -q "\['ok', 'ok'\]" \
-  || fail "segment: $(json "$S/segment.json" 'd["results"]')"
+  || fail "segment: $(json "$S/segment.json" 'd["results"]')"; ok
 grep -q "^mode=mps wl=b pipe=/cotenant/mps/pipe pct=40$" "$(seg "$R" mps shared)/b/stdout.log" \
   || fail "b under mps: $(cat "$(seg "$R" mps shared)/b/stdout.log")"
-json "$R/metrics.json" 'len(d["workloads"]) if "workloads" in d else list(d)' >/dev/null || fail "no metrics.json"
-grep -q "mps-daemon:" "$(seg "$R" mps shared | sed 's|/segments/|/deploy/|')/compose.yaml" || fail "no MPS daemon service"
+json "$R/metrics.json" 'len(d["workloads"]) if "workloads" in d else list(d)' >/dev/null || fail "no metrics.json"; ok
+grep -q "mps-daemon:" "$(seg "$R" mps shared | sed 's|/segments/|/deploy/|')/compose.yaml" || fail "no MPS daemon service"; ok
 # one segment's calls, in order: up, a follower per workload, SIGTERM when the window closed, down
 grep -- "-p $ID-s3 " "$FAKE_LOG" | sed "s/.* -p $ID-s3 //" >"$WORK/seq"
 # (the two followers start one after the other, but log in either order)
 printf '%s\n' "up -d" "logs -f --no-color --no-log-prefix a" "logs -f --no-color --no-log-prefix b" "kill -s SIGTERM" \
   "down --volumes --remove-orphans --timeout 10" | diff - <(sed -n 1p "$WORK/seq"; sed -n 2,3p "$WORK/seq" | sort; sed -n '4,$p' "$WORK/seq") \
-  || fail "segment 3's docker compose calls"
-grep -q "docker compose -f .*/deploy/.*/compose.yaml -p $ID-s1 up -d" "$R/deploy/commands.log" || fail "commands.log"
+  || fail "segment 3's docker compose calls"; ok
+grep -q "docker compose -f .*/deploy/.*/compose.yaml -p $ID-s1 up -d" "$R/deploy/commands.log" || fail "commands.log"; ok
 
 # A project that does not start: every workload fails with docker's words, and it is still taken down.
 : >"$FAKE_LOG"
 FAKE_FAIL_UP=1 "$COT" run "$WORK/s.yaml" --modes timeslice --executor compose --out "$WORK/rf" --duration 0.5s -q 2>"$WORK/err" \
   && fail "a failed up passed"
-grep -q 'could not select device driver' "$WORK/err" || fail "the failure: $(cat "$WORK/err")"
-[ "$(grep -c " down " "$FAKE_LOG")" = 3 ] || fail "down after a failed up: $(cat "$FAKE_LOG")"
+grep -q 'could not select device driver' "$WORK/err" || fail "the failure: $(cat "$WORK/err")"; ok
+[ "$(grep -c " down " "$FAKE_LOG")" = 3 ] || fail "down after a failed up: $(cat "$FAKE_LOG")"; ok
 
 # --- k8s ---------------------------------------------------------------------
 rc=0
 "$COT" run "$WORK/s.yaml" --executor k8s --out "$WORK/rn" -q 2>"$WORK/err" || rc=$?
-[ $rc = 2 ] && grep -q -- "--node NAME" "$WORK/err" || fail "no --node: rc $rc $(cat "$WORK/err")"
+[ $rc = 2 ] && grep -q -- "--node NAME" "$WORK/err" || fail "no --node: rc $rc $(cat "$WORK/err")"; ok
 echo "nvidia.com/device-plugin.config=site-default" >"$FAKE_DIR/labels"
 : >"$FAKE_LOG"
 R=$WORK/rk
 "$COT" run "$WORK/s.yaml" --executor k8s --node gpu-1 --namespace bench --out "$R" --duration 0.5s --warmup 0.2s -q 2>"$WORK/err" \
-  || fail "k8s run: $(cat "$WORK/err")"
+  || fail "k8s run: $(cat "$WORK/err")"; ok
 json "$R/run.json" 'd["status"], d["executor"], d["telemetry"]["enabled"]' | grep -q "('complete', 'k8s', False)" \
-  || fail "run.json: $(json "$R/run.json" 'd["status"], d["telemetry"]')"
+  || fail "run.json: $(json "$R/run.json" 'd["status"], d["telemetry"]')"; ok
 run_id "$R" rk
-grep -q "^mode=mps wl=b pipe= pct=40$" "$(seg "$R" mps shared)/b/stdout.log" || fail "b under k8s mps"
-[ "$(cat "$FAKE_DIR/labels")" = "nvidia.com/device-plugin.config=site-default" ] || fail "label after: $(cat "$FAKE_DIR/labels")"
+grep -q "^mode=mps wl=b pipe= pct=40$" "$(seg "$R" mps shared)/b/stdout.log" || fail "b under k8s mps"; ok
+[ "$(cat "$FAKE_DIR/labels")" = "nvidia.com/device-plugin.config=site-default" ] || fail "label after: $(cat "$FAKE_DIR/labels")"; ok
 grep -E "^kubectl (apply|label|logs|delete)" "$FAKE_LOG" | sed -E 's|-f /[^ ]*/|-f |' | head -12 >"$WORK/seq"
 printf '%s\n' "kubectl apply -f mode-timeslice.yaml" \
   "kubectl label node gpu-1 nvidia.com/device-plugin.config=cotenant-timeslicing-2 --overwrite" \
   "kubectl apply -f jobs.yaml" "kubectl logs -f -n bench job/$ID-s1-a -c a --pod-running-timeout=20s" \
   "kubectl delete job -n bench -l cotenant.io/run=$ID,cotenant.io/segment=001-r1-timeslice-alone-a --wait=false --cascade=foreground" \
   "kubectl delete job -n bench -l cotenant.io/run=$ID,cotenant.io/segment=001-r1-timeslice-alone-a --ignore-not-found --cascade=foreground --wait=true --timeout=120s" \
-  "kubectl apply -f jobs.yaml" | diff - <(head -7 "$WORK/seq") || fail "kubectl calls"
-grep -q "kubectl label node gpu-1 nvidia.com/device-plugin.config=cotenant-mps-2 --overwrite" "$FAKE_LOG" || fail "mps label"
+  "kubectl apply -f jobs.yaml" | diff - <(head -7 "$WORK/seq") || fail "kubectl calls"; ok
+grep -q "kubectl label node gpu-1 nvidia.com/device-plugin.config=cotenant-mps-2 --overwrite" "$FAKE_LOG" || fail "mps label"; ok
 [ "$(grep "label node" "$FAKE_LOG" | tail -1)" = "kubectl label node gpu-1 nvidia.com/device-plugin.config=site-default --overwrite" ] \
-  || fail "the last label call: $(grep "label node" "$FAKE_LOG" | tail -1)"
-grep -q "nvidia.com/gpu: 1" "$(seg "$R" timeslice shared | sed 's|/segments/|/deploy/|')/jobs.yaml" || fail "jobs.yaml"
+  || fail "the last label call: $(grep "label node" "$FAKE_LOG" | tail -1)"; ok
+grep -q "nvidia.com/gpu: 1" "$(seg "$R" timeslice shared | sed 's|/segments/|/deploy/|')/jobs.yaml" || fail "jobs.yaml"; ok
 
 # A node that never offers the replicas: the mode fails with what was seen, the label goes back (here: removed).
 : >"$FAKE_DIR/labels"
 FAKE_ALLOCATABLE=1 "$COT" run "$WORK/s.yaml" --modes timeslice --executor k8s --node gpu-1 --out "$WORK/rk2" -q 2>"$WORK/err" \
   && fail "a node without replicas passed"
-grep -q "nvidia.com/gpu 1 (needs 2)" "$WORK/err" || fail "the failure: $(cat "$WORK/err")"
-[ ! -s "$FAKE_DIR/labels" ] || fail "label left: $(cat "$FAKE_DIR/labels")"
-grep -q "label node gpu-1 nvidia.com/device-plugin.config- --overwrite" "$FAKE_LOG" || fail "no label removal"
+grep -q "nvidia.com/gpu 1 (needs 2)" "$WORK/err" || fail "the failure: $(cat "$WORK/err")"; ok
+[ ! -s "$FAKE_DIR/labels" ] || fail "label left: $(cat "$FAKE_DIR/labels")"; ok
+grep -q "label node gpu-1 nvidia.com/device-plugin.config- --overwrite" "$FAKE_LOG" || fail "no label removal"; ok
 
 # Ctrl-C in the middle: the Jobs are deleted, the label goes back, the run says interrupted.
 echo "nvidia.com/device-plugin.config=site-default" >"$FAKE_DIR/labels"
@@ -117,10 +117,10 @@ sleep 1
 kill -INT $pid
 rc=0
 wait $pid || rc=$?
-[ $rc = 1 ] || fail "an interrupted run exited $rc"
-json "$WORK/rk3/run.json" 'd["status"]' | grep -q interrupted || fail "status: $(json "$WORK/rk3/run.json" 'd["status"]')"
-grep -q "delete job" "$FAKE_LOG" || fail "no delete after Ctrl-C"
-[ "$(cat "$FAKE_DIR/labels")" = "nvidia.com/device-plugin.config=site-default" ] || fail "label after Ctrl-C: $(cat "$FAKE_DIR/labels")"
+[ $rc = 1 ] || fail "an interrupted run exited $rc"; ok
+json "$WORK/rk3/run.json" 'd["status"]' | grep -q interrupted || fail "status: $(json "$WORK/rk3/run.json" 'd["status"]')"; ok
+grep -q "delete job" "$FAKE_LOG" || fail "no delete after Ctrl-C"; ok
+[ "$(cat "$FAKE_DIR/labels")" = "nvidia.com/device-plugin.config=site-default" ] || fail "label after Ctrl-C: $(cat "$FAKE_DIR/labels")"; ok
 
 # --- GPU telemetry from where the workloads run --------------------------------
 # The NVML double lists the running cotenant-cpu-burn processes as GPU
@@ -138,16 +138,16 @@ for x in x1 x2; do
     2>"$WORK/$x/err" &
   eval "pid_$x=\$!"
 done
-wait "$pid_x1" || fail "compose with telemetry: $(cat "$WORK/x1/err")"
-wait "$pid_x2" || fail "compose with telemetry (second): $(cat "$WORK/x2/err")"
+wait "$pid_x1" || fail "compose with telemetry: $(cat "$WORK/x1/err")"; ok
+wait "$pid_x2" || fail "compose with telemetry (second): $(cat "$WORK/x2/err")"; ok
 for x in x1 x2; do
   S=$(seg "$WORK/$x/tc" timeslice shared)
   grep -q ",process,[0-9]*,cotenant-cpu-bu,.*,a$" "$S/telemetry.csv" && grep -q ",process,[0-9]*,cotenant-cpu-bu,.*,b$" "$S/telemetry.csv" \
-    || fail "compose: processes not labelled: $(grep -m3 process "$S/telemetry.csv")"
+    || fail "compose: processes not labelled: $(grep -m3 process "$S/telemetry.csv")"; ok
   [ "$(peak "$WORK/$x/tc" a)" = 500.0 ] && [ "$(peak "$WORK/$x/tc" b)" = 500.0 ] \
     || fail "compose $x: per-workload memory $(peak "$WORK/$x/tc" a) / $(peak "$WORK/$x/tc" b)"
 done
-[ "$(json "$WORK/x1/tc/run.json" 'd["run_id"]')" != "$(json "$WORK/x2/tc/run.json" 'd["run_id"]')" ] || fail "one run id for two runs"
+[ "$(json "$WORK/x1/tc/run.json" 'd["run_id"]')" != "$(json "$WORK/x2/tc/run.json" 'd["run_id"]')" ] || fail "one run id for two runs"; ok
 
 # k8s: a sampler pod's stream; a server and its load generator in one pod; a
 # node with two GPUs, of which the file keeps one.
@@ -174,23 +174,23 @@ R=$WORK/rks
 # The workloads' processes are on GPU 1 alone: the sampler streams both GPUs
 # and the results keep the one the workloads used, not merely the first.
 PATH=$BIN:$PATH COTENANT_NVML_DOUBLE_GPUS=2 COTENANT_NVML_DOUBLE_PROC_GPU=1 "$COT" run "$WORK/k.yaml" --executor k8s --node gpu-1 --out "$R" --duration 1.5s \
-  --warmup 0.3s -q 2>"$WORK/err" || fail "k8s served run: $(cat "$WORK/err")"
-json "$R/run.json" 'd["status"], d["telemetry"]["enabled"]' | grep -q "('complete', True)" || fail "run.json: $(json "$R/run.json" 'd["telemetry"]')"
+  --warmup 0.3s -q 2>"$WORK/err" || fail "k8s served run: $(cat "$WORK/err")"; ok
+json "$R/run.json" 'd["status"], d["telemetry"]["enabled"]' | grep -q "('complete', True)" || fail "run.json: $(json "$R/run.json" 'd["telemetry"]')"; ok
 S=$(seg "$R" timeslice shared)
 run_id "$R" rks
 json "$S/segment.json" '[d["results"][w]["status"] for w in ("server", "client", "burner")], d["warnings"]' \
-  | grep -q "^(\['ok', 'ok', 'ok'\], \[\])$" || fail "segment: $(json "$S/segment.json" 'd["results"], d["warnings"]')"
+  | grep -q "^(\['ok', 'ok', 'ok'\], \[\])$" || fail "segment: $(json "$S/segment.json" 'd["results"], d["warnings"]')"; ok
 J=$(seg "$R" timeslice shared | sed 's|/segments/|/deploy/|')/jobs.yaml
 grep -q "^  name: $ID-s3-server$" "$J" && grep -q "^  name: $ID-s3-gpu-sampler$" "$J" && ! grep -q "^  name: $ID-s3-client$" "$J" \
-  || fail "jobs: $(grep '^  name:' "$J")"
+  || fail "jobs: $(grep '^  name:' "$J")"; ok
 grep -q "logs -f -n default job/$ID-s3-server -c client " "$FAKE_LOG" && grep -q "job/$ID-s3-gpu-sampler -c sampler " "$FAKE_LOG" \
-  || fail "followers: $(grep 'logs -f' "$FAKE_LOG")"
+  || fail "followers: $(grep 'logs -f' "$FAKE_LOG")"; ok
 [ "$(json "$S/segment.json" 'd["results"]["client"]["steps"] > 50')" = True ] \
-  || fail "the client reached its server on 127.0.0.1: $(json "$S/segment.json" 'd["results"]["client"]')"
+  || fail "the client reached its server on 127.0.0.1: $(json "$S/segment.json" 'd["results"]["client"]')"; ok
 json "$S/segment.json" 'd["telemetry"]["source"], d["telemetry"]["gpus_sampled"], d["telemetry"]["samples"] > 10' \
-  | grep -q "('a sampler pod on the node', 2, True)" || fail "telemetry: $(json "$S/segment.json" 'd["telemetry"]')"
-[ "$(cut -d, -f2 "$S/telemetry.csv" | sort -u | tr '\n' ' ')" = "1 gpu " ] && [ "$(json "$S/segment.json" 'd["telemetry"]["gpu"]')" = 1 ] || fail "one GPU kept: $(cut -d, -f2 "$S/telemetry.csv" | sort -u)"
-[ "$(peak "$R" burner)" = 500.0 ] || fail "k8s: the burner's memory: $(peak "$R" burner)"
+  | grep -q "('a sampler pod on the node', 2, True)" || fail "telemetry: $(json "$S/segment.json" 'd["telemetry"]')"; ok
+[ "$(cut -d, -f2 "$S/telemetry.csv" | sort -u | tr '\n' ' ')" = "1 gpu " ] && [ "$(json "$S/segment.json" 'd["telemetry"]["gpu"]')" = 1 ] || fail "one GPU kept: $(cut -d, -f2 "$S/telemetry.csv" | sort -u)"; ok
+[ "$(peak "$R" burner)" = 500.0 ] || fail "k8s: the burner's memory: $(peak "$R" burner)"; ok
 
 # GPU processes none of which can be told to be the segment's (as where the
 # workloads' environments cannot be read): the file keeps the GPU with
@@ -201,10 +201,10 @@ intruder=$!
 R=$WORK/rku
 PATH=$BIN:$PATH COTENANT_NVML_DOUBLE_GPUS=2 COTENANT_NVML_DOUBLE_PROC_GPU=1 COTENANT_NVML_DOUBLE_PROC_NAME=intruder-gpu:300:10:5 \
   "$COT" run "$WORK/t.yaml" --modes timeslice --executor k8s --node gpu-1 --out "$R" --duration 1s --warmup 0.2s -q \
-  2>"$WORK/err" || fail "k8s run, unlabelled processes: $(cat "$WORK/err")"
+  2>"$WORK/err" || fail "k8s run, unlabelled processes: $(cat "$WORK/err")"; ok
 kill $intruder
 S=$(seg "$R" timeslice shared)
 json "$S/segment.json" 'd["telemetry"]["gpu"], d["telemetry"]["gpu_chosen_by"]' | grep -q "^(1, 'the most GPU processes')$" \
   && json "$S/segment.json" 'd["warnings"][0]' | grep -q "^the node has 2 GPUs and no GPU process was seen as this segment's: telemetry.csv keeps GPU 1, the one with the most GPU processes" \
-  || fail "unlabelled: $(json "$S/segment.json" 'd["telemetry"], d["warnings"]')"
-echo "ok"
+  || fail "unlabelled: $(json "$S/segment.json" 'd["telemetry"], d["warnings"]')"; ok
+finish

@@ -45,50 +45,50 @@ export PATH=$WORK/bin:$PATH
 POLICY=$WORK/state/gpu-policy-GPU-00000000-0000-0000-0000-000000000000.json
 
 for s in setup_time_slicing enable_mps disable_mps setup_mig disable_mig; do
-  "$SCRIPTS/$s.sh" --help >"$WORK/help" || fail "$s --help"
-  grep -q "^Usage: $s.sh" "$WORK/help" && grep -q "dry-run" "$WORK/help" || fail "$s --help: $(cat "$WORK/help")"
+  "$SCRIPTS/$s.sh" --help >"$WORK/help" || fail "$s --help"; ok
+  grep -q "^Usage: $s.sh" "$WORK/help" && grep -q "dry-run" "$WORK/help" || fail "$s --help: $(cat "$WORK/help")"; ok
 done
 
 # status; a dry run changes nothing; a change saves the values before; restore puts them back
-"$COT" mode status >"$WORK/st" || fail "status"
-grep -q "compute mode  Default" "$WORK/st" && grep -q "timeslice     default" "$WORK/st" || fail "status: $(cat "$WORK/st")"
-"$SCRIPTS/setup_time_slicing.sh" --timeslice short --dry-run >"$WORK/dry" || fail "dry run"
-grep -q "nvidia-smi compute-policy -i 0 --set-timeslice=1 (short)" "$WORK/dry" || fail "dry: $(cat "$WORK/dry")"
-[ "$(cat "$WORK/timeslice")" = 0 ] && [ ! -e "$POLICY" ] && ! grep -q set "$WORK/smi.log" || fail "the dry run changed something"
-"$SCRIPTS/setup_time_slicing.sh" --timeslice long >"$WORK/out" || fail "setup_time_slicing: $(cat "$WORK/out")"
-[ "$(cat "$WORK/timeslice")" = 3 ] || fail "timeslice not set"
-json "$POLICY" 'd["timeslice"], d["compute_mode"]' | grep -q "('default', 'default')" || fail "saved: $(cat "$POLICY")"
-"$COT" mode status | grep -q "timeslice     long" || fail "status after"
-"$COT" mode timeslice --compute-mode exclusive-process >/dev/null || fail "compute mode"
-grep -q "^compute_mode 3" "$WORK/gpu" || fail "compute mode not set: $(cat "$WORK/gpu")"
-json "$POLICY" 'd["timeslice"]' | grep -q "default" || fail "a second change keeps the first saved values"
-"$COT" mode restore >/dev/null || fail "restore"
-[ "$(cat "$WORK/timeslice")" = 0 ] && cmp -s "$WORK/gpu" "$WORK/gpu.before" && [ ! -e "$POLICY" ] || fail "restore: $(cat "$WORK/gpu")"
+"$COT" mode status >"$WORK/st" || fail "status"; ok
+grep -q "compute mode  Default" "$WORK/st" && grep -q "timeslice     default" "$WORK/st" || fail "status: $(cat "$WORK/st")"; ok
+"$SCRIPTS/setup_time_slicing.sh" --timeslice short --dry-run >"$WORK/dry" || fail "dry run"; ok
+grep -q "nvidia-smi compute-policy -i 0 --set-timeslice=1 (short)" "$WORK/dry" || fail "dry: $(cat "$WORK/dry")"; ok
+[ "$(cat "$WORK/timeslice")" = 0 ] && [ ! -e "$POLICY" ] && ! grep -q set "$WORK/smi.log" || fail "the dry run changed something"; ok
+"$SCRIPTS/setup_time_slicing.sh" --timeslice long >"$WORK/out" || fail "setup_time_slicing: $(cat "$WORK/out")"; ok
+[ "$(cat "$WORK/timeslice")" = 3 ] || fail "timeslice not set"; ok
+json "$POLICY" 'd["timeslice"], d["compute_mode"]' | grep -q "('default', 'default')" || fail "saved: $(cat "$POLICY")"; ok
+"$COT" mode status | grep -q "timeslice     long" || fail "status after"; ok
+"$COT" mode timeslice --compute-mode exclusive-process >/dev/null || fail "compute mode"; ok
+grep -q "^compute_mode 3" "$WORK/gpu" || fail "compute mode not set: $(cat "$WORK/gpu")"; ok
+json "$POLICY" 'd["timeslice"]' | grep -q "default" || fail "a second change keeps the first saved values"; ok
+"$COT" mode restore >/dev/null || fail "restore"; ok
+[ "$(cat "$WORK/timeslice")" = 0 ] && cmp -s "$WORK/gpu" "$WORK/gpu.before" && [ ! -e "$POLICY" ] || fail "restore: $(cat "$WORK/gpu")"; ok
 set +e
 "$COT" mode restore 2>"$WORK/err"; rc=$?
-[ $rc = 2 ] && grep -q "nothing to restore" "$WORK/err" || fail "nothing saved: $rc"
+[ $rc = 2 ] && grep -q "nothing to restore" "$WORK/err" || fail "nothing saved: $rc"; ok
 # the compute mode changes, then nvidia-smi refuses the timeslice: the compute mode goes back
 FAKE_SMI_FAIL=1 "$COT" mode timeslice --compute-mode exclusive-process --timeslice medium 2>"$WORK/err"; rc=$?
 set -e
-[ $rc = 1 ] && grep -q "Insufficient Permissions.*the values before were put back" "$WORK/err" || fail "failure: $rc $(cat "$WORK/err")"
-cmp -s "$WORK/gpu" "$WORK/gpu.before" && [ ! -e "$POLICY" ] || fail "after the failure: $(cat "$WORK/gpu")"
+[ $rc = 1 ] && grep -q "Insufficient Permissions.*the values before were put back" "$WORK/err" || fail "failure: $rc $(cat "$WORK/err")"; ok
+cmp -s "$WORK/gpu" "$WORK/gpu.before" && [ ! -e "$POLICY" ] || fail "after the failure: $(cat "$WORK/gpu")"; ok
 
 # MPS: a standing daemon with Exclusive_Process, then stopped and the compute mode put back
-"$SCRIPTS/enable_mps.sh" --pipe-dir "$WORK/mps" --log-dir "$WORK/mpslog" --exclusive --dry-run >"$WORK/dry" || fail "mps dry"
+"$SCRIPTS/enable_mps.sh" --pipe-dir "$WORK/mps" --log-dir "$WORK/mpslog" --exclusive --dry-run >"$WORK/dry" || fail "mps dry"; ok
 grep -q "CUDA_MPS_PIPE_DIRECTORY=$WORK/mps .*nvidia-cuda-mps-control -d" "$WORK/dry" && grep -q "nvmlDeviceSetComputeMode(GPU 0, Exclusive_Process)" "$WORK/dry" \
-  || fail "mps dry run: $(cat "$WORK/dry")"
-[ ! -e "$WORK/mps" ] && cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "the MPS dry run changed something"
-"$SCRIPTS/enable_mps.sh" --pipe-dir "$WORK/mps" --log-dir "$WORK/mpslog" --exclusive >/dev/null || fail "enable_mps"
-[ -s "$WORK/mps/nvidia-cuda-mps-control.pid" ] && grep -q "^compute_mode 3" "$WORK/gpu" || fail "MPS on: $(cat "$WORK/gpu")"
-"$SCRIPTS/disable_mps.sh" --pipe-dir "$WORK/mps" >/dev/null || fail "disable_mps"
-[ ! -e "$WORK/mps/nvidia-cuda-mps-control.pid" ] && cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "MPS off: $(cat "$WORK/gpu")"
+  || fail "mps dry run: $(cat "$WORK/dry")"; ok
+[ ! -e "$WORK/mps" ] && cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "the MPS dry run changed something"; ok
+"$SCRIPTS/enable_mps.sh" --pipe-dir "$WORK/mps" --log-dir "$WORK/mpslog" --exclusive >/dev/null || fail "enable_mps"; ok
+[ -s "$WORK/mps/nvidia-cuda-mps-control.pid" ] && grep -q "^compute_mode 3" "$WORK/gpu" || fail "MPS on: $(cat "$WORK/gpu")"; ok
+"$SCRIPTS/disable_mps.sh" --pipe-dir "$WORK/mps" >/dev/null || fail "disable_mps"; ok
+[ ! -e "$WORK/mps/nvidia-cuda-mps-control.pid" ] && cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "MPS off: $(cat "$WORK/gpu")"; ok
 
 # MIG through the scripts
-"$SCRIPTS/setup_mig.sh" 2x3g.40gb --dry-run | grep -q "placement 4:4" || fail "setup_mig dry run"
-cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "the MIG dry run changed the GPU"
-"$SCRIPTS/setup_mig.sh" 2x3g.40gb | grep -q "CUDA_VISIBLE_DEVICES=MIG-" || fail "setup_mig"
-"$SCRIPTS/disable_mig.sh" --restore >/dev/null || fail "disable_mig --restore"
-cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "after disable_mig --restore: $(cat "$WORK/gpu")"
+"$SCRIPTS/setup_mig.sh" 2x3g.40gb --dry-run | grep -q "placement 4:4" || fail "setup_mig dry run"; ok
+cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "the MIG dry run changed the GPU"; ok
+"$SCRIPTS/setup_mig.sh" 2x3g.40gb | grep -q "CUDA_VISIBLE_DEVICES=MIG-" || fail "setup_mig"; ok
+"$SCRIPTS/disable_mig.sh" --restore >/dev/null || fail "disable_mig --restore"; ok
+cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "after disable_mig --restore: $(cat "$WORK/gpu")"; ok
 
 # a run with --set-timeslice: set while it runs, recorded, put back after
 cat >"$WORK/s.yaml" <<YAML
@@ -100,10 +100,10 @@ workloads:
   - name: a
     command: [sh, -c, 'cat "$WORK/timeslice"; exec "\$0" --loop compute --threads 1 --duration 0', $BIN/cotenant-cpu-burn]
 YAML
-"$COT" run "$WORK/s.yaml" --out "$WORK/r" --duration 0.3s --warmup 0.1s --set-timeslice short -q || fail "run"
-[ "$(cat "$WORK"/r/segments/*/a/stdout.log | head -1)" = 1 ] || fail "the workload ran with timeslice $(cat "$WORK"/r/segments/*/a/stdout.log)"
-[ "$(cat "$WORK/timeslice")" = 0 ] || fail "the timeslice was not put back"
-json "$WORK/r/run.json" 'd["gpu_settings"]["set"]' | grep -q "timeslice short" || fail "run.json gpu_settings"
+"$COT" run "$WORK/s.yaml" --out "$WORK/r" --duration 0.3s --warmup 0.1s --set-timeslice short -q || fail "run"; ok
+[ "$(cat "$WORK"/r/segments/*/a/stdout.log | head -1)" = 1 ] || fail "the workload ran with timeslice $(cat "$WORK"/r/segments/*/a/stdout.log)"; ok
+[ "$(cat "$WORK/timeslice")" = 0 ] || fail "the timeslice was not put back"; ok
+json "$WORK/r/run.json" 'd["gpu_settings"]["set"]' | grep -q "timeslice short" || fail "run.json gpu_settings"; ok
 grep -q "| GPU settings for this run | compute mode Default, timeslice short (before: compute mode Default, timeslice default" \
-  "$WORK/r/report.md" || fail "report: $(grep -n settings "$WORK/r/report.md")"
-echo "gpu configs: ok"
+  "$WORK/r/report.md" || fail "report: $(grep -n settings "$WORK/r/report.md")"; ok
+finish

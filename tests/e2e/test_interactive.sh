@@ -14,14 +14,14 @@ workloads:
   - name: burner
     kind: cpu-compute
 YAML
-"$COT" run "$WORK/s.yaml" --out "$WORK/r" --duration 2s --warmup 0.2s -q || fail "run failed"
+"$COT" run "$WORK/s.yaml" --out "$WORK/r" --duration 2s --warmup 0.2s -q || fail "run failed"; ok
 M=$WORK/r/metrics.json
 nb='[x for x in d["modes"][0]["workloads"] if x["name"] == "notebook"][0]'
-json "$M" "$nb[\"unit\"]" | grep -q cells || fail "unit cells"
+json "$M" "$nb[\"unit\"]" | grep -q cells || fail "unit cells"; ok
 json "$M" "$nb[\"latency_ms\"][\"alone\"][\"p99\"][\"mean\"] > 0 and $nb[\"latency_ms\"][\"shared\"][\"p99\"][\"mean\"] > 0" \
-  | grep -q True || fail "cell latency alone and shared: $(json "$M" "$nb")"
-grep -q "| notebook | cells |" "$WORK/r/report.md" || fail "report row"
+  | grep -q True || fail "cell latency alone and shared: $(json "$M" "$nb")"; ok
+grep -q "| notebook | cells |" "$WORK/r/report.md" || fail "report row"; ok
 set +e
-"$BIN/cotenant-interactive" --device gpu >/dev/null 2>&1; [ $? = 2 ] || fail "bad --device exits 2"
+"$BIN/cotenant-interactive" --device gpu >/dev/null 2>&1; [ $? = 2 ] || fail "bad --device exits 2"; ok
 set -e
-echo "PASS"
+finish

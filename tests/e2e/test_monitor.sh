@@ -1,39 +1,39 @@
 # cotenant monitor against the NVML test double: files, the Prometheus
 # endpoint, the terminal view, stopping by signal, and the errors.
 source "$(dirname "$0")/lib.sh"
-[ -f "${COTENANT_NVML_DOUBLE:-}" ] || fail "COTENANT_NVML_DOUBLE does not name the test double"
+[ -f "${COTENANT_NVML_DOUBLE:-}" ] || fail "COTENANT_NVML_DOUBLE does not name the test double"; ok
 export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE COTENANT_NVML_DOUBLE_GPUS=2
 
 # No driver: one sentence, exit 1.
 set +e
 COTENANT_NVML_LIBRARY=$WORK/none.so "$COT" monitor --csv "$WORK/x.csv" --duration 1s 2>"$WORK/err"; rc=$?
 set -e
-[ $rc = 1 ] || fail "no driver: exit $rc"
-grep -q "could not be loaded" "$WORK/err" || fail "no driver: $(cat "$WORK/err")"
+[ $rc = 1 ] || fail "no driver: exit $rc"; ok
+grep -q "could not be loaded" "$WORK/err" || fail "no driver: $(cat "$WORK/err")"; ok
 
 # Usage errors: exit 2.
 for args in "--interval 5ms --csv $WORK/a.csv" "--no-tui" "--csv $WORK/s --jsonl $WORK/s" "--gpu"; do
   set +e; "$COT" monitor $args >/dev/null 2>"$WORK/err"; rc=$?; set -e
-  [ $rc = 2 ] || fail "'$args': exit $rc, $(cat "$WORK/err")"
+  [ $rc = 2 ] || fail "'$args': exit $rc, $(cat "$WORK/err")"; ok
 done
 set +e; "$COT" monitor --gpu 7 --csv "$WORK/a.csv" 2>"$WORK/err"; rc=$?; set -e
-[ $rc = 1 ] && grep -q "GPU 7 does not exist: NVML sees 2 GPUs" "$WORK/err" || fail "--gpu 7: exit $rc, $(cat "$WORK/err")"
+[ $rc = 1 ] && grep -q "GPU 7 does not exist: NVML sees 2 GPUs" "$WORK/err" || fail "--gpu 7: exit $rc, $(cat "$WORK/err")"; ok
 
 # CSV and JSONL for a fixed time: a row per GPU per 100 ms tick.
 "$COT" monitor --csv "$WORK/m.csv" --jsonl "$WORK/m.jsonl" --interval 100ms --duration 1s 2>"$WORK/err"
 rows=$(grep -c ",gpu,," "$WORK/m.csv")
-[ "$rows" -ge 12 ] && [ "$rows" -le 24 ] || fail "$rows GPU rows in 1 s at 100 ms for 2 GPUs"
-[ "$(wc -l < "$WORK/m.jsonl")" = "$rows" ] || fail "JSONL and CSV disagree"
-grep -q "samples of 2 GPUs" "$WORK/err" || fail "summary: $(cat "$WORK/err")"
+[ "$rows" -ge 12 ] && [ "$rows" -le 24 ] || fail "$rows GPU rows in 1 s at 100 ms for 2 GPUs"; ok
+[ "$(wc -l < "$WORK/m.jsonl")" = "$rows" ] || fail "JSONL and CSV disagree"; ok
+grep -q "samples of 2 GPUs" "$WORK/err" || fail "summary: $(cat "$WORK/err")"; ok
 
 # Stopped by SIGTERM: exit 0, every row whole.
 "$COT" monitor --csv "$WORK/t.csv" --interval 20ms --no-tui 2>/dev/null &
 pid=$!
 sleep 0.5
 kill -TERM $pid
-wait $pid || fail "SIGTERM: exit $?"
-awk -F, 'NF != 26 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row cut short after SIGTERM"
-[ "$(grep -c ",gpu,," "$WORK/t.csv")" -ge 10 ] || fail "too few rows at 20 ms"
+wait $pid || fail "SIGTERM: exit $?"; ok
+awk -F, 'NF != 26 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row cut short after SIGTERM"; ok
+[ "$(grep -c ",gpu,," "$WORK/t.csv")" -ge 10 ] || fail "too few rows at 20 ms"; ok
 
 # Prometheus: /metrics, 404, 405, on 127.0.0.1.
 port=$(( 20000 + RANDOM % 20000 ))
@@ -41,23 +41,23 @@ port=$(( 20000 + RANDOM % 20000 ))
 pid=$!
 for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 curl -s -D "$WORK/h" "http://127.0.0.1:$port/metrics" > "$WORK/metrics"
-grep -q "200 OK" "$WORK/h" && grep -q "version=0.0.4" "$WORK/h" || fail "GET /metrics: $(cat "$WORK/h")"
+grep -q "200 OK" "$WORK/h" && grep -q "version=0.0.4" "$WORK/h" || fail "GET /metrics: $(cat "$WORK/h")"; ok
 grep -q '^DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-00000000-0000-0000-0000-000000000001",device="nvidia1",modelName="NVIDIA Test Double 80GB"' "$WORK/metrics" \
-  || fail "no GPU 1 utilisation in: $(head -5 "$WORK/metrics")"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")" = 404 ] || fail "bad path not 404"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")" = 405 ] || fail "POST not 405"
+  || fail "no GPU 1 utilisation in: $(head -5 "$WORK/metrics")"; ok
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")" = 404 ] || fail "bad path not 404"; ok
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")" = 405 ] || fail "POST not 405"; ok
 # /proc/net/tcp: local address as hex IP:PORT; 0100007F is 127.0.0.1
 awk -v p=$(printf '%04X' $port) '$2 ~ ":"p"$" { seen = 1; if ($2 !~ /^0100007F/) bad = 1 } END { exit bad || !seen }' \
-  /proc/net/tcp || fail "not listening on 127.0.0.1 alone"
+  /proc/net/tcp || fail "not listening on 127.0.0.1 alone"; ok
 kill -TERM $pid
-wait $pid || fail "monitor with --prometheus: exit $?"
+wait $pid || fail "monitor with --prometheus: exit $?"; ok
 
 # The terminal view draws and quits on q.
 if command -v script >/dev/null; then
   (sleep 1; printf q) | TERM=xterm script -qec "$COT monitor --interval 50ms" "$WORK/tty.log" >/dev/null 2>&1 \
-    || fail "the terminal view did not quit on q"
-  grep -q "NVIDIA Test Double" "$WORK/tty.log" || fail "the terminal view drew no GPU"
+    || fail "the terminal view did not quit on q"; ok
+  grep -q "NVIDIA Test Double" "$WORK/tty.log" || fail "the terminal view drew no GPU"; ok
 else
   fail "script (util-linux) is needed to test the terminal view"
 fi
-echo "1 passed, 0 failed"
+finish

@@ -20,15 +20,15 @@ json.dump({"scenario": {"name": "rules", "modes": ["timeslice", "mps"], "workloa
 json.dump({"modes": modes, "timeseries": [], "gpu_timeseries": [], "latency_cdf": [], "excluded": [], "failures": []},
           open(f"{d}/metrics.json", "w"))
 PY
-  "$COT" report "$1" >/dev/null 2>&1 || fail "report $1: exit $?"
+  "$COT" report "$1" >/dev/null 2>&1 || fail "report $1: exit $?"; ok
   grep "Highest system throughput" "$1/report.md"
 }
 line=$(make_run "$WORK/tie" 1.2000 none 1.2005 none)
-[[ $line == *"mps and timeslice tie (1.2 and 1.2)"* ]] || fail "within 0.1%: $line"
+[[ $line == *"mps and timeslice tie (1.2 and 1.2)"* ]] || fail "within 0.1%: $line"; ok
 line=$(make_run "$WORK/one" 1.20 none 1.30 none)
-[[ $line == *"mps (1.3 against timeslice 1.2); one repeat gives no interval"* ]] || fail "one repeat: $line"
+[[ $line == *"mps (1.3 against timeslice 1.2); one repeat gives no interval"* ]] || fail "one repeat: $line"; ok
 line=$(make_run "$WORK/overlap" 1.20 0.08 1.30 0.08)
-[[ $line == *"the 95% intervals overlap"* ]] || fail "overlap: $line"
+[[ $line == *"the 95% intervals overlap"* ]] || fail "overlap: $line"; ok
 line=$(make_run "$WORK/clear" 1.20 0.02 1.30 0.02)
-[[ $line == *"mps (1.3 against timeslice 1.2)."* ]] || fail "clear winner: $line"
-echo "1 passed, 0 failed"
+[[ $line == *"mps (1.3 against timeslice 1.2)."* ]] || fail "clear winner: $line"; ok
+finish

@@ -3,7 +3,7 @@
 # per-workload GPU figures and energy split in metrics.json and summary.csv,
 # the report's energy column and GPU timeline, and telemetry turned off.
 source "$(dirname "$0")/lib.sh"
-[ -f "${COTENANT_NVML_DOUBLE:-}" ] || fail "COTENANT_NVML_DOUBLE does not name the test double"
+[ -f "${COTENANT_NVML_DOUBLE:-}" ] || fail "COTENANT_NVML_DOUBLE does not name the test double"; ok
 # Every cotenant-cpu-burn process sits on the double's GPU with 1000 MiB and
 # 30% SM; the GPU draws 200 W and its energy counter follows real time.
 export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE COTENANT_NVML_DOUBLE_LIVE_ENERGY=1
@@ -24,22 +24,22 @@ YAML
 # workload; it bears the workload's name, so the double would put a second
 # 1000 MiB process on its GPU for a tick. The workloads skip the leak check
 # (cotenant itself keeps it).
-"$COT" run "$WORK/s.yaml" --out "$WORK/r" -q || fail "run: exit $?"
+"$COT" run "$WORK/s.yaml" --out "$WORK/r" -q || fail "run: exit $?"; ok
 R=$WORK/r
-[ "$(json "$R/run.json" "d['telemetry']['enabled']")" = True ] || fail "run.json: $(json "$R/run.json" "d['telemetry']")"
+[ "$(json "$R/run.json" "d['telemetry']['enabled']")" = True ] || fail "run.json: $(json "$R/run.json" "d['telemetry']")"; ok
 
 # Each segment: about one row per 50 ms, process rows labelled by workload.
 for seg in 001-r1-timeslice-alone-a 002-r1-timeslice-alone-b 003-r1-timeslice-shared; do
   csv=$R/segments/$seg/telemetry.csv
-  [ -f "$csv" ] || fail "$seg has no telemetry.csv"
+  [ -f "$csv" ] || fail "$seg has no telemetry.csv"; ok
   rows=$(grep -c ",gpu,," "$csv")
   samples=$(json "$R/segments/$seg/segment.json" "d['telemetry']['samples']")
-  [ "$rows" = "$samples" ] && [ "$rows" -ge 30 ] || fail "$seg: $rows GPU rows, segment.json says $samples"
+  [ "$rows" = "$samples" ] && [ "$rows" -ge 30 ] || fail "$seg: $rows GPU rows, segment.json says $samples"; ok
   labels=$(awk -F, '$3 == "process" && $26 != "" { print $26 }' "$csv" | sort -u | tr '\n' ' ')
   case $seg in
     *alone-a) want="a " ;; *alone-b) want="b " ;; *) want="a b " ;;
   esac
-  [ "$labels" = "$want" ] || fail "$seg: processes labelled '$labels', expected '$want'"
+  [ "$labels" = "$want" ] || fail "$seg: processes labelled '$labels', expected '$want'"; ok
 done
 
 # Alone, a workload gets all of the GPU's 200 W over its 2 s window; shared,
@@ -77,20 +77,20 @@ assert len(tl) == 1 and tl[0]["kind"] == "shared" and len(tl[0]["time_s"]) >= 10
 PY
 }
 check
-grep -q "^timeslice,a,shared_energy_per_sample_j,J/Mflop," "$R/summary.csv" || fail "summary.csv has no energy per sample"
-grep -q "^timeslice,\*,shared_power_w,W,200," "$R/summary.csv" || fail "summary.csv has no shared power"
-grep -q "Energy alone → shared (J/unit)" "$R/report.md" || fail "report.md has no energy column"
-grep -q "shared energy split by each workload's SM use" "$R/report.md" || fail "report.md does not say how energy was split"
-[ -f "$R/plots/gpu_timeslice.gp" ] && [ -f "$R/plots/gpu_timeslice.dat" ] || fail "no GPU timeline plot files"
+grep -q "^timeslice,a,shared_energy_per_sample_j,J/Mflop," "$R/summary.csv" || fail "summary.csv has no energy per sample"; ok
+grep -q "^timeslice,\*,shared_power_w,W,200," "$R/summary.csv" || fail "summary.csv has no shared power"; ok
+grep -q "Energy alone → shared (J/unit)" "$R/report.md" || fail "report.md has no energy column"; ok
+grep -q "shared energy split by each workload's SM use" "$R/report.md" || fail "report.md does not say how energy was split"; ok
+[ -f "$R/plots/gpu_timeslice.gp" ] && [ -f "$R/plots/gpu_timeslice.dat" ] || fail "no GPU timeline plot files"; ok
 if command -v gnuplot >/dev/null; then
-  [ -f "$R/plots/gpu_timeslice.png" ] || fail "gnuplot is here but no GPU timeline PNG was made"
-  grep -q "plots/gpu_timeslice.png" "$R/report.md" || fail "report.md does not show the GPU timeline"
+  [ -f "$R/plots/gpu_timeslice.png" ] || fail "gnuplot is here but no GPU timeline PNG was made"; ok
+  grep -q "plots/gpu_timeslice.png" "$R/report.md" || fail "report.md does not show the GPU timeline"; ok
 fi
 
 # Re-analysis of the same folder gives the same figures.
 cp "$R/metrics.json" "$WORK/m1.json"
-"$COT" analyze "$R" >/dev/null || fail "analyze: exit $?"
-cmp -s "$R/metrics.json" "$WORK/m1.json" || fail "analyze gave different figures"
+"$COT" analyze "$R" >/dev/null || fail "analyze: exit $?"; ok
+cmp -s "$R/metrics.json" "$WORK/m1.json" || fail "analyze gave different figures"; ok
 
 # A process outside the run on the GPU during the windows: metrics.json
 # names it for every segment, the report warns before any figure, and so
@@ -98,10 +98,10 @@ cmp -s "$R/metrics.json" "$WORK/m1.json" || fail "analyze gave different figures
 # may be named too; this one must be.)
 ASAN_OPTIONS=detect_leaks=0 "$BIN/cotenant-cpu-burn" --loop compute --threads 1 --duration 0 >/dev/null 2>&1 &
 intruder=$!
-"$COT" run "$WORK/s.yaml" --out "$WORK/crowded" --duration 1s --warmup 0.2s -q 2>"$WORK/err" || fail "crowded run: exit $?"
+"$COT" run "$WORK/s.yaml" --out "$WORK/crowded" --duration 1s --warmup 0.2s -q 2>"$WORK/err" || fail "crowded run: exit $?"; ok
 kill "$intruder"
 wait "$intruder" 2>/dev/null || true
-python3 - "$WORK/crowded/metrics.json" "$intruder" <<'PY' || fail "metrics.json: other GPU processes"
+python3 - "$WORK/crowded/metrics.json" "$intruder" <<'PY' || fail "metrics.json: other GPU processes"; ok
 import json, sys
 d = json.load(open(sys.argv[1])); pid = int(sys.argv[2])
 segs = {s["segment"]: s for s in d["other_gpu_processes"]}
@@ -115,17 +115,17 @@ for s in segs.values():
 PY
 grep -q "^> \*\*Other processes used the GPU.\*\* During the measured window of 3 segments" "$WORK/crowded/report.md" \
   && grep -q "^> - 003-r1-timeslice-shared:.* pid $intruder (cotenant-cpu-bu, 1000 MiB, SM 30%, on the GPU for" "$WORK/crowded/report.md" \
-  || fail "report.md: $(grep -A5 'Other processes' "$WORK/crowded/report.md")"
+  || fail "report.md: $(grep -A5 'Other processes' "$WORK/crowded/report.md")"; ok
 grep -q "processes outside the run used the GPU during the measured window of 3 segments" "$WORK/err" \
-  || fail "no warning: $(cat "$WORK/err")"
+  || fail "no warning: $(cat "$WORK/err")"; ok
 
 # Telemetry off: no telemetry.csv, and run.json and the report say why.
-"$COT" run "$WORK/s.yaml" --out "$WORK/off" --telemetry-interval off --modes timeslice -q || fail "run off: exit $?"
-! ls "$WORK"/off/segments/*/telemetry.csv >/dev/null 2>&1 || fail "telemetry.csv written with telemetry off"
-[ "$(json "$WORK/off/run.json" "d['telemetry']['reason']")" = "telemetry_interval is off" ] || fail "run.json: no reason"
-grep -q "GPU telemetry | none: telemetry_interval is off" "$WORK/off/report.md" || fail "report.md does not say telemetry was off"
+"$COT" run "$WORK/s.yaml" --out "$WORK/off" --telemetry-interval off --modes timeslice -q || fail "run off: exit $?"; ok
+! ls "$WORK"/off/segments/*/telemetry.csv >/dev/null 2>&1 || fail "telemetry.csv written with telemetry off"; ok
+[ "$(json "$WORK/off/run.json" "d['telemetry']['reason']")" = "telemetry_interval is off" ] || fail "run.json: no reason"; ok
+grep -q "GPU telemetry | none: telemetry_interval is off" "$WORK/off/report.md" || fail "report.md does not say telemetry was off"; ok
 set +e
 "$COT" run "$WORK/s.yaml" --out "$WORK/bad" --telemetry-interval 5ms 2>"$WORK/err"; rc=$?
 set -e
-[ $rc = 2 ] && grep -q "at least 10ms" "$WORK/err" || fail "--telemetry-interval 5ms: exit $rc, $(cat "$WORK/err")"
-echo "1 passed, 0 failed"
+[ $rc = 2 ] && grep -q "at least 10ms" "$WORK/err" || fail "--telemetry-interval 5ms: exit $rc, $(cat "$WORK/err")"; ok
+finish

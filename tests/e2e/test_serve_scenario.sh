@@ -23,28 +23,28 @@ workloads:
     kind: cpu-compute
     args: [--threads, "1"]
 YAML
-"$COT" run "$WORK/s.yaml" --out "$WORK/r" --duration 2s --warmup 0.5s -q || fail "run failed"
+"$COT" run "$WORK/s.yaml" --out "$WORK/r" --duration 2s --warmup 0.5s -q || fail "run failed"; ok
 R=$WORK/r
 ls "$R/segments" | tr '\n' ' '
-[ -d "$R/segments/001-r1-timeslice-alone-client/server" ] || fail "the server runs in its client's alone segment"
-[ ! -e "$R/segments/002-r1-timeslice-alone-server" ] || fail "a server is not a plan unit"
+[ -d "$R/segments/001-r1-timeslice-alone-client/server" ] || fail "the server runs in its client's alone segment"; ok
+[ ! -e "$R/segments/002-r1-timeslice-alone-server" ] || fail "a server is not a plan unit"; ok
 seg=$R/segments/001-r1-timeslice-alone-client
 json "$seg/segment.json" '" ".join(d["results"]["client"]["argv"])' | grep -q -- "--url http://127.0.0.1:[0-9]* --model mlp --duration 0" \
-  || fail "the client is pointed at its server: $(json "$seg/segment.json" 'd["results"]["client"]["argv"]')"
+  || fail "the client is pointed at its server: $(json "$seg/segment.json" 'd["results"]["client"]["argv"]')"; ok
 port=$(json "$seg/segment.json" '[a for a in d["results"]["server"]["argv"] if a.startswith("127.0.0.1:")][0]')
-grep -q "$port/v2" "$seg/server/stdout.log" || fail "the server listened on the port cotenant gave it ($port)"
+grep -q "$port/v2" "$seg/server/stdout.log" || fail "the server listened on the port cotenant gave it ($port)"; ok
 M=$R/metrics.json
 mode='d["modes"][0]'
 w() { echo "[x for x in $mode[\"workloads\"] if x[\"name\"] == \"$1\"][0]"; }
 tp=$(json "$M" "$(w client)[\"shared_throughput\"][\"mean\"]")
-json "$M" "abs($(w client)[\"shared_throughput\"][\"mean\"] / 200 - 1) < 0.05" | grep -q True || fail "client throughput $tp, expected about 200 requests/s"
-json "$M" "$(w client)[\"unit\"]" | grep -q requests || fail "unit requests"
-json "$M" "$(w client)[\"latency_ms\"][\"shared\"][\"p99\"][\"mean\"] > 0" | grep -q True || fail "shared p99 latency"
+json "$M" "abs($(w client)[\"shared_throughput\"][\"mean\"] / 200 - 1) < 0.05" | grep -q True || fail "client throughput $tp, expected about 200 requests/s"; ok
+json "$M" "$(w client)[\"unit\"]" | grep -q requests || fail "unit requests"; ok
+json "$M" "$(w client)[\"latency_ms\"][\"shared\"][\"p99\"][\"mean\"] > 0" | grep -q True || fail "shared p99 latency"; ok
 json "$M" "$(w client)[\"slo_attainment\"][\"shared\"][\"mean\"] > 0.5" | grep -q True || fail "SLO attainment: $(json "$M" "$(w client)")"
 # STP sums the two units (client, burner): the server is not counted again
 json "$M" "abs($mode[\"stp\"][\"mean\"] - $(w client)[\"normalized_progress\"][\"mean\"] - $(w burner)[\"normalized_progress\"][\"mean\"]) < 1e-6" \
-  | grep -q True || fail "STP counts the client and burner only"
-grep -q "| client | requests |" "$R/report.md" || fail "report row for the client"
+  | grep -q True || fail "STP counts the client and burner only"; ok
+grep -q "| client | requests |" "$R/report.md" || fail "report row for the client"; ok
 
 # a server that exits at once: it and its client fail with the reason
 sed -e 's/args: \[--max-batch, "8"\]/args: [--model, nope]/' "$WORK/s.yaml" >"$WORK/bad.yaml"
@@ -52,9 +52,9 @@ set +e
 "$COT" run "$WORK/bad.yaml" --out "$WORK/r2" --duration 1s -q 2>"$WORK/err"
 rc=$?
 set -e
-[ $rc = 1 ] || fail "exit $rc with a server that never came up"
+[ $rc = 1 ] || fail "exit $rc with a server that never came up"; ok
 json "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json" 'd["results"]["server"]["reason"]' | grep -q "exited before it was ready" \
-  || fail "server reason: $(cat "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json")"
+  || fail "server reason: $(cat "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json")"; ok
 json "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json" 'd["results"]["client"]["reason"]' | grep -q "its server 'server' did not come up" \
-  || fail "client reason"
-echo "PASS"
+  || fail "client reason"; ok
+finish
