@@ -1,4 +1,5 @@
 /* cotenant run: scenario -> plan -> segments -> metrics -> report. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "cli/commands.h"
 #include "exec/proc.h"
 #include "exec/keeper.h"
+#include "exec/workload_cmd.h"
 #include "exec/runner.h"
 #include "host/host.h"
 #include "mode/mode.h"
@@ -223,10 +225,48 @@ static int check_workload_programs(const scenario *sc, cot_err *err)
         char exe[PATH_MAX];
         const char *prog = w->kind ? kind_lookup(w->kind)->executable : w->command[0];
         if (proc_find_executable(prog, exe, sizeof exe) == 0) continue;
+        char at[PATH_MAX + 32] = "";
+        if (w->program_line) snprintf(at, sizeof at, "%s:%d:%d: ", sc->source, w->program_line, w->program_col);
         if (w->kind)
-            return cot_errf(err, "workload %s: the program %s of kind %s was not found next to cotenant or on PATH%s", w->name,
-                            prog, w->kind, !strcmp(w->kind, "gpu-gemm") ? " (it is built only where CUDA's nvcc is found)" : "");
-        return cot_errf(err, "workload %s: command '%s' was not found (as a path, or on PATH)", w->name, prog);
+            return cot_errf(err, "%sworkload %s: the program %s of kind %s was not found next to cotenant or on PATH%s", at,
+                            w->name, prog, w->kind,
+                            !strcmp(w->kind, "gpu-gemm") ? " (it is built only where CUDA's nvcc is found)" : "");
+        char why[PATH_MAX + 96];
+        if (strchr(prog, '/')) {
+            proc_why_not_executable(prog, why, sizeof why);
+            return cot_errf(err, "%sworkload %s: command '%s' %s", at, w->name, prog, why);
+        }
+        return cot_errf(err, "%sworkload %s: command '%s' was not found on PATH (give a path to run one elsewhere)", at,
+                        w->name, prog);
+    }
+    return 0;
+}
+
+/* A server's own --listen: kept (workload_user_listen), so it must be one
+ * that cotenant can wait on at 127.0.0.1:PORT; beyond loopback, a warning. */
+static int check_server_listen(const scenario *sc, cot_err *err)
+{
+    for (int i = 0; i < sc->nworkloads; i++) {
+        const workload_spec *w = &sc->workloads[i];
+        uint32_t addr_be;
+        int port;
+        char why[256], at[PATH_MAX + 32] = "";
+        if (scenario_driver_of(sc, i) < 0) continue;
+        if (w->args_line) snprintf(at, sizeof at, "%s:%d:%d: ", sc->source, w->args_line, w->args_col);
+        int rc = workload_user_listen(w, &addr_be, &port, why, sizeof why);
+        if (rc == 0) continue;
+        if (rc < 0) return cot_errf(err, "%sworkload %s: %s", at, w->name, why);
+        uint32_t a = ntohl(addr_be);
+        if (port == 0)
+            return cot_errf(err, "%sworkload %s: --listen with port 0 lets the server choose a port cotenant cannot know; "
+                            "give a port, or leave --listen out and cotenant picks a free one", at, w->name);
+        if (a >> 24 == 127) continue;
+        if (a != 0)
+            return cot_errf(err, "%sworkload %s: --listen %u.%u.%u.%u:%d is not reachable on 127.0.0.1, where cotenant waits for "
+                            "the server and sends its load; listen on 127.0.0.1 or 0.0.0.0", at, w->name, a >> 24,
+                            (a >> 16) & 255, (a >> 8) & 255, a & 255, port);
+        cot_warn("%sworkload %s listens on 0.0.0.0:%d, every interface: anyone who can reach this machine can send it "
+                 "requests during the run; cotenant waits for it on 127.0.0.1:%d", at, w->name, port, port);
     }
     return 0;
 }
@@ -272,7 +312,7 @@ int cmd_run(int argc, char **argv)
     }
     json_t *skipped = json_array();
     if (apply_overrides(&sc, &o, &err) != 0 || check_modes(&sc, &host, o.executor, skipped, &err) != 0 ||
-        (!o.executor && check_workload_programs(&sc, &err) != 0)) {
+        (!o.executor && check_workload_programs(&sc, &err) != 0) || check_server_listen(&sc, &err) != 0) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         rc = EXIT_USAGE;
         goto out;

@@ -278,6 +278,21 @@ void proc_describe_status(int st, char *out, size_t cap)
         snprintf(out, cap, "wait status %d", st);
 }
 
+void proc_why_not_executable(const char *path, char *why, size_t cap)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        snprintf(why, cap, "%s", errno == ENOENT ? "does not exist" : strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        snprintf(why, cap, "is a folder, not a program");
+    else if (!S_ISREG(st.st_mode))
+        snprintf(why, cap, "is not a regular file");
+    else if (access(path, X_OK) != 0)
+        snprintf(why, cap, "is not executable: chmod +x it, or give its interpreter first ([python3, %s])", path);
+    else
+        why[0] = '\0';
+}
+
 static int is_executable(const char *path)
 {
     struct stat st;

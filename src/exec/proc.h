@@ -57,6 +57,9 @@ void proc_spare(pid_t pid);
  * walking its parents, through /proc. -1 for none of them. */
 int proc_tree_index(pid_t pid, const pid_t *roots, int n);
 /* "exit code 3", "killed by signal 9 (Killed)"... */
+/* Why path cannot be run, as a phrase after the path ("does not exist",
+ * "is not executable: chmod +x it" ...); "" when it can. */
+void proc_why_not_executable(const char *path, char *why, size_t cap);
 void proc_describe_status(int wait_status, char *out, size_t cap);
 /* Looks an executable up: an absolute/relative path as is, otherwise next
  * to cotenant's own binary, then on PATH. Fills out (PATH_MAX). */

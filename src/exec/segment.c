@@ -485,7 +485,12 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     for (int i = 0; i < n; i++) {
         if (scenario_driver_of(sc, idx[i]) < 0) continue;
         cot_err e;
-        rt[i].addr.listen_port = served_free_port(&e);
+        uint32_t addr;
+        int own = 0;
+        char why[160];
+        /* a --listen of the user's is kept, and waited for on loopback */
+        if (workload_user_listen(rt[i].w, &addr, &own, why, sizeof why) != 1 || own == 0) own = 0;
+        rt[i].addr.listen_port = own > 0 ? own : served_free_port(&e);
         if (rt[i].addr.listen_port < 0) snprintf(rt[i].spawn_error, sizeof rt[i].spawn_error, "no port for the server: %s", e.msg);
         for (int j = 0; j < n; j++)
             if (scenario_target_of(sc, idx[j]) == idx[i])

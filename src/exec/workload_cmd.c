@@ -5,14 +5,29 @@
 #include <string.h>
 
 #include "exec/proc.h"
+#include "net/listen_addr.h"
 #include "scenario/kinds.h"
 
 /* The arguments cotenant adds for a server and the built-in load generator
  * driving it, before the workload's own. */
+int workload_user_listen(const workload_spec *w, uint32_t *addr_be, int *port, char *why, size_t cap)
+{
+    const char *value = NULL;
+    for (int i = 0; i < w->nargs; i++) {
+        if (!strcmp(w->args[i], "--listen") && i + 1 < w->nargs) value = w->args[i + 1];
+        else if (!strncmp(w->args[i], "--listen=", 9)) value = w->args[i] + 9;
+    }
+    if (!value) return 0;
+    return net_parse_listen("--listen", value, addr_be, port, why, cap) == 0 ? 1 : -1;
+}
+
 static void served_args(const workload_spec *w, const workload_addr *a, strvec *argv)
 {
     char text[64];
-    if (a->listen_port > 0) {
+    uint32_t addr;
+    int port;
+    char why[160];
+    if (a->listen_port > 0 && workload_user_listen(w, &addr, &port, why, sizeof why) == 0) {
         snprintf(text, sizeof text, "127.0.0.1:%d", a->listen_port);
         strvec_push(argv, "--listen");
         strvec_push(argv, text);

@@ -23,6 +23,11 @@ typedef struct {
 } workload_addr;
 
 int workload_argv(const workload_spec *w, const workload_addr *a, strvec *argv, cot_err *err);
+/* A server whose args give their own --listen [ADDR:]PORT keeps it: 1 with
+ * the address (network order) and port, 0 when none is given, -1 when the
+ * value does not parse (why says so). cotenant then waits on
+ * 127.0.0.1:PORT and gives no --listen of its own. */
+int workload_user_listen(const workload_spec *w, uint32_t *addr_be, int *port, char *why, size_t cap);
 
 /* The workload's own env entries, then COTENANT_WORKLOAD, _MODE, _SEED and
  * (a load generator) _TARGET_URL/_MODEL; COTENANT_EVENTS_FD is the

@@ -40,6 +40,8 @@ typedef struct {
     char *mps_pinned_mem_limit;    /* e.g. "8G"; NULL = not set */
     char *mig_profile;             /* e.g. "3g.40gb"; NULL = not set */
     char *target;                  /* loadgen: the serve workload it drives; NULL = none */
+    int program_line, program_col; /* where its kind or command was given, 1-based; 0 = not from a file */
+    int args_line, args_col;       /* where its args were given; 0 = none, or not from a file */
 } workload_spec;
 
 typedef struct {

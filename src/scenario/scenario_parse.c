@@ -255,6 +255,7 @@ static int f_w_kind(pctx *p, const yaml_node_t *v, const char *key, void *t)
     workload_spec *w = t;
     if (get_string(p, v, key, &w->kind) != 0) return -1;
     if (!kind_lookup(w->kind)) return fail(p, v, "unknown kind '%s'; expected one of: %s", w->kind, kind_names());
+    w->program_line = (int)v->start_mark.line + 1, w->program_col = (int)v->start_mark.column + 1;
     return 0;
 }
 
@@ -264,12 +265,14 @@ static int f_w_command(pctx *p, const yaml_node_t *v, const char *key, void *t)
     if (v->type == YAML_SCALAR_NODE && !is_null(v))
         return fail(p, v, "'command' must be a list (argv), not one string: cotenant runs no shell; write [\"%s\"] split into words",
                     scalar(v));
+    w->program_line = (int)v->start_mark.line + 1, w->program_col = (int)v->start_mark.column + 1;
     return strv_of_scalars(p, v, key, 1, &w->command, NULL);
 }
 
 static int f_w_args(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
     workload_spec *w = t;
+    w->args_line = (int)v->start_mark.line + 1, w->args_col = (int)v->start_mark.column + 1;
     return strv_of_scalars(p, v, key, 0, &w->args, &w->nargs);
 }
 

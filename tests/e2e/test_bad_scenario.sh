@@ -26,6 +26,12 @@ mkdir "$WORK/dir.yaml"
 expect_bad "$WORK/dir.yaml" "" "is a folder, not a regular file"
 mkfifo "$WORK/fifo.yaml"
 expect_bad "$WORK/fifo.yaml" "" "is a FIFO (named pipe), not a regular file"
+# a command that is not executable, or not there: which, and where
+printf 'echo hi\n' > "$WORK/train.sh"
+printf 'device: cpu\nworkloads:\n  - name: a\n    command: ["%s"]\n    measure: wall_time\n' "$WORK/train.sh" > "$WORK/noexec.yaml"
+expect_bad "$WORK/noexec.yaml" "4:14" "workload a: command '$WORK/train.sh' is not executable: chmod +x it"
+printf 'device: cpu\nworkloads:\n  - name: a\n    command: [no-such-program-here]\n    measure: wall_time\n' > "$WORK/nocmd.yaml"
+expect_bad "$WORK/nocmd.yaml" "4:14" "command 'no-such-program-here' was not found on PATH"
 set +e; "$COT" run --bogus 2>/dev/null; rc=$?; set -e
 [ $rc = 2 ] || fail "bad option exit $rc"
 ok "an unknown option: exit 2"

@@ -57,4 +57,36 @@ json "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json" 'd["results"
   || fail "server reason: $(cat "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json")"; ok
 json "$WORK/r2/segments/001-r1-timeslice-alone-client/segment.json" 'd["results"]["client"]["reason"]' | grep -q "its server 'server' did not come up" \
   || fail "client reason"; ok
+# A server with a --listen of its own keeps it, and cotenant waits there:
+# 0.0.0.0 is warned about (every interface), port 0 and an address not on
+# loopback are refused with the args' line.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$WORK/l.yaml" <<YAML
+name: listen
+device: cpu
+modes: [timeslice]
+repeats: 1
+workloads:
+  - name: server
+    kind: serve-cpu
+    args: [--listen, "0.0.0.0:$port"]
+  - name: client
+    kind: loadgen
+    target: server
+    args: [--rate, "100"]
+YAML
+"$COT" run "$WORK/l.yaml" --out "$WORK/l" --duration 1s --warmup 0.3s -q 2>"$WORK/err" || fail "own --listen: $(cat "$WORK/err")"
+grep -q "l.yaml:8:11: workload server listens on 0.0.0.0:$port, every interface.*cotenant waits for it on 127.0.0.1:$port" "$WORK/err" ||
+  fail "no warning for 0.0.0.0: $(cat "$WORK/err")"
+seg=$WORK/l/segments/001-r1-timeslice-alone-client
+grep -q "0.0.0.0:$port/v2" "$seg/server/stdout.log" || fail "the server did not keep its --listen: $(head -2 "$seg/server/stdout.log")"
+[ "$(json "$seg/segment.json" 'd["results"]["client"]["status"]')" = ok ] || fail "the client did not reach it"
+ok "a server's own --listen 0.0.0.0:$port is kept, warned about, and waited for on 127.0.0.1"
+sed -i "s/0.0.0.0:$port/127.0.0.1:0/" "$WORK/l.yaml"
+set +e; "$COT" run "$WORK/l.yaml" --plan >/dev/null 2>"$WORK/err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "l.yaml:8:11: workload server: --listen with port 0" "$WORK/err" || fail "port 0: exit $rc, $(cat "$WORK/err")"
+sed -i "s/127.0.0.1:0/10.1.2.3:$port/" "$WORK/l.yaml"
+set +e; "$COT" run "$WORK/l.yaml" --plan >/dev/null 2>"$WORK/err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "is not reachable on 127.0.0.1" "$WORK/err" || fail "10.1.2.3: exit $rc, $(cat "$WORK/err")"
+ok "--listen with port 0 or beyond loopback is refused at file:line:col"
 finish
