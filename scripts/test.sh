@@ -25,8 +25,8 @@ if [ "$seconds" -gt 0 ]; then
   echo "== fuzzing each parser for ${seconds}s"
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCOTENANT_FUZZ=ON -DCOTENANT_CUDA=OFF \
         -DBUILD_TESTING=ON >/dev/null
-  cmake --build build-fuzz -j"$(nproc)" --target fuzz_scenario fuzz_event_line fuzz_http_request fuzz_telemetry_csv fuzz_infer_request fuzz_http_response fuzz_mig_layout fuzz_mig_parted fuzz_saved_state fuzz_agent_stream
-  for t in fuzz_scenario fuzz_event_line fuzz_http_request fuzz_telemetry_csv fuzz_infer_request fuzz_http_response fuzz_mig_layout fuzz_mig_parted fuzz_saved_state fuzz_agent_stream; do
+  cmake --build build-fuzz -j"$(nproc)" --target fuzz_scenario fuzz_event_line fuzz_http_request fuzz_telemetry_csv fuzz_infer_request fuzz_http_response fuzz_mig_layout fuzz_mig_parted fuzz_saved_state fuzz_agent_stream fuzz_serve_request
+  for t in fuzz_scenario fuzz_event_line fuzz_http_request fuzz_telemetry_csv fuzz_infer_request fuzz_http_response fuzz_mig_layout fuzz_mig_parted fuzz_saved_state fuzz_agent_stream fuzz_serve_request; do
     corpus=$(mktemp -d)
     cp tests/fuzz/corpus/${t#fuzz_}/* "$corpus"/
     log=build-fuzz/$t.log
