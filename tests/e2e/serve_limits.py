@@ -98,9 +98,15 @@ check(answer.startswith(b"HTTP/1.1 400") and b"Transfer-Encoding 'gzip, chunked'
       and time.time() - t0 < 2, "Transfer-Encoding: gzip, chunked is answered 400 at once (%r)" % answer[:40])
 print("resident memory: %d MiB after a valid max-batch request, %d MiB after the hostile loop, peak %d MiB; "
       "bound %d MiB above the first" % (base >> 10, after >> 10, peak >> 10, bound >> 10))
-check(peak - base <= bound, "peak growth %d MiB within 2 x %d KiB x %d threads" % ((peak - base) >> 10, MAX_JSON >> 10,
-                                                                                THREADS))
-check(after - base <= bound // 4, "memory returned after the loop (%d MiB above the first)" % ((after - base) >> 10))
+# AddressSanitizer's allocator keeps freed memory in quarantine and ignores
+# malloc_trim, so resident memory says nothing there: the plain build's run
+# of this test checks the bound.
+if "libasan" in open("/proc/%d/maps" % p.pid).read():
+    print("built with AddressSanitizer: the memory bound is checked in the plain build, not here")
+else:
+    check(peak - base <= bound, "peak growth %d MiB within 2 x %d KiB x %d threads" % ((peak - base) >> 10,
+                                                                                    MAX_JSON >> 10, THREADS))
+    check(after - base <= bound // 4, "memory returned after the loop (%d MiB above the first)" % ((after - base) >> 10))
 p.terminate()
 p.wait(timeout=30)
 print("%d passed, %d failed" % (passed, failed))
