@@ -17,6 +17,8 @@
 
 static int keeper_fd = -1; /* write end of the pipe to the keeper */
 static pid_t keeper_pid = -1;
+static proc_cgroup run_group; /* dir "" when the machine gives none */
+static char tracking[400] = "the environment mark (the keeper was not started)";
 
 static bool carries(pid_t pid, const char *token)
 {
@@ -73,6 +75,7 @@ static void keeper_main(int rfd, const char *token, pid_t parent)
     if (got == 1 && word == 'd') _exit(0);
     /* cotenant is gone: what it started goes too. A killed parent hands its
      * children on, so pass until two passes in a row find nothing. */
+    cgroup_remove(&run_group);
     int quiet = 0;
     for (int pass = 0; pass < 100 && quiet < 2; pass++) {
         quiet = keeper_kill_marked(token, parent) ? 0 : quiet + 1;
@@ -88,6 +91,13 @@ int keeper_start(cot_err *err)
     if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) rnd = (unsigned)time(NULL);
     char token[48];
     snprintf(token, sizeof token, "%d-%08x", (int)getpid(), rnd);
+    char group[96];
+    snprintf(group, sizeof group, "cotenant-%s", token);
+    cot_err why;
+    if (cgroup_create_base(group, &run_group, &why) == 0)
+        snprintf(tracking, sizeof tracking, "%s", cgroup_kind(&run_group));
+    else
+        snprintf(tracking, sizeof tracking, "the environment mark %s (no cgroup: %s)", KEEPER_MARK_VAR, why.msg);
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return cot_errno(err, "cannot create the pipe to the run's keeper");
     pid_t self = getpid();
@@ -108,8 +118,18 @@ int keeper_start(cot_err *err)
     return 0;
 }
 
+const char *keeper_tracking(void) { return tracking; }
+
+int keeper_workload_group(const char *name, proc_cgroup *g)
+{
+    cot_err why;
+    memset(g, 0, sizeof *g);
+    return run_group.dir[0] ? cgroup_create_child(&run_group, name, g, &why) : -1;
+}
+
 void keeper_release(void)
 {
+    cgroup_remove(&run_group); /* every segment's groups are empty by now */
     if (keeper_fd < 0) return;
     ssize_t w = write(keeper_fd, "d", 1);
     (void)w; /* if the keeper is gone, there is nobody to tell */

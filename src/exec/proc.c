@@ -42,6 +42,11 @@ static void child_exec(const spawn_opts *o, pid_t parent, int out_fd, int err_fd
     if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) goto fail;
     if (ev_w >= 0 && dup2(ev_w, PROC_EVENTS_FD) < 0) goto fail;
     if (o->cwd && chdir(o->cwd) != 0) goto fail;
+    if (o->cgroup_procs) { /* before exec, so that nothing it starts is outside */
+        int cg = open(o->cgroup_procs, O_WRONLY | O_CLOEXEC);
+        if (cg < 0 || write(cg, "0", 1) != 1) goto fail;
+        close(cg);
+    }
     execvpe(o->argv[0], o->argv, o->envp);
 fail:;
     int e = errno;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec/keeper.h"
 #include "exec/proc.h"
 #include "exec/segment.h"
 #include "mode/mode.h"
@@ -193,6 +194,7 @@ int runner_run(const run_request *req, cot_err *err)
     json_object_set_new(run, "skipped_modes", req->skipped_modes ? json_incref(req->skipped_modes) : json_array());
     if (req->gpu_settings) json_object_set(run, "gpu_settings", req->gpu_settings);
     json_object_set_new(run, "executor", json_string(req->ex ? req->ex->name : "local"));
+    json_object_set_new(run, "process_tracking", json_string(keeper_tracking()));
     if (req->ex && req->ex->run_id) json_object_set_new(run, "run_id", json_string(req->ex->run_id));
     json_object_set_new(run, "status", json_string("running"));
     set_wall(run, "started_at");

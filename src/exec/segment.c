@@ -12,6 +12,7 @@
 #include "events/event.h"
 #include "events/line_reader.h"
 #include "exec/agent.h"
+#include "exec/keeper.h"
 #include "exec/capped_log.h"
 #include "exec/proc.h"
 #include "exec/node_telemetry.h"
@@ -52,6 +53,7 @@ typedef struct {
     char not_ready[512];        /* a server that never answered ready: why */
     /* Run by an executor: proc follows the workload's tagged log stream. */
     bool remote;
+    proc_cgroup cg;             /* a local workload's own cgroup, where the machine gives one */
     capped_log out_log, err_log; /* stdout.log and stderr.log: from pipes, or from the stream */
     bool agent_ended;           /* the agent's exit line arrived */
     int agent_status;           /* how the workload ended, encoded as waitpid would */
@@ -247,8 +249,12 @@ static int start_workload(const segment_job *job, wl_rt *r, cot_err *err)
     char fd_text[8];
     snprintf(fd_text, sizeof fd_text, "%d", PROC_EVENTS_FD);
     strvec_setenv(&env, "COTENANT_EVENTS_FD", fd_text);
+    char group[SCENARIO_NAME_MAX + 16];
+    snprintf(group, sizeof group, "%d-%s", job->seg->index, r->w->name);
+    keeper_workload_group(group, &r->cg); /* none: the subreaper and the run's mark still find what escapes */
     /* output through pipes, so that cotenant keeps each log bounded */
-    spawn_opts o = {.argv = argv.v, .envp = env.v, .stdout_pipe = true, .stderr_pipe = true, .events_pipe = true};
+    spawn_opts o = {.argv = argv.v, .envp = env.v, .stdout_pipe = true, .stderr_pipe = true, .events_pipe = true,
+                    .cgroup_procs = r->cg.dir[0] ? r->cg.procs : NULL};
     rc = proc_spawn(&o, &r->proc, err);
 out:
     strvec_free(&argv);
@@ -706,7 +712,13 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     if (json_is_string(json_object_get(telem_info, "write_error")))
         json_array_append_new(warnings, json_sprintf("telemetry.csv is incomplete: %s",
                                                      json_string_value(json_object_get(telem_info, "write_error"))));
-    int nstray = proc_kill_strays(job->mode->keep_pids, job->mode->nkeep);
+    /* what a workload left running in its cgroup, however it got away */
+    int nstray = 0;
+    for (int i = 0; i < n; i++) {
+        nstray += cgroup_kill(&rt[i].cg);
+        cgroup_remove(&rt[i].cg);
+    }
+    nstray += proc_kill_strays(job->mode->keep_pids, job->mode->nkeep);
     if (nstray > 0)
         json_array_append_new(warnings, json_sprintf("%d process%s that escaped the workloads' process groups %s killed",
                                                      nstray, nstray == 1 ? "" : "es", nstray == 1 ? "was" : "were"));

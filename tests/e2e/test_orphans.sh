@@ -28,8 +28,10 @@ json "$WORK/r/segments/001-r1-timeslice-alone-leaver/segment.json" \
   'any("escaped the workloads" in w for w in d.get("warnings", []))' | grep -q True || fail "the segment does not say it killed strays"
 ok "setsid chain and double fork: 0 left after a complete run, and the segment says so"
 
-# SIGKILL to cotenant: a long workload that leaves the same behind, then
-# keeps running
+# SIGKILL to cotenant: a long workload that leaves the same behind, and a
+# sleeper with an empty environment in a session of its own (only a cgroup
+# finds that one), then keeps running
+hidden=780.$RANDOM
 cat > "$WORK/k.yaml" <<YAML
 name: killed
 device: cpu
@@ -40,7 +42,7 @@ duration: 20s
 telemetry_interval: off
 workloads:
   - name: leaver
-    command: [sh, -c, '$leaver; sleep 779']
+    command: [sh, -c, '$leaver; env -i setsid sleep $hidden & sleep 779']
     measure: wall_time
     env: {TEST_MARK: "$WORK"}
 YAML
@@ -51,5 +53,14 @@ n=$(left)
 kill -KILL $pid
 set +e; wait $pid; set -e
 wait_none || fail "$(left) of $n processes outlived SIGKILL to cotenant"
-ok "SIGKILL to cotenant: 0 of $n processes left"
+ok "SIGKILL to cotenant: 0 of $n marked processes left"
+tracking=$(json "$WORK/k/run.json" 'd["process_tracking"]')
+if [[ $tracking == cgroup* ]]; then
+  for _ in $(seq 50); do pgrep -f "sleep $hidden" >/dev/null || break; sleep 0.1; done
+  ! pgrep -f "sleep $hidden" >/dev/null || fail "a process with no environment mark outlived SIGKILL despite $tracking"
+  ok "with $tracking, the unmarked sleeper is gone too"
+else
+  pkill -f "sleep $hidden" || true
+  echo "no cgroup here ($tracking): an unmarked process in its own session escapes a SIGKILLed cotenant"
+fi
 finish
