@@ -97,9 +97,9 @@ static int get_int(pctx *p, const yaml_node_t *n, const char *key, long lo, long
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (end == s || *end || errno == ERANGE)
-        return fail(p, n, "'%s' must be a whole number, not '%s'", key, s);
-    if (v < lo || v > hi) return fail(p, n, "'%s' must be between %ld and %ld, not %ld", key, lo, hi, v);
+    if (end == s || *end) return fail(p, n, "'%s' must be a whole number, not '%s'", key, s);
+    if (errno == ERANGE || v < lo || v > hi)
+        return fail(p, n, "'%s' must be between %ld and %ld, not %s", key, lo, hi, s);
     *out = v;
     return 0;
 }
