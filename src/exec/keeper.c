@@ -22,17 +22,8 @@ static char tracking[400] = "the environment mark (the keeper was not started)";
 
 static bool carries(pid_t pid, const char *token)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    char *block = malloc(ENV_OWNER_ENVIRON_MAX);
-    size_t len = 0;
-    ssize_t got;
-    while (block && len < ENV_OWNER_ENVIRON_MAX && (got = read(fd, block + len, ENV_OWNER_ENVIRON_MAX - len)) > 0)
-        len += (size_t)got;
-    close(fd);
-    char value[64];
+    size_t len;
+    char *block = environ_of_pid((unsigned)pid, &len), value[64];
     bool yes = block && environ_value(block, len, KEEPER_MARK_VAR, value, sizeof value) == 0 && !strcmp(value, token);
     free(block);
     return yes;

@@ -97,8 +97,8 @@ int cgroup_create_child(const proc_cgroup *base, const char *name, proc_cgroup *
     return make_group(dir, base->v2, g, why);
 }
 
-/* Kills what cgroup.procs of dir lists; returns the count. */
-static int kill_listed(const char *dir)
+/* What cgroup.procs of dir lists: counted, and killed if kill_them. */
+static int listed(const char *dir, bool kill_them)
 {
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
@@ -106,11 +106,17 @@ static int kill_listed(const char *dir)
     if (!f) return 0;
     int n = 0;
     long pid;
-    while (fscanf(f, "%ld", &pid) == 1)
-        if (pid > 1 && pid != getpid() && kill((pid_t)pid, SIGKILL) == 0) n++;
+    while (fscanf(f, "%ld", &pid) == 1) {
+        if (pid <= 1 || pid == getpid()) continue;
+        n++;
+        if (kill_them) kill((pid_t)pid, SIGKILL);
+    }
     fclose(f);
     return n;
 }
+
+static int kill_listed(const char *dir) { return listed(dir, true); }
+static int count_listed(const char *dir) { return listed(dir, false); }
 
 /* Applies fn to dir and every group below it, deepest first. */
 static int each_group(const char *dir, int (*fn)(const char *))
@@ -128,19 +134,6 @@ static int each_group(const char *dir, int (*fn)(const char *))
         closedir(d);
     }
     return n + fn(dir);
-}
-
-static int count_listed(const char *dir)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    FILE *f = fopen(path, "re");
-    if (!f) return 0;
-    int n = 0;
-    long pid;
-    while (fscanf(f, "%ld", &pid) == 1) n++;
-    fclose(f);
-    return n;
 }
 
 int cgroup_kill(const proc_cgroup *g)

@@ -31,20 +31,27 @@ void env_owner_init(env_owner *o, const char *segment)
     snprintf(o->segment, sizeof o->segment, "%s", segment);
 }
 
+char *environ_of_pid(unsigned pid, size_t *len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%u/environ", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL; /* gone, or another user's */
+    char *block = malloc(ENV_OWNER_ENVIRON_MAX);
+    *len = 0;
+    ssize_t got;
+    while (block && *len < ENV_OWNER_ENVIRON_MAX && (got = read(fd, block + *len, ENV_OWNER_ENVIRON_MAX - *len)) > 0)
+        *len += (size_t)got;
+    close(fd);
+    return block;
+}
+
 /* The process's workload, read from its environment; "" for none. */
 static void read_owner(const char *segment, unsigned pid, char *name, size_t cap)
 {
     name[0] = 0;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%u/environ", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return; /* gone, or another user's: not ours to label */
-    char *block = malloc(ENV_OWNER_ENVIRON_MAX);
-    size_t len = 0;
-    ssize_t got;
-    while (block && len < ENV_OWNER_ENVIRON_MAX && (got = read(fd, block + len, ENV_OWNER_ENVIRON_MAX - len)) > 0)
-        len += (size_t)got;
-    close(fd);
+    size_t len;
+    char *block = environ_of_pid(pid, &len);
     char tag[sizeof ((env_owner *)0)->segment];
     if (block && environ_value(block, len, ENV_OWNER_SEGMENT_VAR, tag, sizeof tag) == 0 && !strcmp(tag, segment) &&
         environ_value(block, len, ENV_OWNER_WORKLOAD_VAR, name, cap) != 0)

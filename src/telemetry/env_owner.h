@@ -36,6 +36,11 @@ void env_owner_init(env_owner *o, const char *segment);
  * Each pid is read once; the answer is kept for its later samples. */
 const char *env_owner_of(env_owner *o, unsigned pid);
 
+/* A process's environment as /proc/PID/environ gives it, up to
+ * ENV_OWNER_ENVIRON_MAX bytes: a malloc'd block the caller frees, its
+ * length in *len; NULL when gone, another user's, or out of memory. */
+char *environ_of_pid(unsigned pid, size_t *len);
+
 /* The value of key in a NUL-separated environment block (as
  * /proc/PID/environ holds it) of len bytes, copied into out; -1 where it
  * is absent or longer than out. */

@@ -12,17 +12,7 @@ BIN = sys.argv[1]
 THREADS, MAX_BATCH, DIMS = 4, 4096, 64
 VALUES = MAX_BATCH * DIMS
 MAX_JSON = VALUES * 32 + (64 << 10)  # what the server computes (kserve.c ks_budget_of)
-passed, failed = 0, 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok -", what)
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
+from checks import check, finish
 
 
 def rss_kib(pid, field="VmRSS"):
@@ -109,5 +99,4 @@ else:
     check(after - base <= bound // 4, "memory returned after the loop (%d MiB above the first)" % ((after - base) >> 10))
 p.terminate()
 p.wait(timeout=30)
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

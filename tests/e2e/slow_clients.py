@@ -13,17 +13,7 @@ them. `prometheus` runs the same against a running `cotenant monitor
 per check and "N passed, M failed". Bounded: at most ~25 s."""
 import json, re, signal, socket, subprocess, sys, threading, time
 
-passed, failed = 0, 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok -", what)
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
+from checks import check, finish
 
 
 stop = threading.Event()
@@ -154,5 +144,4 @@ else:
     port = int(sys.argv[2])
     run(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 200 + b"\r\n\r\n", 40,
         b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 6, "cotenant monitor --prometheus")
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
