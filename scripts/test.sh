@@ -10,6 +10,8 @@ werror=OFF
 echo "== build and test"
 export COTENANT_WITH_TEST_TOOLS=1 # docker-compose, npm and clang too
 scripts/build.sh -DCOTENANT_WERROR=$werror
+echo "== layers: no #include up the layers of src/, no include cycle (docs/architecture.md)"
+python3 scripts/check_layers.py
 # the Kubernetes schema validator, from the npm registry (versions pinned in its lockfile)
 npm ci --prefix tests/k8s_validate --no-audit --no-fund --loglevel=error
 (cd build && ctest --output-on-failure -j2)

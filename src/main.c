@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "util/err.h"
 #include "version.h"
 

@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "telemetry/telemetry_write.h"
 #include "util/err.h"
 
 #define TELEM_FILE_MAX_ROWS 50000000L
-#define TELEM_LINE_MAX 8192
 
 typedef struct {
     int64_t t_ns;

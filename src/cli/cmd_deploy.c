@@ -20,7 +20,7 @@
 
 typedef struct {
     const char *target, *scenario, *mode, *out, *image, *user, *gpu, *ns, *plugin_ns, *node, *run_id;
-    const char *mig_arg[EXECUTOR_MAX_WORKLOADS];
+    const char *mig_arg[SCENARIO_MAX_WORKLOADS];
     int nmig;
 } deploy_opts;
 
@@ -58,7 +58,7 @@ static int parse_opts(int argc, char **argv, deploy_opts *o)
         case 'N': o->node = optarg; break;
         case 'R': o->run_id = optarg; break;
         case 'M':
-            if (o->nmig == EXECUTOR_MAX_WORKLOADS) return usage_error("too many --mig-device options (at most %s)", "16");
+            if (o->nmig == SCENARIO_MAX_WORKLOADS) return usage_error("too many --mig-device options (at most %s)", "16");
             if (!strchr(optarg, '=')) return usage_error("--mig-device '%s': expected WORKLOAD=MIG-<uuid>", optarg);
             o->mig_arg[o->nmig++] = optarg;
             break;
@@ -196,8 +196,8 @@ int cmd_deploy(int argc, char **argv)
         fprintf(stderr, "cotenant: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    if (sc.nworkloads > EXECUTOR_MAX_WORKLOADS) {
-        fprintf(stderr, "cotenant: deploy handles at most %d workloads; the scenario has %d\n", EXECUTOR_MAX_WORKLOADS,
+    if (sc.nworkloads > SCENARIO_MAX_WORKLOADS) {
+        fprintf(stderr, "cotenant: deploy handles at most %d workloads; the scenario has %d\n", SCENARIO_MAX_WORKLOADS,
                 sc.nworkloads);
         scenario_free(&sc);
         return EXIT_USAGE;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "gpuset/gpu_policy.h"
 #include "host/host.h"
 #include "host/nvml.h"

@@ -5,7 +5,7 @@
  * one description of what runs: which workloads, under which mode, with
  * which image. Every workload runs inside `cotenant agent` with the same
  * argv and COTENANT_* environment the local executor gives it
- * (exec/workload_cmd.h), so a result means the same thing wherever it was
+ * (workload/workload_cmd.h), so a result means the same thing wherever it was
  * measured. docs/containers.md describes the files. */
 #ifndef COTENANT_DEPLOY_H
 #define COTENANT_DEPLOY_H
@@ -13,8 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "exec/executor.h"
-#include "exec/workload_cmd.h"
+#include "workload/workload_cmd.h"
 #include "scenario/scenario.h"
 #include "util/err.h"
 
@@ -39,8 +38,8 @@ typedef struct {
     const char *mode;          /* exclusive, timeslice, mps or mig */
     int repeat;                /* for COTENANT_SEED */
     int n;
-    int idx[EXECUTOR_MAX_WORKLOADS];            /* into sc->workloads */
-    workload_addr addr[EXECUTOR_MAX_WORKLOADS]; /* servers' ports (Compose runs them on the host's network) */
+    int idx[SCENARIO_MAX_WORKLOADS];            /* into sc->workloads */
+    workload_addr addr[SCENARIO_MAX_WORKLOADS]; /* servers' ports (Compose runs them on the host's network) */
     const char *image;
     const char *name;          /* Compose project / prefix of Kubernetes names: a DNS-1123 label */
     const char *run_id;        /* DEPLOY_LABEL_RUN's value */
@@ -51,7 +50,7 @@ typedef struct {
     const char *results_dir;   /* host folder mounted at DEPLOY_RESULTS_MOUNT; NULL: none */
     const char *user;          /* "uid:gid" the containers run as (to write results_dir); NULL: the image's */
     const char *gpu;           /* device_ids entry: "0" or "GPU-..." */
-    const char *mig_device[EXECUTOR_MAX_WORKLOADS]; /* mig: each workload's "MIG-..." (NULL: none) */
+    const char *mig_device[SCENARIO_MAX_WORKLOADS]; /* mig: each workload's "MIG-..." (NULL: none) */
     /* Kubernetes */
     const char *k8s_namespace;
     const char *node;          /* kubernetes.io/hostname to run on; NULL: any node the config label selects */
@@ -92,8 +91,8 @@ json_t *deploy_k8s_mode_objects(const scenario *sc, const char *mode, const char
                                 char *label_value, size_t cap, char *mig_config, size_t mcap, cot_err *err);
 /* Where each workload of a segment runs on Kubernetes. */
 typedef struct {
-    char job[EXECUTOR_MAX_WORKLOADS][64];       /* the Job of its pod */
-    char container[EXECUTOR_MAX_WORKLOADS][64]; /* its container in that pod */
+    char job[SCENARIO_MAX_WORKLOADS][64];       /* the Job of its pod */
+    char container[SCENARIO_MAX_WORKLOADS][64]; /* its container in that pod */
     char sampler[64];                           /* the GPU sampler's Job; "" for none */
 } deploy_k8s_names;
 

@@ -119,7 +119,7 @@ json_t *deploy_k8s_jobs(const deploy_spec *d, deploy_k8s_names *names, cot_err *
     if (!names) names = &local;
     memset(names, 0, sizeof *names);
     json_t *jobs = json_array();
-    char text[160], taken[EXECUTOR_MAX_WORKLOADS + 1][64];
+    char text[160], taken[SCENARIO_MAX_WORKLOADS + 1][64];
     int ntaken = 0;
     bool sampler = d->sc->telemetry_interval_s > 0;
     if (sampler) {
@@ -141,7 +141,7 @@ json_t *deploy_k8s_jobs(const deploy_spec *d, deploy_k8s_names *names, cot_err *
         }
         snprintf(taken[ntaken++], sizeof taken[0], "%s", jname);
         json_t *containers = json_array();
-        char cnames[EXECUTOR_MAX_WORKLOADS][64];
+        char cnames[SCENARIO_MAX_WORKLOADS][64];
         int nc = 0;
         for (int i = 0; i < d->n; i++) {
             if (pod_of(d, i) != p) continue;

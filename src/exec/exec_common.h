@@ -18,9 +18,9 @@ typedef struct {
     char run_id[48];          /* the cotenant.io/run label: the results folder's name, a random suffix */
     char project[64];         /* this segment's Compose project / Job name prefix */
     char file[PATH_MAX];      /* this segment's compose.yaml / jobs.yaml */
-    char names[EXECUTOR_MAX_WORKLOADS][64]; /* compose: the services */
+    char names[SCENARIO_MAX_WORKLOADS][64]; /* compose: the services */
     deploy_k8s_names k8s;                   /* k8s: each workload's Job and container, the sampler's Job */
-    char mig_ids[EXECUTOR_MAX_WORKLOADS][96]; /* compose, mig: each workload's MIG device */
+    char mig_ids[SCENARIO_MAX_WORKLOADS][96]; /* compose, mig: each workload's MIG device */
     /* k8s: the node labels before the run's mode changed them ("" none, "-" absent) */
     char plugin_label_before[128], mig_label_before[128];
     bool plugin_label_set, mig_label_set;

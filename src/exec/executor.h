@@ -11,13 +11,12 @@
 
 #include <stdbool.h>
 
-#include "exec/workload_cmd.h"
+#include "workload/workload_cmd.h"
 #include "mode/mode.h"
 #include "plan/plan.h"
 #include "util/err.h"
 #include "util/strvec.h"
 
-#define EXECUTOR_MAX_WORKLOADS 16
 
 typedef struct executor executor;
 
@@ -28,8 +27,8 @@ typedef struct {
     mode_state *mode;
     const char *run_dir;
     int n;
-    int idx[EXECUTOR_MAX_WORKLOADS];           /* into sc->workloads */
-    workload_addr addr[EXECUTOR_MAX_WORKLOADS]; /* ports of servers and load generators */
+    int idx[SCENARIO_MAX_WORKLOADS];           /* into sc->workloads */
+    workload_addr addr[SCENARIO_MAX_WORKLOADS]; /* ports of servers and load generators */
     double stop_after_s;                        /* the agents' own limit, a safety net */
 } exec_segment;
 

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "telemetry/env_owner.h"
 
 static int keeper_fd = -1; /* write end of the pipe to the keeper */

@@ -19,13 +19,13 @@
 
 #include <sys/types.h>
 
-#include "exec/proc_cgroup.h"
+#include "sys/proc_cgroup.h"
 #include "util/err.h"
 
 #define KEEPER_MARK_VAR "COTENANT_RUN_MARK"
 
 /* Starts the keeper and sets the mark in cotenant's environment; also
- * creates the run's cgroup where the machine allows (exec/proc_cgroup.h). */
+ * creates the run's cgroup where the machine allows (sys/proc_cgroup.h). */
 int keeper_start(cot_err *err);
 /* How the run's processes are tracked, for run.json: "cgroup v2",
  * "cgroup v1 (pids)", or the environment mark and why no cgroup. */

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analysis/telemetry_load.h"
 #include "events/line_reader.h"
-#include "exec/proc.h"
+#include "sys/proc.h"
+#include "telemetry/telemetry_write.h"
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "exec/keeper.h"
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "exec/segment.h"
 #include "mode/mode.h"
 #include "plan/plan.h"

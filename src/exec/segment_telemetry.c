@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "scenario/scenario.h"
 #include "telemetry/env_owner.h"
 #include "telemetry/sampler.h"

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "util/timeutil.h"
 
 #define TOOL_STDERR_KEEP 1500

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "host/nvml.h"
 #include "mig/mig_change.h"
 #include "util/fsutil.h"

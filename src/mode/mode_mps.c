@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "host/nvml.h"
 #include "mode/mode.h"
 #include "util/fsutil.h"

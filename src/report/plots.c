@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 

@@ -13,6 +13,11 @@
 #include "telemetry/gpu_sample.h"
 #include "util/err.h"
 
+/* The longest CSV line any reader of these files accepts (a GPU row, or a
+ * process row with its name): the analysis and the node sampler's follower
+ * read with this bound. */
+#define TELEM_LINE_MAX 8192
+
 typedef enum { TELEM_CSV, TELEM_JSONL } telem_format;
 
 typedef struct telem_writer telem_writer;

@@ -16,7 +16,7 @@
 #include "analysis/gpu_figures.h"
 #include "analysis/other_procs.h"
 #include "analysis/telemetry_load.h"
-#include "exec/proc.h"
+#include "sys/proc.h"
 
 static const char *const NAMES[] = {"train", "infer"};
 #define HDR "t_ns,gpu,record,pid,process,gpu_instance,util_gpu,util_mem,mem_used_mib,mem_total_mib,power_w,energy_j," \

@@ -1,4 +1,4 @@
-#include "exec/proc_cgroup.h"
+#include "sys/proc_cgroup.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,10 +1,10 @@
-#include "exec/workload_cmd.h"
+#include "workload/workload_cmd.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "exec/proc.h"
+#include "sys/proc.h"
 #include "net/listen_addr.h"
 #include "scenario/kinds.h"
 

@@ -1,4 +1,4 @@
-#include "exec/proc.h"
+#include "sys/proc.h"
 
 #include <dirent.h>
 #include <errno.h>

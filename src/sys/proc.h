@@ -35,7 +35,7 @@ typedef struct {
     bool stdout_pipe;         /* the child's stdout into a pipe the parent reads (stdout_path ignored) */
     bool stderr_pipe;         /* the same for stderr */
     const char *cwd;          /* NULL: cotenant's own; else the child starts there */
-    const char *cgroup_procs; /* NULL, or a cgroup.procs the child joins before exec (exec/proc_cgroup.h) */
+    const char *cgroup_procs; /* NULL, or a cgroup.procs the child joins before exec (sys/proc_cgroup.h) */
 } spawn_opts;
 
 /* Makes cotenant a child subreaper and ignores SIGPIPE; call once at start. */
