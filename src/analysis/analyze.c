@@ -1,3 +1,4 @@
+#include "mode/desc/mode_desc.h"
 #include "analysis/analyze.h"
 
 #include <limits.h>
@@ -11,7 +12,6 @@
 #include "analysis/other_procs.h"
 #include "analysis/stats.h"
 #include "analysis/throughput.h"
-#include "mode/mode.h"
 #include "plan/plan.h"
 #include "scenario/names.h"
 #include "scenario/scenario.h"
@@ -379,7 +379,7 @@ static json_t *across_repeats(analysis *a, int m, int k, int w, cell_fn fn, int 
 static json_t *mode_metrics(analysis *a, int m)
 {
     const scenario *sc = &a->sc;
-    const mode_ops *ops = mode_lookup(sc->modes[m]);
+    const mode_desc *ops = mode_desc_lookup(sc->modes[m]);
     bool shares = ops && ops->shares && scenario_units(sc) > 1;
     json_t *mo = json_pack("{s:s, s:b}", "mode", sc->modes[m], "shares", shares);
     if (ops && ops->caveat) json_object_set_new(mo, "caveat", json_string(ops->caveat));

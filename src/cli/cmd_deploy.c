@@ -120,14 +120,14 @@ static int write_compose(const deploy_opts *o, deploy_spec *d, const char *out, 
     d->user = o->user ? o->user : uid_gid;
     d->gpu = o->gpu ? o->gpu : d->sc->gpu ? d->sc->gpu : "0";
     d->results_dir = "./results";
-    if (!strcmp(d->mode, "mig") && mig_devices(o, d, err) != 0) return -1;
+    if (deploy_mode(d->mode)->mig_devices && mig_devices(o, d, err) != 0) return -1;
     json_t *doc = deploy_compose(d, err);
     if (!doc) return -1;
     json_t *docs = json_pack("[o]", doc);
     int rc = path_join(path, sizeof path, out, "compose.yaml", err) ||
              yaml_write_file(path, "# Written by cotenant deploy compose; docs/containers.md\n", docs, err);
     json_decref(docs);
-    const char *dirs[] = {"results", !strcmp(d->mode, "mps") ? "mps" : NULL};
+    const char *dirs[] = {"results", deploy_mode(d->mode)->mps_clients ? "mps" : NULL};
     for (int i = 0; rc == 0 && i < 2 && dirs[i]; i++)
         rc = path_join(path, sizeof path, out, dirs[i], err) || mkdir_p(path, err);
     if (rc) return -1;

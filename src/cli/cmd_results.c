@@ -97,7 +97,7 @@ int cmd_modes(int argc, char **argv)
         cot_err why;
         int ok = m->check(&sc, &host, &why) == 0;
         ok_count += ok;
-        printf("%-10s %s\n           %s%s\n", m->name, m->summary, ok ? "can run here" : "cannot run here: ", ok ? "" : why.msg);
+        printf("%-10s %s\n           %s%s\n", m->name, mode_desc_of(m)->summary, ok ? "can run here" : "cannot run here: ", ok ? "" : why.msg);
     }
     return ok_count ? EXIT_OK : EXIT_RUN_FAILED;
 }

@@ -145,11 +145,11 @@ static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
         for (int i = 0; i < sc->nmodes; i++) dup |= !strcmp(sc->modes[i], m);
         if (!ops || dup || sc->nmodes >= SCENARIO_MAX_MODES) {
             cot_errf(err, "--modes: %s '%s'; expected a comma-separated list of: %s", dup ? "repeated mode" : "unknown mode", m,
-                     mode_names());
+                     mode_desc_names());
             free(copy);
             return -1;
         }
-        if (sc->device == DEVICE_CPU && !ops->cpu_ok) {
+        if (sc->device == DEVICE_CPU && !mode_desc_of(ops)->cpu_ok) {
             cot_errf(err, "--modes: mode '%s' needs a GPU, but scenario %s runs CPU workloads", m, sc->name);
             free(copy);
             return -1;
@@ -157,7 +157,7 @@ static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
         sc->modes[sc->nmodes++] = strdup(m);
     }
     free(copy);
-    if (sc->nmodes == 0) return cot_errf(err, "--modes: the list is empty; expected some of: %s", mode_names());
+    if (sc->nmodes == 0) return cot_errf(err, "--modes: the list is empty; expected some of: %s", mode_desc_names());
     return 0;
 }
 
@@ -173,7 +173,7 @@ static int check_modes(scenario *sc, const host_info *host, const char *ex_name,
         const char *no = ex_name ? deploy_mode_unsupported(sc, sc->modes[i]) : NULL;
         if (no) cot_errf(&why, "the %s executor does not run it: %s", ex_name, no);
         /* a k8s node's GPU is not this host's; Compose's MPS daemon is in the image */
-        else if (ex_name && (!strcmp(ex_name, "k8s") || !strcmp(sc->modes[i], "mps"))) continue;
+        else if (ex_name && (!strcmp(ex_name, "k8s") || mode_desc_of(ops)->mps_clients)) continue;
         if (!no && ops->check(sc, host, &why) == 0) continue;
         if (!sc->builtin_default)
             return cot_errf(err, "mode %s cannot run here: %s", sc->modes[i], why.msg);

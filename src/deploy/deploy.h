@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "mode/desc/mode_desc.h"
 #include "workload/workload_cmd.h"
 #include "scenario/scenario.h"
 #include "util/err.h"
@@ -56,6 +57,9 @@ typedef struct {
     const char *node;          /* kubernetes.io/hostname to run on; NULL: any node the config label selects */
 } deploy_spec;
 
+/* A mode's description (mode/desc/mode_desc.h); one that says nothing for
+ * a name no mode has. */
+const mode_desc *deploy_mode(const char *mode);
 /* Which modes the container executors support, and why not the others. */
 const char *deploy_mode_unsupported(const scenario *sc, const char *mode);
 

@@ -10,14 +10,19 @@
 #include "telemetry/env_owner.h"
 #include "util/strvec.h"
 
+const mode_desc *deploy_mode(const char *mode)
+{
+    static const mode_desc none = {.name = "?"};
+    const mode_desc *m = mode_desc_lookup(mode);
+    return m ? m : &none;
+}
+
 const char *deploy_mode_unsupported(const scenario *sc, const char *mode)
 {
     if (sc->device == DEVICE_CPU) return "the scenario runs CPU workloads; containers here are for GPU sharing";
-    if (!strcmp(mode, "mig-emulated"))
-        return "mig-emulated sets per-client MPS limits on a daemon cotenant runs itself; run it with the local executor";
-    if (strcmp(mode, "exclusive") && strcmp(mode, "timeslice") && strcmp(mode, "mps") && strcmp(mode, "mig"))
-        return "unknown mode";
-    return NULL;
+    const mode_desc *m = mode_desc_lookup(mode);
+    if (!m) return "unknown mode";
+    return m->container_refusal;
 }
 
 void deploy_dns_label(const char *text, char *out, size_t max)
@@ -69,7 +74,7 @@ json_t *deploy_env(const deploy_spec *d, int i)
     strvec env = {0};
     /* Under the device plugin's MPS the plugin gives the pipe folder; in
      * Compose it is the folder the daemon service shares. */
-    if (!strcmp(d->mode, "mps")) {
+    if (deploy_mode(d->mode)->mps_clients) {
         if (!d->k8s_namespace) {
             strvec_setenv(&env, "CUDA_MPS_PIPE_DIRECTORY", DEPLOY_MPS_MOUNT "/pipe");
             strvec_setenv(&env, "CUDA_MPS_LOG_DIRECTORY", DEPLOY_MPS_MOUNT "/log");

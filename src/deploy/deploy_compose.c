@@ -28,14 +28,14 @@ static json_t *labels(const deploy_spec *d, const char *workload)
  * load generator, a CPU workload). */
 static const char *device_of(const deploy_spec *d, int i)
 {
-    if (!strcmp(d->mode, "mig")) return d->mig_device[i];
+    if (deploy_mode(d->mode)->mig_devices) return d->mig_device[i];
     const workload_spec *w = &d->sc->workloads[d->idx[i]];
     return w->target ? NULL : d->gpu;
 }
 
 json_t *deploy_compose(const deploy_spec *d, cot_err *err)
 {
-    bool mps = !strcmp(d->mode, "mps");
+    bool mps = deploy_mode(d->mode)->mps_clients;
     json_t *services = json_object();
     json_t *doc = json_pack("{s:o}", "services", services);
     if (mps) {

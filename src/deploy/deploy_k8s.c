@@ -36,16 +36,17 @@ int deploy_gpu_workloads(const scenario *sc)
 json_t *deploy_plugin_config(const scenario *sc, const char *mode, char *key, size_t keycap)
 {
     int replicas = deploy_gpu_workloads(sc);
-    json_t *cfg = json_pack("{s:s, s:{s:s}}", "version", "v1", "flags", "migStrategy", !strcmp(mode, "mig") ? "mixed" : "none");
-    if (!strcmp(mode, "timeslice") || !strcmp(mode, "mps")) {
+    const mode_desc *m = deploy_mode(mode);
+    json_t *cfg = json_pack("{s:s, s:{s:s}}", "version", "v1", "flags", "migStrategy", m->mig_devices ? "mixed" : "none");
+    if (m->plugin_sharing) {
         /* renameByDefault false: the replicas keep the name nvidia.com/gpu, so
          * the same Job asks for a GPU whichever way it is shared */
         json_t *share = json_pack("{s:b, s:[{s:s, s:i}]}", "renameByDefault", 0, "resources", "name", "nvidia.com/gpu",
                                   "replicas", replicas);
-        json_object_set_new(cfg, "sharing", json_pack("{s:o}", !strcmp(mode, "mps") ? "mps" : "timeSlicing", share));
-        snprintf(key, keycap, "cotenant-%s-%d", !strcmp(mode, "mps") ? "mps" : "timeslicing", replicas);
+        json_object_set_new(cfg, "sharing", json_pack("{s:o}", m->plugin_sharing, share));
+        snprintf(key, keycap, "cotenant-%s-%d", m->plugin_config, replicas);
     } else {
-        snprintf(key, keycap, "cotenant-%s", !strcmp(mode, "mig") ? "mig-mixed" : "exclusive");
+        snprintf(key, keycap, "cotenant-%s", m->plugin_config ? m->plugin_config : m->name);
     }
     return cfg;
 }
@@ -104,7 +105,7 @@ json_t *deploy_k8s_mode_objects(const scenario *sc, const char *mode, const char
     json_array_append_new(objs, config_map(DEPLOY_PLUGIN_CONFIGMAP, plugin_namespace, run_id, data));
     data = NULL;
     if (mig_config) mig_config[0] = 0;
-    if (!strcmp(mode, "mig") && mig_config) {
+    if (deploy_mode(mode)->mig_devices && mig_config) {
         json_t *mdata = json_object();
         if (put_yaml(mdata, "config.yaml", deploy_mig_parted_config(sc, mig_config, mcap), err) != 0) {
             json_decref(mdata);

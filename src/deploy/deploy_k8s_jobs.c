@@ -39,7 +39,7 @@ static json_t *node_selector(const deploy_spec *d)
 {
     if (d->node) return json_pack("{s:s}", "kubernetes.io/hostname", d->node);
     char key[64];
-    if (!strcmp(d->mode, "mig")) {
+    if (deploy_mode(d->mode)->mig_devices) {
         json_decref(deploy_mig_parted_config(d->sc, key, sizeof key));
         return json_pack("{s:s}", DEPLOY_MIG_CONFIG_LABEL, key);
     }
@@ -76,7 +76,7 @@ static json_t *workload_container(const deploy_spec *d, int i, const char *name,
     json_t *limits = json_object();
     if (deploy_uses_gpu(d->sc, d->idx[i])) {
         char res[96];
-        if (!strcmp(d->mode, "mig")) snprintf(res, sizeof res, "nvidia.com/mig-%s", w->mig_profile ? w->mig_profile : "");
+        if (deploy_mode(d->mode)->mig_devices) snprintf(res, sizeof res, "nvidia.com/mig-%s", w->mig_profile ? w->mig_profile : "");
         else snprintf(res, sizeof res, "nvidia.com/gpu");
         json_object_set_new(limits, res, json_integer(1));
     }

@@ -22,7 +22,7 @@ static const char *mode_unsupported(const executor *ex, const scenario *sc, cons
 /* The MPS daemon is a service of each project: no host daemon. */
 static bool host_side(const mode_state *ms)
 {
-    return strcmp(ms->ops->name, "mps") != 0;
+    return !mode_desc_of(ms->ops)->mps_clients;
 }
 
 static int mode_up(executor *ex, mode_state *ms, cot_err *err)
@@ -62,12 +62,12 @@ static int segment_up(executor *ex, const exec_segment *s, const char *dir, cot_
     d.user = uid_gid;
     d.gpu = s->sc->gpu ? s->sc->gpu : "0";
     if (path_join(results, sizeof results, dir, "results", err) || mkdir_p(results, err) ||
-        path_join(mps, sizeof mps, dir, "mps", err) || (!strcmp(d.mode, "mps") && mkdir_p(mps, err)))
+        path_join(mps, sizeof mps, dir, "mps", err) || (deploy_mode(d.mode)->mps_clients && mkdir_p(mps, err)))
         return -1;
     d.results_dir = "./results";
     /* Under mig, the mode put each workload on its MIG device; Compose
      * reserves that device instead. */
-    if (!strcmp(d.mode, "mig")) {
+    if (deploy_mode(d.mode)->mig_devices) {
         for (int i = 0; i < s->n; i++) {
             strvec env = {0};
             if (s->mode->ops->env_for(s->mode, &s->sc->workloads[s->idx[i]], &env, err) != 0) {

@@ -78,9 +78,10 @@ static int wait_for_node(exec_priv *p, const mode_state *ms, cot_err *err)
     const scenario *sc = ms->sc;
     char res[SCENARIO_MAX_WORKLOADS][96];
     int want[SCENARIO_MAX_WORKLOADS], nres = 0;
-    if (strcmp(ms->ops->name, "mig")) {
+    const mode_desc *m = mode_desc_of(ms->ops);
+    if (!m->mig_devices) { /* one GPU, or as many replicas as GPU workloads where the plugin shares it */
         snprintf(res[0], sizeof res[0], "nvidia.com/gpu");
-        want[nres++] = !strcmp(ms->ops->name, "exclusive") ? 1 : deploy_gpu_workloads(sc);
+        want[nres++] = m->plugin_sharing ? deploy_gpu_workloads(sc) : 1;
     } else {
         for (int i = 0; i < sc->nworkloads; i++) {
             const char *prof = sc->workloads[i].mig_profile;

@@ -6,7 +6,9 @@
  *   env_for  what a workload's process gets (CUDA_VISIBLE_DEVICES, CUDA_MPS_*);
  *   teardown restore exactly what prepare changed; safe to call twice and
  *            after a failed prepare, and called on every path out of a run.
- * Adding a mode is one file and one line in the table of mode_table.c. */
+ * What a mode is, as data (shares, cpu_ok, caveat, how containers express
+ * it), is its line in mode/desc/mode_desc.c. Adding a mode is one file
+ * here, one line in the table of mode_table.c and one in mode_desc.c. */
 #ifndef COTENANT_MODE_H
 #define COTENANT_MODE_H
 
@@ -15,6 +17,7 @@
 #include <jansson.h>
 
 #include "host/host.h"
+#include "mode/desc/mode_desc.h"
 #include "scenario/scenario.h"
 #include "util/err.h"
 #include "util/strvec.h"
@@ -34,11 +37,7 @@ typedef struct {
 } mode_state;
 
 struct mode_ops {
-    const char *name;
-    const char *summary;
-    const char *caveat; /* what the mode's figures do not show; NULL: none. In every report line about it */
-    bool shares;       /* false: each workload only ever runs alone (the baseline) */
-    bool cpu_ok;       /* meaningful for device: cpu scenarios */
+    const char *name;  /* its line in the description table (mode/desc/mode_desc.h) */
     int (*check)(const scenario *sc, const host_info *host, cot_err *why);
     int (*prepare)(mode_state *st, cot_err *err);
     int (*env_for)(mode_state *st, const workload_spec *w, strvec *env, cot_err *err);
@@ -46,7 +45,8 @@ struct mode_ops {
 };
 
 const mode_ops *mode_lookup(const char *name);
-const char *mode_names(void);
+/* A mode's description: never NULL for a mode of the table. */
+const mode_desc *mode_desc_of(const mode_ops *m);
 int mode_count(void);
 const mode_ops *mode_at(int i);
 

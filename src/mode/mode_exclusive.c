@@ -27,9 +27,6 @@ static void teardown(mode_state *st)
 
 const mode_ops mode_exclusive = {
     .name = "exclusive",
-    .summary = "each workload alone on the GPU: the baseline",
-    .shares = false,
-    .cpu_ok = true,
     .check = check,
     .prepare = prepare,
     .env_for = env_for,

@@ -110,12 +110,6 @@ static void teardown(mode_state *st)
 
 const mode_ops mode_mig = {
     .name = "mig",
-    .summary = "MIG: each workload on its own GPU instance (the scenario's mig profiles), applied and restored",
-    .caveat = "each workload's alone figures are on its own MIG instance, so normalized progress and STP measure the "
-              "interference between instances, not what the partition costs against the whole GPU: compare Shared /s "
-              "across modes for that",
-    .shares = true,
-    .cpu_ok = false,
     .check = check,
     .prepare = prepare,
     .env_for = env_for,

@@ -63,7 +63,7 @@ static int prepare(mode_state *st, cot_err *err)
     json_object_set_new(st->info, "layout", json_string(e->l.layout));
     json_object_set_new(st->info, "profiles_from", json_string(e->l.source));
     json_object_set_new(st->info, "instances", inst);
-    json_object_set_new(st->info, "caveat", json_string(mode_mig_emulated.caveat));
+    json_object_set_new(st->info, "caveat", json_string(mode_desc_of(&mode_mig_emulated)->caveat));
     return 0;
 }
 
@@ -97,12 +97,6 @@ static void teardown(mode_state *st)
 
 const mode_ops mode_mig_emulated = {
     .name = "mig-emulated",
-    .summary = "the scenario's MIG layout emulated with MPS limits (SM share and memory per profile); changes nothing",
-    .caveat = "emulated with MPS: each workload gets its MIG profile's SM share and memory limit, but L2 cache, memory "
-              "bandwidth and fault isolation stay shared, unlike real MIG; alone figures are on the emulated instance, so "
-              "normalized progress and STP measure interference, not the partition's cost: compare Shared /s across modes",
-    .shares = true,
-    .cpu_ok = false,
     .check = check,
     .prepare = prepare,
     .env_for = env_for,

@@ -280,9 +280,6 @@ static void teardown(mode_state *st)
 
 const mode_ops mode_mps = {
     .name = "mps",
-    .summary = "CUDA MPS: one server runs every workload's kernels concurrently",
-    .shares = true,
-    .cpu_ok = false,
     .check = check,
     .prepare = prepare,
     .env_for = env_for,

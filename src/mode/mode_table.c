@@ -12,9 +12,9 @@ const mode_ops *mode_lookup(const char *name)
     return NULL;
 }
 
-const char *mode_names(void)
+const mode_desc *mode_desc_of(const mode_ops *m)
 {
-    return "exclusive, timeslice, mps, mig, mig-emulated";
+    return mode_desc_lookup(m->name);
 }
 
 int mode_count(void)

@@ -55,9 +55,6 @@ static void teardown(mode_state *st)
 
 const mode_ops mode_timeslice = {
     .name = "timeslice",
-    .summary = "the driver's default time slicing between processes (on CPU scenarios: the OS scheduler)",
-    .shares = true,
-    .cpu_ok = true,
     .check = check,
     .prepare = prepare,
     .env_for = env_for,

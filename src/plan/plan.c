@@ -1,10 +1,10 @@
+#include "mode/desc/mode_desc.h"
 #include "plan/plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mode/mode.h"
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -42,7 +42,7 @@ int plan_build(const scenario *sc, plan *p)
         if (sc->shuffle) shuffle_ints(modes, sc->nmodes, &rng);
         for (int mi = 0; mi < sc->nmodes; mi++) {
             int m = modes[mi];
-            const mode_ops *ops = mode_lookup(sc->modes[m]);
+            const mode_desc *ops = mode_desc_lookup(sc->modes[m]);
             /* Slots 0..n-1 are the alone segments, slot n the shared one. */
             /* servers are not slots: they run with the workload that drives them */
             int order[SCENARIO_MAX_WORKLOADS + 1], nslots = 0;

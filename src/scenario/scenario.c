@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mode/desc/mode_desc.h"
 #include "scenario/names.h"
 
 void scenario_init_defaults(scenario *sc)
@@ -25,6 +26,13 @@ static void free_strv(char **v)
     if (!v) return;
     for (char **p = v; *p; p++) free(*p);
     free(v);
+}
+
+void scenario_default_modes(scenario *sc)
+{
+    const char *names[SCENARIO_MAX_MODES];
+    int n = mode_desc_defaults(sc->device == DEVICE_CPU, names, SCENARIO_MAX_MODES);
+    for (int i = 0; i < n && sc->nmodes < SCENARIO_MAX_MODES; i++) sc->modes[sc->nmodes++] = strdup(names[i]);
 }
 
 void scenario_free(scenario *sc)

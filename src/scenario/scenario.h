@@ -63,6 +63,9 @@ typedef struct {
 
 void scenario_init_defaults(scenario *sc);
 void scenario_free(scenario *sc);
+/* Sets the modes a scenario that names none compares, for its device
+ * (mode/desc/mode_desc.h says which). */
+void scenario_default_modes(scenario *sc);
 /* The scenario as resolved (defaults and overrides applied), for run.json. */
 json_t *scenario_to_json(const scenario *sc);
 /* The inverse, for `cotenant analyze/report` on an existing results folder. */

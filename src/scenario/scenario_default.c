@@ -26,8 +26,7 @@ void scenario_builtin_default(const host_info *host, scenario *sc)
         sc->name = strdup("gpu-default");
         sc->source = strdup("built-in GPU default");
         sc->device = DEVICE_GPU;
-        sc->modes[sc->nmodes++] = strdup("timeslice");
-        sc->modes[sc->nmodes++] = strdup("mps");
+        scenario_default_modes(sc);
         sc->duration_s = 20;
         sc->warmup_s = 5;
         sc->repeats = 3;
@@ -37,7 +36,7 @@ void scenario_builtin_default(const host_info *host, scenario *sc)
         sc->name = strdup("cpu-default");
         sc->source = strdup("built-in CPU default");
         sc->device = DEVICE_CPU;
-        sc->modes[sc->nmodes++] = strdup("timeslice");
+        scenario_default_modes(sc);
         sc->duration_s = 5;
         sc->warmup_s = 1;
         sc->repeats = 3;

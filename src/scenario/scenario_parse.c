@@ -5,6 +5,7 @@
  * tables of {key, handler} per mapping (top level, workload, mps, mig); a
  * handler converts and checks one value. Cross-field rules (kind vs
  * command, unique names) run once a mapping is complete. */
+#include "mode/desc/mode_desc.h"
 #include "scenario/scenario_parse.h"
 
 #include <ctype.h>
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "mode/mode.h"
 #include "scenario/kinds.h"
 #include "scenario/names.h"
 #include "util/fsutil.h"
@@ -464,8 +464,8 @@ static int f_modes(pctx *p, const yaml_node_t *v, const char *key, void *t)
         yaml_node_t *item = yaml_document_get_node(p->doc, v->data.sequence.items.start[i]);
         char *m = NULL;
         if (!item || get_string(p, item, "a mode", &m) != 0) return -1;
-        if (!mode_lookup(m)) {
-            fail(p, item, "unknown mode '%s'; expected one of: %s", m, mode_names());
+        if (!mode_desc_lookup(m)) {
+            fail(p, item, "unknown mode '%s'; expected one of: %s", m, mode_desc_names());
             free(m);
             return -1;
         }
@@ -567,7 +567,7 @@ static int check_whole(pctx *p, scenario *sc)
                     sc->timeout_s, sc->warmup_s, sc->duration_s, sc->warmup_s + sc->duration_s + sc->grace_s);
     if (sc->device == DEVICE_CPU)
         for (int i = 0; i < sc->nmodes; i++)
-            if (!mode_lookup(sc->modes[i])->cpu_ok)
+            if (!mode_desc_lookup(sc->modes[i])->cpu_ok)
                 return fail(p, NULL, "mode '%s' needs a GPU, but the scenario says device: cpu; use modes: [timeslice]",
                             sc->modes[i]);
     return 0;
@@ -665,8 +665,7 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
     if (out->nmodes == 0) {
         /* Without a list, compare what the device offers: the OS scheduler
          * alone for CPU workloads, time slicing against MPS for GPU ones. */
-        out->modes[out->nmodes++] = strdup("timeslice");
-        if (out->device == DEVICE_GPU) out->modes[out->nmodes++] = strdup("mps");
+        scenario_default_modes(out);
     }
     out->source = strdup(name);
     return 0;
