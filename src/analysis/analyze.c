@@ -11,6 +11,7 @@
 #include "analysis/gpu_figures.h"
 #include "analysis/other_procs.h"
 #include "analysis/stats.h"
+#include "analysis/system_figures.h"
 #include "analysis/throughput.h"
 #include "plan/plan.h"
 #include "scenario/names.h"
@@ -376,116 +377,127 @@ static json_t *across_repeats(analysis *a, int m, int k, int w, cell_fn fn, int 
     return stats_summary_json(v, n);
 }
 
+/* Across a mode's repeats: each workload's NP per complete pair of cells,
+ * and the system figures of each repeat where every workload has one. */
+typedef struct {
+    double np[SCENARIO_MAX_WORKLOADS][SCENARIO_MAX_REPEATS];
+    int nnp[SCENARIO_MAX_WORKLOADS];
+    double stp[SCENARIO_MAX_REPEATS], antt[SCENARIO_MAX_REPEATS], jain[SCENARIO_MAX_REPEATS];
+    int nsys;
+} mode_figures;
+
+static void compute_mode_figures(analysis *a, int m, mode_figures *f)
+{
+    const scenario *sc = &a->sc;
+    memset(f, 0, sizeof *f);
+    bool is_unit[SCENARIO_MAX_WORKLOADS];
+    for (int w = 0; w < sc->nworkloads; w++) is_unit[w] = scenario_driver_of(sc, w) < 0;
+    for (int r = 1; r <= sc->repeats; r++) {
+        double np[SCENARIO_MAX_WORKLOADS];
+        for (int w = 0; w < sc->nworkloads; w++) {
+            cell *al = cell_at(a, m, r, ALONE, w), *sh = cell_at(a, m, r, SHARED, w);
+            np[w] = al->valid && sh->valid ? figure_np(sh->throughput, al->throughput) : NAN;
+            if (isfinite(np[w])) f->np[w][f->nnp[w]++] = np[w];
+        }
+        /* System figures need every workload of the repeat. */
+        bool complete = true;
+        for (int w = 0; w < sc->nworkloads; w++) complete &= isfinite(np[w]) != 0;
+        system_figures sf;
+        if (complete && figures_of_repeat(np, is_unit, sc->nworkloads, &sf) == 0) {
+            f->stp[f->nsys] = sf.stp, f->antt[f->nsys] = sf.antt, f->jain[f->nsys] = sf.jain;
+            f->nsys++;
+        }
+    }
+}
+
+/* One summary a figure kind (latency percentiles, GPU figures), alone and
+ * (where the mode shares) shared; NULL when no segment had any. */
+static json_t *per_kind(analysis *a, int m, int w, bool shares, double (*fn)(const cell *, int), int nfields,
+                        const char *const *names)
+{
+    json_t *out = json_object();
+    for (int k = 0; k < (shares ? 2 : 1); k++) {
+        json_t *kk = json_object();
+        int have = 0;
+        for (int i = 0; i < nfields; i++) {
+            json_t *sum = across_repeats(a, m, k, w, fn, i);
+            have |= !json_is_null(sum);
+            json_object_set_new(kk, names[i], sum);
+        }
+        if (have) json_object_set_new(out, k == ALONE ? "alone" : "shared", kk);
+        else json_decref(kk);
+    }
+    if (json_object_size(out)) return out;
+    json_decref(out);
+    return NULL;
+}
+
+static json_t *workload_json(analysis *a, int m, int w, bool shares, const mode_figures *f)
+{
+    const workload_spec *spec = &a->sc.workloads[w];
+    json_t *wo = json_pack("{s:s, s:s, s:s}", "name", spec->name, "unit", a->units[w][0] ? a->units[w] : "samples",
+                           "measure", spec->measure == MEASURE_WALL_TIME ? "wall_time" : "events");
+    json_object_set_new(wo, "alone_throughput", across_repeats(a, m, ALONE, w, f_tp, 0));
+    if (shares) {
+        json_object_set_new(wo, "shared_throughput", across_repeats(a, m, SHARED, w, f_tp, 0));
+        json_object_set_new(wo, "normalized_progress", stats_summary_json(f->np[w], f->nnp[w]));
+    }
+    json_t *lat = per_kind(a, m, w, shares, f_pct, 4, PCT_NAMES);
+    if (lat) json_object_set_new(wo, "latency_ms", lat);
+    json_t *gpu = per_kind(a, m, w, shares, f_gpu, GF_N, GPU_FIELDS);
+    if (gpu) json_object_set_new(wo, "gpu", gpu);
+    if (spec->slo_ms > 0) {
+        json_object_set_new(wo, "slo_ms", json_real(spec->slo_ms));
+        json_t *att = json_object();
+        json_object_set_new(att, "alone", across_repeats(a, m, ALONE, w, f_slo, 0));
+        if (shares) json_object_set_new(att, "shared", across_repeats(a, m, SHARED, w, f_slo, 0));
+        json_object_set_new(wo, "slo_attainment", att);
+    }
+    return wo;
+}
+
+/* The whole GPU in the mode's shared segments; NULL when never sampled. */
+static json_t *gpu_shared_json(analysis *a, int m)
+{
+    json_t *g = json_object();
+    int have = 0;
+    for (int f = 0; f < SG_N; f++) {
+        double v[SCENARIO_MAX_REPEATS];
+        int n = 0;
+        for (int r = 1; r <= a->sc.repeats; r++)
+            if (isfinite(seg_gpu_at(a, m, r)[f])) v[n++] = seg_gpu_at(a, m, r)[f];
+        have |= n > 0;
+        json_object_set_new(g, SEG_GPU_FIELDS[f], stats_summary_json(v, n));
+    }
+    if (!have) {
+        json_decref(g);
+        return NULL;
+    }
+    json_object_set_new(g, "energy_split", json_string(a->split[m][0] ? a->split[m] : "equal"));
+    return g;
+}
+
 static json_t *mode_metrics(analysis *a, int m)
 {
     const scenario *sc = &a->sc;
-    const mode_desc *ops = mode_desc_lookup(sc->modes[m]);
-    bool shares = ops && ops->shares && scenario_units(sc) > 1;
+    const mode_desc *desc = mode_desc_lookup(sc->modes[m]);
+    bool shares = plan_mode_shares(sc, m);
+    mode_figures f;
+    if (shares) compute_mode_figures(a, m, &f);
+    else memset(&f, 0, sizeof f);
     json_t *mo = json_pack("{s:s, s:b}", "mode", sc->modes[m], "shares", shares);
-    if (ops && ops->caveat) json_object_set_new(mo, "caveat", json_string(ops->caveat));
+    if (desc && desc->caveat) json_object_set_new(mo, "caveat", json_string(desc->caveat));
     json_t *ws = json_array();
-    double stp[SCENARIO_MAX_REPEATS], antt[SCENARIO_MAX_REPEATS], jain[SCENARIO_MAX_REPEATS];
-    int nsys = 0;
-    double np_by_w[SCENARIO_MAX_WORKLOADS][SCENARIO_MAX_REPEATS];
-    int nnp[SCENARIO_MAX_WORKLOADS] = {0};
-    for (int r = 1; shares && r <= sc->repeats; r++) {
-        double np[SCENARIO_MAX_WORKLOADS];
-        bool complete = true;
-        for (int w = 0; w < sc->nworkloads; w++) {
-            np[w] = NAN;
-            cell *al = cell_at(a, m, r, ALONE, w), *sh = cell_at(a, m, r, SHARED, w);
-            if (!al->valid || !sh->valid || al->throughput <= 0) {
-                complete = false;
-                continue;
-            }
-            np[w] = sh->throughput / al->throughput;
-            np_by_w[w][nnp[w]++] = np[w];
-        }
-        /* System figures need every workload of the repeat; a server counts
-         * through the load generator that drives it, not twice. */
-        if (!complete) continue;
-        double s = 0, inv = 0, unit_np[SCENARIO_MAX_WORKLOADS];
-        int nu = 0;
-        for (int w = 0; w < sc->nworkloads; w++) {
-            if (scenario_driver_of(sc, w) >= 0) continue;
-            unit_np[nu++] = np[w];
-            s += np[w];
-            inv += np[w] > 0 ? 1.0 / np[w] : INFINITY;
-        }
-        stp[nsys] = s;
-        antt[nsys] = inv / nu;
-        jain[nsys] = stats_jain(unit_np, nu);
-        nsys++;
-    }
-    for (int w = 0; w < sc->nworkloads; w++) {
-        const workload_spec *spec = &sc->workloads[w];
-        json_t *wo = json_pack("{s:s, s:s, s:s}", "name", spec->name, "unit", a->units[w][0] ? a->units[w] : "samples",
-                               "measure", spec->measure == MEASURE_WALL_TIME ? "wall_time" : "events");
-        json_object_set_new(wo, "alone_throughput", across_repeats(a, m, ALONE, w, f_tp, 0));
-        if (shares) {
-            json_object_set_new(wo, "shared_throughput", across_repeats(a, m, SHARED, w, f_tp, 0));
-            json_object_set_new(wo, "normalized_progress", stats_summary_json(np_by_w[w], nnp[w]));
-        }
-        json_t *lat = json_object();
-        for (int k = 0; k < (shares ? 2 : 1); k++) {
-            json_t *lk = json_object();
-            int have = 0;
-            for (int i = 0; i < 4; i++) {
-                json_t *s = across_repeats(a, m, k, w, f_pct, i);
-                have |= !json_is_null(s);
-                json_object_set_new(lk, PCT_NAMES[i], s);
-            }
-            if (have) json_object_set_new(lat, k == ALONE ? "alone" : "shared", lk);
-            else json_decref(lk);
-        }
-        if (json_object_size(lat)) json_object_set_new(wo, "latency_ms", lat);
-        else json_decref(lat);
-        json_t *gpu = json_object();
-        for (int k = 0; k < (shares ? 2 : 1); k++) {
-            json_t *gk = json_object();
-            int have = 0;
-            for (int f = 0; f < GF_N; f++) {
-                json_t *sum = across_repeats(a, m, k, w, f_gpu, f);
-                have |= !json_is_null(sum);
-                json_object_set_new(gk, GPU_FIELDS[f], sum);
-            }
-            if (have) json_object_set_new(gpu, k == ALONE ? "alone" : "shared", gk);
-            else json_decref(gk);
-        }
-        if (json_object_size(gpu)) json_object_set_new(wo, "gpu", gpu);
-        else json_decref(gpu);
-        if (spec->slo_ms > 0) {
-            json_object_set_new(wo, "slo_ms", json_real(spec->slo_ms));
-            json_t *att = json_object();
-            json_object_set_new(att, "alone", across_repeats(a, m, ALONE, w, f_slo, 0));
-            if (shares) json_object_set_new(att, "shared", across_repeats(a, m, SHARED, w, f_slo, 0));
-            json_object_set_new(wo, "slo_attainment", att);
-        }
-        json_array_append_new(ws, wo);
-    }
+    for (int w = 0; w < sc->nworkloads; w++) json_array_append_new(ws, workload_json(a, m, w, shares, &f));
     json_object_set_new(mo, "workloads", ws);
     if (shares) {
-        json_t *g = json_object();
-        int have = 0;
-        for (int f = 0; f < SG_N; f++) {
-            double v[SCENARIO_MAX_REPEATS];
-            int n = 0;
-            for (int r = 1; r <= sc->repeats; r++)
-                if (isfinite(seg_gpu_at(a, m, r)[f])) v[n++] = seg_gpu_at(a, m, r)[f];
-            have |= n > 0;
-            json_object_set_new(g, SEG_GPU_FIELDS[f], stats_summary_json(v, n));
-        }
-        if (have) {
-            json_object_set_new(g, "energy_split", json_string(a->split[m][0] ? a->split[m] : "equal"));
-            json_object_set_new(mo, "gpu_shared", g);
-        } else {
-            json_decref(g);
-        }
-        json_object_set_new(mo, "stp", stats_summary_json(stp, nsys));
-        json_object_set_new(mo, "antt", stats_summary_json(antt, nsys));
-        json_object_set_new(mo, "jain", stats_summary_json(jain, nsys));
+        json_t *g = gpu_shared_json(a, m);
+        if (g) json_object_set_new(mo, "gpu_shared", g);
+        json_object_set_new(mo, "stp", stats_summary_json(f.stp, f.nsys));
+        json_object_set_new(mo, "antt", stats_summary_json(f.antt, f.nsys));
+        json_object_set_new(mo, "jain", stats_summary_json(f.jain, f.nsys));
     }
-    json_object_set_new(mo, "repeats_complete", json_integer(nsys));
+    json_object_set_new(mo, "repeats_complete", json_integer(f.nsys));
     return mo;
 }
 

@@ -29,6 +29,12 @@ const char *segment_kind_name(segment_kind k)
     return k == SEG_ALONE ? "alone" : "shared";
 }
 
+bool plan_mode_shares(const scenario *sc, int m)
+{
+    const mode_desc *d = mode_desc_lookup(sc->modes[m]);
+    return d && d->shares && scenario_units(sc) > 1;
+}
+
 int plan_build(const scenario *sc, plan *p)
 {
     int per_mode = sc->nworkloads + 1;
@@ -42,13 +48,12 @@ int plan_build(const scenario *sc, plan *p)
         if (sc->shuffle) shuffle_ints(modes, sc->nmodes, &rng);
         for (int mi = 0; mi < sc->nmodes; mi++) {
             int m = modes[mi];
-            const mode_desc *ops = mode_desc_lookup(sc->modes[m]);
             /* Slots 0..n-1 are the alone segments, slot n the shared one. */
             /* servers are not slots: they run with the workload that drives them */
             int order[SCENARIO_MAX_WORKLOADS + 1], nslots = 0;
             for (int i = 0; i < sc->nworkloads; i++)
                 if (scenario_driver_of(sc, i) < 0) order[nslots++] = i;
-            if (ops && ops->shares && scenario_units(sc) > 1) order[nslots++] = sc->nworkloads;
+            if (plan_mode_shares(sc, m)) order[nslots++] = sc->nworkloads;
             if (sc->shuffle) shuffle_ints(order, nslots, &rng);
             for (int k = 0; k < nslots; k++) {
                 plan_segment *s = &p->segs[p->n++];

@@ -28,6 +28,10 @@ typedef struct {
     int n;
 } plan;
 
+/* Whether mode m of the scenario has a shared segment: a mode that shares
+ * the GPU, and more than one unit to share it (a server and its load
+ * generator are one unit). The one rule, for the plan and the analysis. */
+bool plan_mode_shares(const scenario *sc, int m);
 int plan_build(const scenario *sc, plan *p);
 void plan_free(plan *p);
 /* Which workloads a segment runs, servers first: fills idx, returns the count. */
