@@ -7,84 +7,62 @@
 
 #include "util/fsutil.h"
 #include "util/yaml_emit.h"
+#include "util/yaml_read.h"
 
-typedef struct {
-    const char *file;
-    yaml_document_t *doc;
-    cot_err *err;
-} pctx;
-
-static int fail(pctx *p, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(pctx *p, const yaml_node_t *n, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (!n) return cot_errf(p->err, "%s: %s", p->file, msg);
-    return cot_errf(p->err, "%s:%zu:%zu: %s", p->file, n->start_mark.line + 1, n->start_mark.column + 1, msg);
-}
-
-static yaml_node_t *node(pctx *p, int id) { return yaml_document_get_node(p->doc, id); }
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
+typedef yaml_src pctx;
 
 static int int_of(pctx *p, const yaml_node_t *n, const char *what, long lo, long hi, long *out)
 {
-    const char *s = scalar(n);
+    const char *s = yaml_scalar_of(n);
     char *end;
     long v = s ? strtol(s, &end, 10) : 0;
     if (!s || !*s || *end || v < lo || v > hi)
-        return fail(p, n, "%s is '%s'; expected a whole number from %ld to %ld", what, s ? s : "(not a value)", lo, hi);
+        return yaml_fail(p, n, "%s is '%s'; expected a whole number from %ld to %ld", what, s ? s : "(not a value)", lo, hi);
     *out = v;
     return 0;
 }
 
 static int bool_of(pctx *p, const yaml_node_t *n, const char *what, int *out)
 {
-    const char *s = scalar(n);
+    const char *s = yaml_scalar_of(n);
     if (s && !strcmp(s, "true")) *out = 1;
     else if (s && !strcmp(s, "false")) *out = 0;
-    else return fail(p, n, "%s is '%s'; expected true or false", what, s ? s : "(not a value)");
+    else return yaml_fail(p, n, "%s is '%s'; expected true or false", what, s ? s : "(not a value)");
     return 0;
 }
 
 static int parse_devices(pctx *p, const yaml_node_t *v, migparted_entry *e)
 {
-    const char *s = scalar(v);
+    const char *s = yaml_scalar_of(v);
     if (s) {
-        if (strcmp(s, "all")) return fail(p, v, "devices is '%s'; expected all or a list of GPU indices such as [0, 1]", s);
+        if (strcmp(s, "all")) return yaml_fail(p, v, "devices is '%s'; expected all or a list of GPU indices such as [0, 1]", s);
         e->all_devices = 1;
         return 0;
     }
-    if (v->type != YAML_SEQUENCE_NODE) return fail(p, v, "devices: expected all or a list of GPU indices such as [0, 1]");
+    if (v->type != YAML_SEQUENCE_NODE) return yaml_fail(p, v, "devices: expected all or a list of GPU indices such as [0, 1]");
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
         if (e->ndevices == MIGPARTED_MAX_DEVICES)
-            return fail(p, v, "devices: more than %d GPUs", MIGPARTED_MAX_DEVICES);
+            return yaml_fail(p, v, "devices: more than %d GPUs", MIGPARTED_MAX_DEVICES);
         long d;
-        if (int_of(p, node(p, *it), "a device index", 0, 1023, &d)) return -1;
+        if (int_of(p, yaml_node_at(p, *it), "a device index", 0, 1023, &d)) return -1;
         e->devices[e->ndevices++] = (int)d;
     }
-    if (!e->ndevices) return fail(p, v, "devices: the list is empty; name GPUs or use all");
+    if (!e->ndevices) return yaml_fail(p, v, "devices: the list is empty; name GPUs or use all");
     return 0;
 }
 
 static int parse_mig_devices(pctx *p, const yaml_node_t *v, migparted_entry *e)
 {
     if (v->type != YAML_MAPPING_NODE)
-        return fail(p, v, "mig-devices: expected a mapping of profile names to counts, such as \"1g.10gb\": 2");
+        return yaml_fail(p, v, "mig-devices: expected a mapping of profile names to counts, such as \"1g.10gb\": 2");
     for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
-        yaml_node_t *k = node(p, pr->key), *c = node(p, pr->value);
-        const char *name = scalar(k);
+        yaml_node_t *k = yaml_node_at(p, pr->key), *c = yaml_node_at(p, pr->value);
+        const char *name = yaml_scalar_of(k);
         if (!name || !*name || strlen(name) >= MIG_NAME_MAX)
-            return fail(p, k, "mig-devices: expected a profile name such as \"1g.10gb\"");
-        if (e->nprofiles == MIG_MAX_PROFILES) return fail(p, k, "mig-devices: more than %d profiles", MIG_MAX_PROFILES);
+            return yaml_fail(p, k, "mig-devices: expected a profile name such as \"1g.10gb\"");
+        if (e->nprofiles == MIG_MAX_PROFILES) return yaml_fail(p, k, "mig-devices: more than %d profiles", MIG_MAX_PROFILES);
         for (int i = 0; i < e->nprofiles; i++)
-            if (!strcmp(e->profile[i], name)) return fail(p, k, "mig-devices: '%s' is given twice", name);
+            if (!strcmp(e->profile[i], name)) return yaml_fail(p, k, "mig-devices: '%s' is given twice", name);
         long n;
         char what[96];
         snprintf(what, sizeof what, "the count of '%s'", name);
@@ -100,12 +78,12 @@ static int parse_entry(pctx *p, const yaml_node_t *n, migparted_entry *e)
     memset(e, 0, sizeof *e);
     e->line = (int)n->start_mark.line + 1;
     if (n->type != YAML_MAPPING_NODE)
-        return fail(p, n, "expected an entry with devices, mig-enabled and mig-devices");
+        return yaml_fail(p, n, "expected an entry with devices, mig-enabled and mig-devices");
     int have_devices = 0, have_enabled = 0;
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-        const char *key = scalar(k);
-        if (!key) return fail(p, k, "expected a key");
+        yaml_node_t *k = yaml_node_at(p, pr->key), *v = yaml_node_at(p, pr->value);
+        const char *key = yaml_scalar_of(k);
+        if (!key) return yaml_fail(p, k, "expected a key");
         if (!strcmp(key, "devices")) {
             if (parse_devices(p, v, e)) return -1;
             have_devices = 1;
@@ -117,41 +95,41 @@ static int parse_entry(pctx *p, const yaml_node_t *n, migparted_entry *e)
         } else if (!strcmp(key, "device-filter")) {
             /* PCI device ids the entry applies to: kept by mig-parted, not needed to plan */
         } else {
-            return fail(p, k, "unknown key '%s'; an entry has devices, device-filter, mig-enabled and mig-devices", key);
+            return yaml_fail(p, k, "unknown key '%s'; an entry has devices, device-filter, mig-enabled and mig-devices", key);
         }
     }
-    if (!have_devices) return fail(p, n, "the entry has no 'devices' (all, or a list of GPU indices)");
-    if (!have_enabled) return fail(p, n, "the entry has no 'mig-enabled' (true or false)");
+    if (!have_devices) return yaml_fail(p, n, "the entry has no 'devices' (all, or a list of GPU indices)");
+    if (!have_enabled) return yaml_fail(p, n, "the entry has no 'mig-enabled' (true or false)");
     if (!e->mig_enabled && e->nprofiles)
-        return fail(p, n, "mig-enabled is false but mig-devices lists profiles; enable MIG or drop them");
+        return yaml_fail(p, n, "mig-enabled is false but mig-devices lists profiles; enable MIG or drop them");
     return 0;
 }
 
 static int parse_configs(pctx *p, const yaml_node_t *v, migparted_file *out)
 {
-    if (v->type != YAML_MAPPING_NODE) return fail(p, v, "mig-configs: expected a mapping of config names to entry lists");
+    if (v->type != YAML_MAPPING_NODE) return yaml_fail(p, v, "mig-configs: expected a mapping of config names to entry lists");
     size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
     out->configs = calloc(n ? n : 1, sizeof *out->configs);
-    if (!out->configs) return fail(p, v, "out of memory");
+    if (!out->configs) return yaml_fail(p, v, "out of memory");
     for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
-        yaml_node_t *k = node(p, pr->key), *list = node(p, pr->value);
-        const char *name = scalar(k);
+        yaml_node_t *k = yaml_node_at(p, pr->key), *list = yaml_node_at(p, pr->value);
+        const char *name = yaml_scalar_of(k);
         if (!name || !*name || strlen(name) >= sizeof out->configs[0].name)
-            return fail(p, k, "mig-configs: expected a config name (at most %zu characters)",
+            return yaml_fail(p, k, "mig-configs: expected a config name (at most %zu characters)",
                         sizeof out->configs[0].name - 1);
         for (int i = 0; i < out->nconfigs; i++)
-            if (!strcmp(out->configs[i].name, name)) return fail(p, k, "config '%s' is defined twice", name);
+            if (!strcmp(out->configs[i].name, name)) return yaml_fail(p, k, "config '%s' is defined twice", name);
         migparted_config *c = &out->configs[out->nconfigs++];
         snprintf(c->name, sizeof c->name, "%s", name);
         c->line = (int)k->start_mark.line + 1;
         if (list->type != YAML_SEQUENCE_NODE)
-            return fail(p, list, "config '%s': expected a list of entries (- devices: ...)", name);
+            return yaml_fail(p, list, "config '%s': expected a list of entries (- devices: ...)", name);
         size_t m = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
-        if (!m) return fail(p, list, "config '%s' has no entries", name);
+        if (!m) return yaml_fail(p, list, "config '%s' has no entries", name);
         c->entries = calloc(m, sizeof *c->entries);
-        if (!c->entries) return fail(p, list, "out of memory");
+        if (!c->entries) return yaml_fail(p, list, "out of memory");
         for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++)
-            if (parse_entry(p, node(p, *it), &c->entries[c->nentries++])) return -1;
+            if (parse_entry(p, yaml_node_at(p, *it), &c->entries[c->nentries++])) return -1;
     }
     return 0;
 }
@@ -163,34 +141,25 @@ int migparted_parse(const char *name, const char *text, size_t len, migparted_fi
     if (len > MIGPARTED_MAX_BYTES)
         return cot_errf(err, "%s: the file is %zu bytes; mig-parted configs are limited to %d bytes here", name, len,
                         MIGPARTED_MAX_BYTES);
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) return cot_errf(err, "%s: cannot initialise the YAML parser", name);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        const yaml_mark_t *m = &parser.problem_mark;
-        cot_errf(err, "%s:%zu:%zu: invalid YAML: %s", name, m->line + 1, m->column + 1,
-                 parser.problem ? parser.problem : "syntax error");
-        yaml_parser_delete(&parser);
-        return -1;
-    }
+    if (yaml_read_one(name, "a mig-parted config", text, len, &doc, err) != 0) return -1;
     p.doc = &doc;
     int rc = -1, have_version = 0, have_configs = 0;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root || root->type != YAML_MAPPING_NODE) {
-        fail(&p, root, "expected a mig-parted config: version: v1 and mig-configs");
+        yaml_fail(&p, root, "expected a mig-parted config: version: v1 and mig-configs");
         goto out;
     }
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-        yaml_node_t *k = node(&p, pr->key), *v = node(&p, pr->value);
-        const char *key = scalar(k);
+        yaml_node_t *k = yaml_node_at(&p, pr->key), *v = yaml_node_at(&p, pr->value);
+        const char *key = yaml_scalar_of(k);
         if (key && ((!strcmp(key, "version") && have_version) || (!strcmp(key, "mig-configs") && have_configs))) {
-            fail(&p, k, "'%s' is given twice", key);
+            yaml_fail(&p, k, "'%s' is given twice", key);
             goto out;
         }
         if (key && !strcmp(key, "version")) {
-            if (!scalar(v) || strcmp(scalar(v), "v1")) {
-                fail(&p, v, "version is '%s'; this reads mig-parted's v1", scalar(v) ? scalar(v) : "(not a value)");
+            if (!yaml_scalar_of(v) || strcmp(yaml_scalar_of(v), "v1")) {
+                yaml_fail(&p, v, "version is '%s'; this reads mig-parted's v1", yaml_scalar_of(v) ? yaml_scalar_of(v) : "(not a value)");
                 goto out;
             }
             have_version = 1;
@@ -198,16 +167,15 @@ int migparted_parse(const char *name, const char *text, size_t len, migparted_fi
             if (parse_configs(&p, v, out)) goto out;
             have_configs = 1;
         } else {
-            fail(&p, k, "unknown key '%s'; a mig-parted config has version and mig-configs", key ? key : "?");
+            yaml_fail(&p, k, "unknown key '%s'; a mig-parted config has version and mig-configs", key ? key : "?");
             goto out;
         }
     }
-    if (!have_version) fail(&p, root, "no 'version: v1'");
-    else if (!have_configs) fail(&p, root, "no 'mig-configs'");
+    if (!have_version) yaml_fail(&p, root, "no 'version: v1'");
+    else if (!have_configs) yaml_fail(&p, root, "no 'mig-configs'");
     else rc = 0;
 out:
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     if (rc) migparted_free(out);
     return rc;
 }

@@ -21,56 +21,18 @@
 #include "scenario/names.h"
 #include "util/fsutil.h"
 #include "util/timeutil.h"
+#include "util/yaml_read.h"
 
 typedef struct {
-    yaml_document_t *doc;
-    const char *file;
-    cot_err *err;
+    yaml_src y;
     const yaml_node_t *timeout_node; /* where `timeout` was given, checked against the rest at the end */
 } pctx;
 
-/* Flow collections ([ ], { }) nested deeper than this are refused before
- * libyaml sees them: its scanner's cost grows with the depth for every
- * token, and 100,000 levels took 67 s. A scenario needs about 5. */
-#define SCENARIO_MAX_FLOW_DEPTH 64
+#define fail(p, n, ...) yaml_fail(&(p)->y, (n), __VA_ARGS__)
 
-static int fail(pctx *p, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(pctx *p, const yaml_node_t *n, const char *fmt, ...)
-{
-    char msg[1536];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n)
-        return cot_errf(p->err, "%s:%zu:%zu: %s", p->file, n->start_mark.line + 1,
-                        n->start_mark.column + 1, msg);
-    return cot_errf(p->err, "%s: %s", p->file, msg);
-}
-
-static const char *node_kind(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE: return "a scalar";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "nothing";
-    }
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-/* A plain `key:` with no value, or `~`/`null`, is YAML's null. */
-static int is_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
-    const char *s = scalar(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
-}
+static const char *node_kind(const yaml_node_t *n) { return yaml_kind_of(n); }
+static const char *scalar(const yaml_node_t *n) { return yaml_scalar_of(n); }
+static int is_null(const yaml_node_t *n) { return yaml_is_null(n); }
 
 static int want_scalar(pctx *p, const yaml_node_t *n, const char *key, const char *expected)
 {
@@ -151,8 +113,8 @@ static int parse_mapping(pctx *p, const yaml_node_t *n, const char *what, const 
         return fail(p, n, "%s must be a mapping of keys to values, not %s", what, node_kind(n));
     *seen = 0;
     for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
-        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
-        yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+        yaml_node_t *k = yaml_document_get_node(p->y.doc, pair->key);
+        yaml_node_t *v = yaml_document_get_node(p->y.doc, pair->value);
         if (!k || !v) return fail(p, n, "malformed mapping in %s", what);
         if (k->type != YAML_SCALAR_NODE) return fail(p, k, "keys of %s must be plain words", what);
         int idx = -1;
@@ -184,7 +146,7 @@ static int strv_of_scalars(pctx *p, const yaml_node_t *n, const char *key, int m
     char **v = calloc((size_t)len + 1, sizeof *v);
     if (!v) return fail(p, n, "out of memory");
     for (int i = 0; i < len; i++) {
-        yaml_node_t *item = yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
+        yaml_node_t *item = yaml_document_get_node(p->y.doc, n->data.sequence.items.start[i]);
         if (!item || get_string(p, item, key, &v[i]) != 0) {
             for (int j = 0; j < i; j++) free(v[j]);
             free(v);
@@ -295,8 +257,8 @@ static int f_w_env(pctx *p, const yaml_node_t *v, const char *key, void *t)
     if (!w->env) return fail(p, v, "out of memory");
     for (int i = 0; i < n; i++) {
         yaml_node_pair_t *pair = &v->data.mapping.pairs.start[i];
-        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
-        yaml_node_t *val = yaml_document_get_node(p->doc, pair->value);
+        yaml_node_t *k = yaml_document_get_node(p->y.doc, pair->key);
+        yaml_node_t *val = yaml_document_get_node(p->y.doc, pair->value);
         if (!k || !val || k->type != YAML_SCALAR_NODE || !valid_env_key(scalar(k)))
             return fail(p, k ? k : v, "environment variable names are letters, digits and '_', not starting with a digit");
         static const char *reserved[] = {"COTENANT_EVENTS_FD", "CUDA_VISIBLE_DEVICES", "CUDA_MPS_PIPE_DIRECTORY",
@@ -371,7 +333,7 @@ static int check_targets(pctx *p, const yaml_node_t *list, const scenario *sc)
 {
     for (int i = 0; i < sc->nworkloads; i++) {
         const workload_spec *w = &sc->workloads[i];
-        yaml_node_t *item = yaml_document_get_node(p->doc, list->data.sequence.items.start[i]);
+        yaml_node_t *item = yaml_document_get_node(p->y.doc, list->data.sequence.items.start[i]);
         if (w->target) {
             int t = scenario_workload_index(sc, w->target);
             if (t < 0 || t == i)
@@ -404,7 +366,7 @@ static int f_workloads(pctx *p, const yaml_node_t *v, const char *key, void *t)
     if (n < 1) return fail(p, v, "'%s' must list at least one workload", key);
     if (n > SCENARIO_MAX_WORKLOADS) return fail(p, v, "'%s' lists %d workloads; the limit is %d", key, n, SCENARIO_MAX_WORKLOADS);
     for (int i = 0; i < n; i++) {
-        yaml_node_t *item = yaml_document_get_node(p->doc, v->data.sequence.items.start[i]);
+        yaml_node_t *item = yaml_document_get_node(p->y.doc, v->data.sequence.items.start[i]);
         workload_spec *w = &sc->workloads[sc->nworkloads++];
         unsigned seen;
         if (!item || parse_mapping(p, item, "a workload", workload_fields,
@@ -461,7 +423,7 @@ static int f_modes(pctx *p, const yaml_node_t *v, const char *key, void *t)
     int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     if (n < 1 || n > SCENARIO_MAX_MODES) return fail(p, v, "'%s' must list 1 to %d modes", key, SCENARIO_MAX_MODES);
     for (int i = 0; i < n; i++) {
-        yaml_node_t *item = yaml_document_get_node(p->doc, v->data.sequence.items.start[i]);
+        yaml_node_t *item = yaml_document_get_node(p->y.doc, v->data.sequence.items.start[i]);
         char *m = NULL;
         if (!item || get_string(p, item, "a mode", &m) != 0) return -1;
         if (!mode_desc_lookup(m)) {
@@ -573,79 +535,20 @@ static int check_whole(pctx *p, scenario *sc)
     return 0;
 }
 
-/* One pass over the text, before libyaml: flow nesting depth, outside
- * quoted scalars and comments. Returns 0, or -1 with err at file:line:col. */
-static int check_flow_depth(const char *name, const char *text, size_t len, cot_err *err)
-{
-    int depth = 0;
-    size_t line = 1, col = 0;
-    char quote = 0, prev = '\n';
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        col++;
-        if (c == '\n') line++, col = 0;
-        if (quote) {
-            if (quote == '"' && c == '\\') i++, col++;
-            else if (c == quote) quote = 0;
-        } else if (c == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
-            while (i + 1 < len && text[i + 1] != '\n') i++;
-        } else if ((c == '\'' || c == '"') && strchr(" \t\n[{,:-", prev)) {
-            quote = c; /* a quote that starts a scalar; inside a plain one (it's) it is text */
-        } else if (c == '[' || c == '{') {
-            if (++depth > SCENARIO_MAX_FLOW_DEPTH)
-                return cot_errf(err, "%s:%zu:%zu: lists and mappings are nested more than %d deep; a scenario needs a few "
-                                "levels", name, line, col, SCENARIO_MAX_FLOW_DEPTH);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-        prev = c;
-    }
-    return 0;
-}
-
 int scenario_parse_buffer(const char *name, const char *text, size_t len, scenario *out, cot_err *err)
 {
-    pctx p = {.file = name, .err = err};
+    pctx p = {.y = {.file = name, .err = err}};
     scenario_init_defaults(out);
     if (len > SCENARIO_MAX_BYTES)
         return cot_errf(err, "%s: the file is %zu bytes; scenario files are limited to %d bytes", name, len,
                         SCENARIO_MAX_BYTES);
-    if (check_flow_depth(name, text, len, err) != 0) return -1;
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) return cot_errf(err, "%s: cannot initialise the YAML parser", name);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        const yaml_mark_t *m = &parser.problem_mark;
-        cot_errf(err, "%s:%zu:%zu: invalid YAML: %s%s%s", name, m->line + 1, m->column + 1,
-                 parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
-                 parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
-        return -1;
-    }
-    p.doc = &doc;
+    if (yaml_read_one(name, "a scenario file", text, len, &doc, err) != 0) return -1;
+    p.y.doc = &doc;
     int rc = -1;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     unsigned seen = 0;
-    bool reported = false;
-    yaml_document_t second;
-    if (root && yaml_parser_load(&parser, &second)) { /* a second document would be silently ignored */
-        const yaml_node_t *r2 = yaml_document_get_root_node(&second);
-        if (r2) {
-            cot_errf(err, "%s:%zu:%zu: a second YAML document (after '---'); a scenario file holds one", name,
-                     r2->start_mark.line + 1, r2->start_mark.column + 1);
-            reported = true;
-        }
-        yaml_document_delete(&second);
-    } else if (root && parser.error != YAML_NO_ERROR) {
-        const yaml_mark_t *m = &parser.problem_mark;
-        cot_errf(err, "%s:%zu:%zu: invalid YAML after the first document: %s", name, m->line + 1, m->column + 1,
-                 parser.problem ? parser.problem : "syntax error");
-        reported = true;
-    }
-    if (reported) {
-        /* err is set */
-    } else if (!root) {
+    if (!root) {
         fail(&p, NULL, "the file is empty; a scenario needs at least a 'workloads' list");
     } else if (parse_mapping(&p, root, "the scenario", top_fields, (int)(sizeof top_fields / sizeof top_fields[0]),
                              out, &seen) == 0) {
@@ -655,7 +558,6 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
             rc = 0;
     }
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     if (rc != 0) {
         scenario_free(out);
         return -1;

@@ -62,6 +62,11 @@ static void test_faults(void **state)
     (void)state;
     expect_error("version: v2\nmig-configs: {}\n", "c.yaml:1:10: version is 'v2'; this reads mig-parted's v1");
     expect_error("mig-configs: {}\n", "no 'version: v1'");
+    /* the defences every YAML input has (util/yaml_read.h) */
+    expect_error("version: v1\nmig-configs: {}\n---\nversion: v1\n", "c.yaml:4:1: a second YAML document");
+    char deep[200] = "mig-configs: ";
+    for (int i = 0; i < 70; i++) strcat(deep, "[");
+    expect_error(deep, "c.yaml:1:78: lists and mappings are nested more than 64 deep");
     expect_error("version: v1\n", "no 'mig-configs'");
     expect_error("version: v1\nflavour: x\n", "c.yaml:2:1: unknown key 'flavour'");
     expect_error("version: v1\nmig-configs:\n  a:\n    - devices: some\n      mig-enabled: true\n",
