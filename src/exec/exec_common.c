@@ -65,14 +65,19 @@ void exec_kubectl_argv(strvec *argv)
     tool_argv(argv, "COTENANT_KUBECTL", def);
 }
 
+/* The executors by name. The local one runs workloads as cotenant's own
+ * children and needs no object (segment.c). */
+static const struct {
+    const char *name;
+    executor *(*open)(const executor_opts *o, const char *run_dir, cot_err *err);
+} executors[] = {{"compose", executor_compose_new}, {"k8s", executor_k8s_new}};
+
 executor *executor_open(const char *name, const executor_opts *o, const char *run_dir, cot_err *err)
 {
-    executor *ex = !strcmp(name, "compose") ? executor_compose_new(o, run_dir, err)
-                   : !strcmp(name, "k8s")    ? executor_k8s_new(o, run_dir, err)
-                                             : NULL;
-    if (!ex && strcmp(name, "compose") && strcmp(name, "k8s"))
-        cot_errf(err, "unknown executor '%s'; expected local, compose or k8s", name);
-    return ex;
+    for (size_t i = 0; i < sizeof executors / sizeof executors[0]; i++)
+        if (!strcmp(executors[i].name, name)) return executors[i].open(o, run_dir, err);
+    cot_errf(err, "unknown executor '%s'; expected local, compose or k8s", name);
+    return NULL;
 }
 
 void executor_close(executor *ex)

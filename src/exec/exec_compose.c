@@ -13,12 +13,6 @@
 #include "util/fsutil.h"
 #include "util/yaml_emit.h"
 
-static const char *mode_unsupported(const executor *ex, const scenario *sc, const char *mode)
-{
-    (void)ex;
-    return deploy_mode_unsupported(sc, mode);
-}
-
 /* The MPS daemon is a service of each project: no host daemon. */
 static bool host_side(const mode_state *ms)
 {
@@ -123,7 +117,6 @@ executor *executor_compose_new(const executor_opts *o, const char *run_dir, cot_
     exec_priv *p = exec_priv_new(o, run_dir, err);
     if (!p) return NULL;
     p->ops.name = "compose";
-    p->ops.mode_unsupported = mode_unsupported;
     p->ops.mode_up = mode_up;
     p->ops.mode_down = mode_down;
     p->ops.segment_up = segment_up;

@@ -17,12 +17,6 @@
 
 #define KUBECTL_TIMEOUT_S 120
 
-static const char *mode_unsupported(const executor *ex, const scenario *sc, const char *mode)
-{
-    (void)ex;
-    return deploy_mode_unsupported(sc, mode);
-}
-
 /* kubectl WORDS...; stdout into out when given. */
 static int kubectl(exec_priv *p, const char *const *words, char *out, size_t cap, cot_err *err)
 {
@@ -244,7 +238,6 @@ executor *executor_k8s_new(const executor_opts *o, const char *run_dir, cot_err 
     exec_priv *p = exec_priv_new(o, run_dir, err);
     if (!p) return NULL;
     p->ops.name = "k8s";
-    p->ops.mode_unsupported = mode_unsupported;
     p->ops.mode_up = mode_up;
     p->ops.mode_down = mode_down;
     p->ops.segment_up = segment_up;

@@ -34,8 +34,6 @@ typedef struct {
 
 struct executor {
     const char *name;
-    /* Why this executor cannot run a mode; NULL: it can. */
-    const char *(*mode_unsupported)(const executor *ex, const scenario *sc, const char *mode);
     /* Per mode: what the host or cluster needs (MIG layout, device plugin
      * config and node label), undone by mode_down on every way out. */
     int (*mode_up)(executor *ex, mode_state *ms, cot_err *err);
@@ -70,8 +68,10 @@ typedef struct {
     const char *node;             /* k8s: the node whose GPU is shared (required) */
 } executor_opts;
 
-/* "compose" or "k8s" for a run whose results go to run_dir; NULL with err
- * for anything else, or missing options. */
+/* An executor from the table of executors (exec_common.c) for a run whose
+ * results go to run_dir; NULL with err for an unknown name or missing
+ * options. Which modes the container executors run is the modes' own
+ * knowledge (mode/desc/mode_desc.h, deploy_mode_unsupported). */
 executor *executor_open(const char *name, const executor_opts *o, const char *run_dir, cot_err *err);
 void executor_close(executor *ex);
 
