@@ -17,6 +17,7 @@
 #include "sys/proc.h"
 #include "exec/node_telemetry.h"
 #include "exec/segment_telemetry.h"
+#include "exec/segment_window.h"
 #include "exec/served.h"
 #include "workload/workload_cmd.h"
 #include "util/fsutil.h"
@@ -569,6 +570,9 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     const int64_t deadline = pr.t0_ns + (int64_t)(scenario_segment_budget_s(sc, has_wall) * 1e9);
     const int64_t startup_limit = pr.t0_ns + (int64_t)(sc->startup_timeout_s * 1e9);
     int64_t stop_at = 0, kill_at = 0, first_wall_exit = 0;
+    window_rules wrules = {.warmup_ns = (int64_t)(sc->warmup_s * 1e9), .duration_ns = (int64_t)(sc->duration_s * 1e9),
+                           .has_events = has_events, .has_wall = has_wall};
+    window_span win = {0};
     bool interrupted = false;
 
     for (;;) {
@@ -599,29 +603,23 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
                 first_wall_exit = (rt[i].agent_ended ? rt[i].agent_ended_ns : rt[i].proc.ended_ns) - offset;
             }
         }
-        /* Open the window once every event workload has made progress. */
-        if (!pr.window_start_ns && has_events) {
-            int64_t ready = pr.t0_ns - offset;
-            bool all = true;
-            for (int i = 0; i < n; i++) {
-                if (!rt[i].spawned || rt[i].w->measure != MEASURE_EVENTS || !rt[i].proc.running) continue;
-                if (!rt[i].first_step_ns) all = false;
-                else if (rt[i].first_step_ns > ready) ready = rt[i].first_step_ns;
-            }
-            if (all) {
-                pr.window_start_ns = ready + (int64_t)(sc->warmup_s * 1e9);
-            } else if (now >= startup_limit) {
-                pr.window_start_ns = now - offset + (int64_t)(sc->warmup_s * 1e9);
+        /* the window's rules are segment_window.c's; here, their inputs */
+        if (!win.start_ns) {
+            window_member m[SCENARIO_MAX_WORKLOADS];
+            for (int i = 0; i < n; i++)
+                m[i] = (window_member){.counts = rt[i].spawned && rt[i].w->measure == MEASURE_EVENTS && rt[i].proc.running,
+                                       .first_step_ns = rt[i].first_step_ns};
+            wrules.t0_ns = pr.t0_ns - offset;
+            if (window_tick(&win, &wrules, m, n, now - offset, now >= startup_limit))
                 for (int i = 0; i < n; i++)
                     if (rt[i].spawned && rt[i].w->measure == MEASURE_EVENTS && !rt[i].first_step_ns)
                         json_array_append_new(warnings, json_sprintf("%s sent no step within the startup timeout of %.0f s; "
                                                                      "the window opened without it",
                                                                      rt[i].w->name, sc->startup_timeout_s));
-            }
-            if (pr.window_start_ns && !has_wall) pr.window_end_ns = pr.window_start_ns + (int64_t)(sc->duration_s * 1e9);
-            for (int i = 0; pr.window_start_ns && i < n; i++) rt[i].watch_from_ns = pr.window_start_ns;
+            for (int i = 0; win.start_ns && i < n; i++) rt[i].watch_from_ns = win.start_ns;
         }
-        if (has_wall && first_wall_exit && !pr.window_end_ns) pr.window_end_ns = first_wall_exit;
+        window_wall_exit(&win, &wrules, first_wall_exit);
+        pr.window_start_ns = win.start_ns, pr.window_end_ns = win.end_ns;
         if (job->on_tick) job->on_tick(job->tick_arg, &pr);
 
         bool all_wall_done = has_wall;
@@ -633,7 +631,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
             if (stop_requested(job, 1)) {
                 interrupted = true;
                 why = "interrupted";
-            } else if (!has_wall && pr.window_end_ns && now - offset >= pr.window_end_ns) {
+            } else if (window_over(&win, &wrules, now - offset)) {
                 why = "window closed";
             } else if (all_wall_done) {
                 why = "wall-time workloads finished";
@@ -731,7 +729,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     json_object_set_new(seg, "kind", json_string(segment_kind_name(job->seg->kind)));
     json_t *names = json_array(), *results = json_object();
     /* The window is what was actually measured: if the segment stopped early, it ends there. */
-    int64_t wend = pr.window_end_ns && stop_at && stop_at < pr.window_end_ns ? stop_at : pr.window_end_ns;
+    int64_t wend = window_measured_end(&win, stop_at);
     for (int i = 0; i < n; i++) {
         json_array_append_new(names, json_string(rt[i].w->name));
         json_object_set_new(results, rt[i].w->name, workload_result(job, &rt[i], pr.window_start_ns, wend, interrupted, out));
