@@ -59,10 +59,8 @@ static void emit(agent_stream *s, const char *line, size_t len)
     memcpy(buf, s->tag ? s->tag : "", tl);
     memcpy(buf + tl, line, len);
     buf[tl + len] = '\n';
-    if (write(s->out_fd, buf, tl + len + 1) < 0) {
-    } /* nobody reads the log any more: the file still gets it */
-    if (s->file_fd >= 0 && write(s->file_fd, line, len) >= 0 && write(s->file_fd, "\n", 1) < 0) {
-    }
+    write_best_effort(s->out_fd, buf, tl + len + 1); /* nobody reads the log any more: the file still gets it */
+    if (s->file_fd >= 0) write_best_effort(s->file_fd, buf + tl, len + 1);
     free(buf);
 }
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/fsutil.h"
 #include "util/timeutil.h"
 
 void proc_global_init(void)
@@ -50,8 +51,7 @@ static void child_exec(const spawn_opts *o, pid_t parent, int out_fd, int err_fd
     execvpe(o->argv[0], o->argv, o->envp);
 fail:;
     int e = errno;
-    if (write(report_fd, &e, sizeof e) < 0) {
-    }
+    write_best_effort(report_fd, &e, sizeof e);
     _exit(127);
 }
 

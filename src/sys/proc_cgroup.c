@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fsutil.h"
+
 /* cotenant's own path in the hierarchy whose /proc/self/cgroup line
  * starts with prefix ("0::" for v2, or ":pids:" inside a v1 line). */
 static int own_path(const char *v1_controller, char *out, size_t cap)
@@ -145,8 +147,7 @@ int cgroup_kill(const proc_cgroup *g)
     snprintf(path, sizeof path, "%s/cgroup.kill", g->dir);
     int fd = g->v2 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
     if (fd >= 0) { /* v2 since Linux 5.14: the whole subtree, at once */
-        ssize_t w = write(fd, "1", 1);
-        (void)w; /* the passes below are the fallback */
+        write_best_effort(fd, "1", 1); /* the passes below are the fallback */
         close(fd);
     }
     /* until empty: a process forking as it is killed needs another pass */

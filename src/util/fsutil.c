@@ -69,6 +69,12 @@ int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+void write_best_effort(int fd, const void *data, size_t len)
+{
+    ssize_t n = write(fd, data, len);
+    (void)n;
+}
+
 int read_file_limited(const char *path, size_t max_bytes, char **out, size_t *len, cot_err *err)
 {
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a

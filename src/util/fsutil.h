@@ -15,6 +15,9 @@
 int write_file_atomic(const char *path, const void *data, size_t len, cot_err *err);
 /* The whole buffer, through short writes and EINTR; 0, or -1 with errno. */
 int write_all(int fd, const void *data, size_t len);
+/* One write whose failure has nobody to tell (a reader gone, a child's
+ * last word); async-signal-safe. */
+void write_best_effort(int fd, const void *data, size_t len);
 int write_json_atomic(const char *path, const json_t *doc, cot_err *err);
 /* Reads a whole file of at most max_bytes; the result is NUL-terminated. */
 int read_file_limited(const char *path, size_t max_bytes, char **out, size_t *len, cot_err *err);

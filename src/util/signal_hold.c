@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/fsutil.h"
+
 static volatile sig_atomic_t held;
 
 static void on_signal(int sig)
@@ -11,8 +13,7 @@ static void on_signal(int sig)
     (void)sig;
     if (held++ == 0) {
         static const char msg[] = "\ncotenant: interrupted: finishing the files being written first (a few seconds)\n";
-        ssize_t w = write(2, msg, sizeof msg - 1);
-        (void)w; /* async-signal-safe, and best effort */
+        write_best_effort(2, msg, sizeof msg - 1);
     }
 }
 
