@@ -21,6 +21,7 @@
 #include "exec/served.h"
 #include "sys/proc.h"
 #include "util/fsutil.h"
+#include "util/signal_hold.h"
 #include "util/strvec.h"
 #include "util/timeutil.h"
 
@@ -155,12 +156,7 @@ int cmd_agent(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    signal_handle_stops(on_signal, false, false);
     proc_global_init();
 
     strvec env = {0};

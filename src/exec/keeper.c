@@ -30,7 +30,9 @@ static bool carries(pid_t pid, const char *token)
     return yes;
 }
 
-int keeper_kill_marked(const char *token, pid_t spare)
+/* Kills every process carrying this run's mark but the caller and spare;
+ * returns how many. */
+static int keeper_kill_marked(const char *token, pid_t spare)
 {
     int n = 0;
     DIR *d = opendir("/proc");

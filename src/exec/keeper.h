@@ -36,8 +36,5 @@ int keeper_workload_group(const char *name, proc_cgroup *g);
 /* A normal end (every segment's processes already killed): the keeper
  * leaves without looking. Safe to call when keeper_start was not. */
 void keeper_release(void);
-/* Kills every process carrying this run's mark but cotenant and the
- * keeper; returns how many. What the keeper does, for tests and reuse. */
-int keeper_kill_marked(const char *token, pid_t spare);
 
 #endif

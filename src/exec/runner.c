@@ -15,6 +15,7 @@
 #include "plan/plan.h"
 #include "telemetry/gpu_reader.h"
 #include "util/fsutil.h"
+#include "util/signal_hold.h"
 #include "util/timeutil.h"
 #include "version.h"
 
@@ -26,16 +27,6 @@ static void on_signal(int sig)
     stop_requests++;
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
 
 typedef struct {
     const run_request *req;
@@ -212,7 +203,7 @@ int runner_run(const run_request *req, cot_err *err)
     reserve_space(req->out_dir);
 
     stop_requests = 0;
-    install_signals();
+    signal_handle_stops(on_signal, true, false);
     progress_state ps = {.req = req, .p = &p, .run_start_ns = now_ns(), .tty = isatty(2)};
     ps.planned_s = sc->warmup_s + sc->duration_s + 2;
     mode_state ms;

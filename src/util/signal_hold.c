@@ -17,15 +17,21 @@ static void on_signal(int sig)
     }
 }
 
-void signal_hold_start(void)
+void signal_handle_stops(void (*fn)(int), bool with_hup, bool restart)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = fn;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = restart ? SA_RESTART : 0;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (with_hup) sigaction(SIGHUP, &sa, NULL);
+}
+
+void signal_hold_start(void)
+{
+    signal_handle_stops(on_signal, false, true);
 }
 
 int signal_hold_count(void) { return held; }

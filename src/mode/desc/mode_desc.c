@@ -67,8 +67,6 @@ const char *mode_desc_names(void)
     return names;
 }
 
-int mode_desc_count(void) { return NMODES; }
-
 int mode_desc_defaults(bool cpu, const char **out, int cap)
 {
     int n = 0;
@@ -76,4 +74,3 @@ int mode_desc_defaults(bool cpu, const char **out, int cap)
         if (modes[i].by_default && (!cpu || modes[i].cpu_ok)) out[n++] = modes[i].name;
     return n;
 }
-const mode_desc *mode_desc_at(int i) { return i >= 0 && i < NMODES ? &modes[i] : NULL; }

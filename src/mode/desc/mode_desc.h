@@ -31,10 +31,8 @@ typedef struct {
 const mode_desc *mode_desc_lookup(const char *name);
 /* "exclusive, timeslice, ...", from the table. */
 const char *mode_desc_names(void);
-int mode_desc_count(void);
 /* The modes a scenario without a list compares, for a GPU or a CPU
  * scenario: up to cap names into out; returns the count. */
 int mode_desc_defaults(bool cpu, const char **out, int cap);
-const mode_desc *mode_desc_at(int i);
 
 #endif
