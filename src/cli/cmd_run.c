@@ -32,7 +32,7 @@ typedef struct {
     double duration_s, warmup_s, telemetry_s;
     long repeats, seed;
     int shuffle, plan_only;
-    const char *executor;    /* NULL or "local": child processes */
+    const executor_ops *executor; /* where the workloads run; local by default */
     executor_opts ex;
 } run_opts;
 
@@ -63,6 +63,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
     o->duration_s = o->warmup_s = o->telemetry_s = -1;
     o->repeats = o->seed = -1;
     o->set_timeslice = o->set_compute_mode = -1;
+    o->executor = &executor_local;
     int c;
     opterr = 0;
     optind = 1;
@@ -105,9 +106,11 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
                 return usage_error("--set-compute-mode '%s': expected default or exclusive-process", optarg);
             break;
         case 'E':
-            if (strcmp(optarg, "local") && strcmp(optarg, "compose") && strcmp(optarg, "k8s"))
-                return usage_error("--executor '%s': expected local, compose or k8s", optarg);
-            o->executor = strcmp(optarg, "local") ? optarg : NULL;
+            if (!(o->executor = executor_lookup(optarg))) {
+                char fmt[160];
+                snprintf(fmt, sizeof fmt, "--executor '%%s': expected %s", executor_names());
+                return usage_error(fmt, optarg);
+            }
             break;
         case 'I': o->ex.image = optarg; break;
         case 'n': o->ex.k8s_namespace = optarg; break;
@@ -163,17 +166,17 @@ static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
 
 /* Every mode's check; failures drop the mode from the built-in default (which
  * the user did not choose) and stop a scenario the user wrote. In
- * containers, also whether the executor runs the mode; on Kubernetes the
- * GPU is the node's, so this host's is not checked. */
-static int check_modes(scenario *sc, const host_info *host, const char *ex_name, json_t *skipped, cot_err *err)
+ * containers, also whether the executor runs the mode; where the GPU is
+ * not this host's (a k8s node's), this host's is not checked. */
+static int check_modes(scenario *sc, const host_info *host, const executor_ops *ex, json_t *skipped, cot_err *err)
 {
     for (int i = 0; i < sc->nmodes; i++) {
         cot_err why;
         const mode_ops *ops = mode_lookup(sc->modes[i]);
-        const char *no = ex_name ? deploy_mode_unsupported(sc, sc->modes[i]) : NULL;
-        if (no) cot_errf(&why, "the %s executor does not run it: %s", ex_name, no);
-        /* a k8s node's GPU is not this host's; Compose's MPS daemon is in the image */
-        else if (ex_name && (!strcmp(ex_name, "k8s") || mode_desc_of(ops)->mps_clients)) continue;
+        const char *no = ex->via_agent ? deploy_mode_unsupported(sc, sc->modes[i]) : NULL;
+        if (no) cot_errf(&why, "the %s executor does not run it: %s", ex->name, no);
+        /* in containers, the MPS daemon is in the image */
+        else if (!ex->same_host || (ex->via_agent && mode_desc_of(ops)->mps_clients)) continue;
         if (!no && ops->check(sc, host, &why) == 0) continue;
         if (!sc->builtin_default)
             return cot_errf(err, "mode %s cannot run here: %s", sc->modes[i], why.msg);
@@ -312,7 +315,7 @@ int cmd_run(int argc, char **argv)
     }
     json_t *skipped = json_array();
     if (apply_overrides(&sc, &o, &err) != 0 || check_modes(&sc, &host, o.executor, skipped, &err) != 0 ||
-        (!o.executor && check_workload_programs(&sc, &err) != 0) || check_server_listen(&sc, &err) != 0) {
+        (!o.executor->via_agent && check_workload_programs(&sc, &err) != 0) || check_server_listen(&sc, &err) != 0) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         rc = EXIT_USAGE;
         goto out;
@@ -343,13 +346,15 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < argc; i++) json_array_append_new(cmdline, json_string(argv[i]));
     run_request req = {.sc = &sc, .host = &host, .out_dir = out, .command_line = cmdline, .skipped_modes = skipped,
                        .scenario_text = text, .scenario_len = len, .progress = !cot_quiet};
-    if (o.executor && !(req.ex = executor_open(o.executor, &o.ex, out, &err))) {
+    if (!(req.ex = o.executor->open(&o.ex, out, &err))) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         json_decref(cmdline);
         rc = EXIT_USAGE;
         goto out;
     }
-    cot_info("results go to %s%s%s", out, o.executor ? ", workloads run by executor " : "", o.executor ? o.executor : "");
+    /* a container executor is named; a local run needs no word */
+    cot_info("results go to %s%s%s", out, o.executor->via_agent ? ", workloads run by executor " : "",
+             o.executor->via_agent ? o.executor->name : "");
     char policy_state[PATH_MAX + 32];
     snprintf(policy_state, sizeof policy_state, "%s/gpu-settings-before.json", out);
     if (set_gpu_policy(&o, &sc, &host, policy_state, &req) != 0) {

@@ -28,7 +28,7 @@ static void make_run_id(const char *run_dir, char *out, size_t cap)
     snprintf(out, cap, "%s-%06x", label, r & 0xffffffu);
 }
 
-void exec_segment_spec(exec_priv *p, const exec_segment *s, deploy_spec *d)
+int exec_segment_spec(exec_base *b, const exec_segment *s, deploy_spec *d, cot_err *err)
 {
     memset(d, 0, sizeof *d);
     d->sc = s->sc;
@@ -36,27 +36,52 @@ void exec_segment_spec(exec_priv *p, const exec_segment *s, deploy_spec *d)
     d->repeat = s->seg->repeat;
     d->n = s->n;
     for (int i = 0; i < s->n; i++) d->idx[i] = s->idx[i], d->addr[i] = s->addr[i];
-    d->image = p->o.image ? p->o.image : DEPLOY_DEFAULT_IMAGE;
+    d->image = b->o.image ? b->o.image : DEPLOY_DEFAULT_IMAGE;
     /* a name per segment, so a segment's objects never meet the last one's
      * while those are still being removed */
     char text[96];
-    snprintf(text, sizeof text, "%s-s%d", p->run_id, s->seg->index);
-    deploy_dns_label(text, p->project, 40);
-    d->name = p->project;
-    d->run_id = p->run_id;
+    snprintf(text, sizeof text, "%s-s%d", b->run_id, s->seg->index);
+    deploy_dns_label(text, b->project, 40);
+    d->name = b->project;
+    d->run_id = b->run_id;
     d->segment = s->seg->id;
     d->stop_after_s = s->stop_after_s;
     d->grace_s = s->sc->grace_s;
+    char name[PATH_MAX];
+    snprintf(name, sizeof name, "deploy/%s", s->seg->id);
+    return path_join(b->dir, sizeof b->dir, b->run_dir, name, err) || mkdir_p(b->dir, err) ? -1 : 0;
 }
 
-void exec_compose_argv(const exec_priv *p, strvec *argv)
+int exec_follow_start(executor *ex, const exec_segment *s, int i, const char *dir, child_proc *proc, proc_cgroup *cg,
+                      cot_err *err)
+{
+    (void)cg; /* a container's processes are the container engine's */
+    exec_base *b = (exec_base *)ex;
+    strvec argv = {0};
+    char follow_path[PATH_MAX];
+    if (path_join(follow_path, sizeof follow_path, dir, "follow.log", err)) return -1;
+    if (b->follow_argv(ex, s, i, &argv) != 0 || !argv.v) {
+        strvec_free(&argv);
+        return cot_errf(err, "out of memory");
+    }
+    spawn_opts o = {.argv = argv.v, .envp = environ, .stderr_path = follow_path, .stdout_pipe = true};
+    int rc = proc_spawn(&o, proc, err);
+    if (rc == 0) { /* the segment reads the stream where it reads events */
+        proc->events_fd = proc->stdout_fd;
+        proc->stdout_fd = -1;
+    }
+    strvec_free(&argv);
+    return rc;
+}
+
+void exec_compose_argv(const exec_base *b, strvec *argv)
 {
     static const char *const def[] = {"docker", "compose", NULL};
     tool_argv(argv, "COTENANT_COMPOSE", def);
     strvec_push(argv, "-f");
-    strvec_push(argv, p->file);
+    strvec_push(argv, b->file);
     strvec_push(argv, "-p");
-    strvec_push(argv, p->project);
+    strvec_push(argv, b->project);
 }
 
 void exec_kubectl_argv(strvec *argv)
@@ -65,42 +90,28 @@ void exec_kubectl_argv(strvec *argv)
     tool_argv(argv, "COTENANT_KUBECTL", def);
 }
 
-/* The executors by name. The local one runs workloads as cotenant's own
- * children and needs no object (segment.c). */
-static const struct {
-    const char *name;
-    executor *(*open)(const executor_opts *o, const char *run_dir, cot_err *err);
-} executors[] = {{"compose", executor_compose_new}, {"k8s", executor_k8s_new}};
-
-executor *executor_open(const char *name, const executor_opts *o, const char *run_dir, cot_err *err)
+void *exec_base_new(size_t size, const executor_ops *ops, const executor_opts *o, const char *run_dir, cot_err *err)
 {
-    for (size_t i = 0; i < sizeof executors / sizeof executors[0]; i++)
-        if (!strcmp(executors[i].name, name)) return executors[i].open(o, run_dir, err);
-    cot_errf(err, "unknown executor '%s'; expected local, compose or k8s", name);
-    return NULL;
-}
-
-void executor_close(executor *ex)
-{
-    free(ex ? ex->priv : NULL);
-}
-
-exec_priv *exec_priv_new(const executor_opts *o, const char *run_dir, cot_err *err)
-{
-    exec_priv *p = calloc(1, sizeof *p);
-    if (!p) {
+    exec_base *b = calloc(1, size);
+    if (!b) {
         cot_errf(err, "out of memory");
         return NULL;
     }
-    p->o = *o;
-    snprintf(p->run_dir, sizeof p->run_dir, "%s", run_dir);
+    b->o = *o;
+    snprintf(b->run_dir, sizeof b->run_dir, "%s", run_dir);
     char dir[PATH_MAX];
     if (path_join(dir, sizeof dir, run_dir, "deploy", err) || mkdir_p(dir, err) ||
-        path_join(p->log_path, sizeof p->log_path, dir, "commands.log", err)) {
-        free(p);
+        path_join(b->log_path, sizeof b->log_path, dir, "commands.log", err)) {
+        free(b);
         return NULL;
     }
-    make_run_id(run_dir, p->run_id, sizeof p->run_id);
-    p->ops.priv = p;
-    return p;
+    make_run_id(run_dir, b->run_id, sizeof b->run_id);
+    b->ex.ops = ops;
+    b->ex.run_id = b->run_id;
+    return b;
+}
+
+void exec_base_close(executor *ex)
+{
+    free(ex);
 }

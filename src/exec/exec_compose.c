@@ -13,6 +13,12 @@
 #include "util/fsutil.h"
 #include "util/yaml_emit.h"
 
+typedef struct {
+    exec_base b;
+    char names[SCENARIO_MAX_WORKLOADS][64];   /* the services */
+    char mig_ids[SCENARIO_MAX_WORKLOADS][96]; /* mig: each workload's MIG device */
+} compose_exec;
+
 /* The MPS daemon is a service of each project: no host daemon. */
 static bool host_side(const mode_state *ms)
 {
@@ -36,21 +42,22 @@ static void mode_down(executor *ex, mode_state *ms)
     if (host_side(ms)) ms->ops->teardown(ms);
 }
 
-static int run_compose(exec_priv *p, const char *const *words, double timeout_s, cot_err *err)
+static int run_compose(exec_base *b, const char *const *words, double timeout_s, cot_err *err)
 {
     strvec argv = {0};
-    exec_compose_argv(p, &argv);
+    exec_compose_argv(b, &argv);
     for (int i = 0; words[i]; i++) strvec_push(&argv, words[i]);
-    int rc = tool_run(argv.v, p->log_path, timeout_s, NULL, 0, err);
+    int rc = tool_run(argv.v, b->log_path, timeout_s, NULL, 0, err);
     strvec_free(&argv);
     return rc;
 }
 
-static int segment_up(executor *ex, const exec_segment *s, const char *dir, cot_err *err)
+static int segment_up(executor *ex, const exec_segment *s, cot_err *err)
 {
-    exec_priv *p = ex->priv;
+    compose_exec *p = (compose_exec *)ex;
     deploy_spec d;
-    exec_segment_spec(p, s, &d);
+    if (exec_segment_spec(&p->b, s, &d, err) != 0) return -1;
+    const char *dir = p->b.dir;
     char uid_gid[32], results[PATH_MAX], mps[PATH_MAX];
     snprintf(uid_gid, sizeof uid_gid, "%u:%u", (unsigned)getuid(), (unsigned)getgid());
     d.user = uid_gid;
@@ -78,29 +85,30 @@ static int segment_up(executor *ex, const exec_segment *s, const char *dir, cot_
     json_t *doc = deploy_compose(&d, err);
     if (!doc) return -1;
     json_t *docs = json_pack("[o]", doc);
-    int rc = path_join(p->file, sizeof p->file, dir, "compose.yaml", err) ||
-             yaml_write_file(p->file, "# Written by cotenant run --executor compose for this segment\n", docs, err);
+    int rc = path_join(p->b.file, sizeof p->b.file, dir, "compose.yaml", err) ||
+             yaml_write_file(p->b.file, "# Written by cotenant run --executor compose for this segment\n", docs, err);
     json_decref(docs);
     if (rc) return -1;
     const char *up[] = {"up", "-d", NULL};
-    return run_compose(p, up, s->sc->startup_timeout_s, err);
+    return run_compose(&p->b, up, s->sc->startup_timeout_s, err);
 }
 
 static int follow_argv(executor *ex, const exec_segment *s, int i, strvec *argv)
 {
     (void)s;
-    exec_priv *p = ex->priv;
-    exec_compose_argv(p, argv);
+    compose_exec *p = (compose_exec *)ex;
+    exec_compose_argv(&p->b, argv);
     const char *words[] = {"logs", "-f", "--no-color", "--no-log-prefix", p->names[i], NULL};
     for (int k = 0; words[k]; k++) strvec_push(argv, words[k]);
     return 0;
 }
 
-static int stop(executor *ex, const exec_segment *s, bool kill, cot_err *err)
+static int stop(executor *ex, const exec_segment *s, int i, bool kill, cot_err *err)
 {
     (void)s;
+    if (i >= 0) return 0; /* its container stops with the project */
     const char *words[] = {"kill", "-s", kill ? "SIGKILL" : "SIGTERM", NULL};
-    return run_compose(ex->priv, words, 60, err);
+    return run_compose((exec_base *)ex, words, 60, err);
 }
 
 static void segment_down(executor *ex, const exec_segment *s)
@@ -109,21 +117,27 @@ static void segment_down(executor *ex, const exec_segment *s)
     snprintf(grace, sizeof grace, "%.0f", s->sc->grace_s);
     const char *words[] = {"down", "--volumes", "--remove-orphans", "--timeout", grace, NULL};
     cot_err e;
-    if (run_compose(ex->priv, words, s->sc->grace_s + 120, &e) != 0) cot_warn("%s", e.msg);
+    if (run_compose((exec_base *)ex, words, s->sc->grace_s + 120, &e) != 0) cot_warn("%s", e.msg);
 }
 
-executor *executor_compose_new(const executor_opts *o, const char *run_dir, cot_err *err)
+static executor *open_compose(const executor_opts *o, const char *run_dir, cot_err *err)
 {
-    exec_priv *p = exec_priv_new(o, run_dir, err);
+    compose_exec *p = exec_base_new(sizeof *p, &executor_compose, o, run_dir, err);
     if (!p) return NULL;
-    p->ops.name = "compose";
-    p->ops.mode_up = mode_up;
-    p->ops.mode_down = mode_down;
-    p->ops.segment_up = segment_up;
-    p->ops.follow_argv = follow_argv;
-    p->ops.stop = stop;
-    p->ops.segment_down = segment_down;
-    p->ops.same_host = true;
-    p->ops.run_id = p->run_id;
-    return &p->ops;
+    p->b.follow_argv = follow_argv;
+    return &p->b.ex;
 }
+
+const executor_ops executor_compose = {
+    .name = "compose",
+    .same_host = true,
+    .via_agent = true,
+    .open = open_compose,
+    .close = exec_base_close,
+    .mode_up = mode_up,
+    .mode_down = mode_down,
+    .segment_up = segment_up,
+    .start = exec_follow_start,
+    .stop = stop,
+    .segment_down = segment_down,
+};

@@ -1,11 +1,12 @@
 /* executor.h - where a segment's workloads run.
  *
- * The local executor (no executor object) starts them as cotenant's own
- * child processes. The container executors (compose, k8s) start them
- * through docker or kubectl, each workload wrapped in `cotenant agent`,
- * and follow each one's log stream, in which the agent tags event lines,
- * the workload's stdout and how it ended (agent.h). The segment logic
- * (window, stop, results) is the same for all of them. */
+ * Every executor is one static const executor_ops, and a line in the table
+ * of exec_table.c. The local executor (exec_local.c) starts the workloads
+ * as cotenant's own child processes. The container executors (compose,
+ * k8s) start them through docker or kubectl, each workload wrapped in
+ * `cotenant agent`, and follow each one's log stream, in which the agent
+ * tags event lines, the workload's stdout and how it ended (agent.h). The
+ * segment logic (window, stop, results) is the same for all of them. */
 #ifndef COTENANT_EXECUTOR_H
 #define COTENANT_EXECUTOR_H
 
@@ -14,11 +15,13 @@
 #include "workload/workload_cmd.h"
 #include "mode/mode.h"
 #include "plan/plan.h"
+#include "sys/proc.h"
+#include "sys/proc_cgroup.h"
 #include "util/err.h"
 #include "util/strvec.h"
 
-
 typedef struct executor executor;
+typedef struct executor_ops executor_ops;
 
 /* One segment as an executor sees it. */
 typedef struct {
@@ -27,38 +30,11 @@ typedef struct {
     mode_state *mode;
     const char *run_dir;
     int n;
-    int idx[SCENARIO_MAX_WORKLOADS];           /* into sc->workloads */
+    int idx[SCENARIO_MAX_WORKLOADS];            /* into sc->workloads */
     workload_addr addr[SCENARIO_MAX_WORKLOADS]; /* ports of servers and load generators */
     double stop_after_s;                        /* the agents' own limit, a safety net */
+    child_proc *proc[SCENARIO_MAX_WORKLOADS];   /* what start gave each workload; NULL: not started */
 } exec_segment;
-
-struct executor {
-    const char *name;
-    /* Per mode: what the host or cluster needs (MIG layout, device plugin
-     * config and node label), undone by mode_down on every way out. */
-    int (*mode_up)(executor *ex, mode_state *ms, cot_err *err);
-    void (*mode_down)(executor *ex, mode_state *ms);
-    /* Writes the segment's project into dir and starts it. */
-    int (*segment_up)(executor *ex, const exec_segment *s, const char *dir, cot_err *err);
-    /* A command whose stdout is the i-th workload's tagged log stream. */
-    int (*follow_argv)(executor *ex, const exec_segment *s, int i, strvec *argv);
-    /* Stops every workload of the segment: SIGTERM, or at once (kill). */
-    int (*stop)(executor *ex, const exec_segment *s, bool kill, cot_err *err);
-    /* Removes what segment_up created; called on every way out. */
-    void (*segment_down)(executor *ex, const exec_segment *s);
-    /* Where the GPU is not on this host: a command whose stdout is the
-     * stream of a sampler on the GPU's machine (`cotenant monitor --csv -`),
-     * started with the segment's workloads; NULL: none. */
-    int (*telemetry_argv)(executor *ex, const exec_segment *s, strvec *argv);
-    /* The workloads run on this host: its GPU is sampled here, and a
-     * server's readiness is checked on 127.0.0.1. Otherwise the agents
-     * check it (agent --wait-ready) and telemetry_argv gives the samples. */
-    bool same_host;
-    /* The cotenant.io/run label, and the first half of every workload's
-     * COTENANT_SEGMENT (workload_segment_tag). */
-    const char *run_id;
-    void *priv;
-};
 
 /* What a container executor is told on the command line. */
 typedef struct {
@@ -68,15 +44,60 @@ typedef struct {
     const char *node;             /* k8s: the node whose GPU is shared (required) */
 } executor_opts;
 
-/* An executor from the table of executors (exec_common.c) for a run whose
- * results go to run_dir; NULL with err for an unknown name or missing
- * options. Which modes the container executors run is the modes' own
- * knowledge (mode/desc/mode_desc.h, deploy_mode_unsupported). */
-executor *executor_open(const char *name, const executor_opts *o, const char *run_dir, cot_err *err);
+struct executor_ops {
+    const char *name;
+    /* The workloads run on this host: its GPU is sampled here, a server's
+     * readiness is checked on 127.0.0.1, and the mode's host checks apply.
+     * Otherwise the agents check readiness (agent --wait-ready) and
+     * telemetry_argv gives the samples. */
+    bool same_host;
+    /* Each workload runs under `cotenant agent` in a container: start gives
+     * a follower of its tagged log stream, its events carry its node's
+     * clock, its GPU processes are known by COTENANT_SEGMENT (not by pid),
+     * its program is looked up in the image (not on this host), and which
+     * modes it runs is deploy_mode_unsupported's to say. */
+    bool via_agent;
+    /* A new executor for a run whose results go to run_dir; NULL with err
+     * for missing options. */
+    executor *(*open)(const executor_opts *o, const char *run_dir, cot_err *err);
+    void (*close)(executor *ex);
+    /* Per mode: what the host or cluster needs (GPU settings, MIG layout,
+     * device plugin config and node label), undone by mode_down on every
+     * way out. */
+    int (*mode_up)(executor *ex, mode_state *ms, cot_err *err);
+    void (*mode_down)(executor *ex, mode_state *ms);
+    /* Writes the segment's project (deploy/<segment>/) and starts it. */
+    int (*segment_up)(executor *ex, const exec_segment *s, cot_err *err);
+    /* Starts the i-th workload, whose results folder is dir: proc's
+     * events_fd carries its events (or its tagged stream), its stdout_fd
+     * and stderr_fd its output where piped; cg its own cgroup, if any. */
+    int (*start)(executor *ex, const exec_segment *s, int i, const char *dir, child_proc *proc, proc_cgroup *cg,
+                 cot_err *err);
+    /* Stops the i-th workload (-1: every one still running): SIGTERM, or at
+     * once (kill). Containers are stopped with their segment: for one
+     * workload, the container executors do nothing until then. */
+    int (*stop)(executor *ex, const exec_segment *s, int i, bool kill, cot_err *err);
+    /* Removes what segment_up created; called on every way out. */
+    void (*segment_down)(executor *ex, const exec_segment *s);
+    /* Where the GPU is not on this host: a command whose stdout is the
+     * stream of a sampler on the GPU's machine (`cotenant monitor --csv -`),
+     * started with the segment's workloads; NULL: none. */
+    int (*telemetry_argv)(executor *ex, const exec_segment *s, strvec *argv);
+};
+
+struct executor {
+    const executor_ops *ops;
+    /* The cotenant.io/run label, and the first half of every workload's
+     * COTENANT_SEGMENT (workload_segment_tag); NULL for the local one. */
+    const char *run_id;
+};
+
+/* An executor's description by name, from the table (exec_table.c); NULL
+ * for none. executor_names() lists them ("local, compose or k8s"). */
+const executor_ops *executor_lookup(const char *name);
+const char *executor_names(void);
 void executor_close(executor *ex);
 
-/* The two container executors' constructors (exec_compose.c, exec_k8s.c). */
-executor *executor_compose_new(const executor_opts *o, const char *run_dir, cot_err *err);
-executor *executor_k8s_new(const executor_opts *o, const char *run_dir, cot_err *err);
+extern const executor_ops executor_local, executor_compose, executor_k8s;
 
 #endif

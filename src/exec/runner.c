@@ -62,17 +62,16 @@ static void on_tick(void *arg, const segment_progress *sp)
     if (!ps->tty) ps->last_draw_ns = now + 9 * NS_PER_S; /* a line every 10 s when logging to a file */
 }
 
-/* A mode set up and torn down here, or by the executor (which knows what
- * of it the containers or the cluster do themselves). */
+/* A mode is set up and torn down by the executor, which knows what of it
+ * the host, the containers or the cluster do. */
 static int mode_up(const run_request *req, mode_state *ms, cot_err *err)
 {
-    return req->ex ? req->ex->mode_up(req->ex, ms, err) : ms->ops->prepare(ms, err);
+    return req->ex->ops->mode_up(req->ex, ms, err);
 }
 
 static void mode_down(const run_request *req, mode_state *ms)
 {
-    if (req->ex) req->ex->mode_down(req->ex, ms);
-    else ms->ops->teardown(ms);
+    req->ex->ops->mode_down(req->ex, ms);
 }
 
 static json_t *plan_json(const scenario *sc, const plan *p)
@@ -100,9 +99,9 @@ static gpu_reader *open_telemetry(const run_request *req, json_t *run)
     gpu_reader *r = NULL;
     if (sc->device != DEVICE_GPU) why = "the scenario runs CPU workloads";
     else if (sc->telemetry_interval_s <= 0) why = "telemetry_interval is off";
-    else if (req->ex && !req->ex->same_host) {
+    else if (!req->ex->ops->same_host) {
         /* each segment follows a sampler on the node (node_telemetry.h) */
-        if (req->ex->telemetry_argv)
+        if (req->ex->ops->telemetry_argv)
             json_object_set_new(run, "telemetry", json_pack("{s:b, s:f, s:s}", "enabled", 1, "interval_ms",
                                                             sc->telemetry_interval_s * 1e3, "source",
                                                             "a sampler pod on the node, each segment"));
@@ -184,9 +183,9 @@ int runner_run(const run_request *req, cot_err *err)
     json_object_set_new(run, "command_line", json_incref(req->command_line));
     json_object_set_new(run, "skipped_modes", req->skipped_modes ? json_incref(req->skipped_modes) : json_array());
     if (req->gpu_settings) json_object_set(run, "gpu_settings", req->gpu_settings);
-    json_object_set_new(run, "executor", json_string(req->ex ? req->ex->name : "local"));
+    json_object_set_new(run, "executor", json_string(req->ex->ops->name));
     json_object_set_new(run, "process_tracking", json_string(keeper_tracking()));
-    if (req->ex && req->ex->run_id) json_object_set_new(run, "run_id", json_string(req->ex->run_id));
+    if (req->ex->run_id) json_object_set_new(run, "run_id", json_string(req->ex->run_id));
     json_object_set_new(run, "status", json_string("running"));
     set_wall(run, "started_at");
     json_t *segs = plan_json(sc, &p), *failures = json_array(), *modes_info = json_object();

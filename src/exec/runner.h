@@ -20,7 +20,7 @@ typedef struct {
     size_t scenario_len;
     bool progress;           /* a live progress line on stderr */
     json_t *gpu_settings;    /* compute mode / timeslice set for the run ({"set", "before"}), or NULL */
-    executor *ex;            /* compose or k8s; NULL: local child processes */
+    executor *ex;            /* where the workloads run (executor.h) */
 } run_request;
 
 /* Returns EXIT_OK, EXIT_RUN_FAILED (failures or interrupted) or EXIT_USAGE. */

@@ -39,7 +39,7 @@ typedef struct {
     void (*on_tick)(void *arg, const segment_progress *p);
     void *tick_arg;
     gpu_reader *gpu;        /* sampled into telemetry.csv while the segment runs; NULL: no telemetry */
-    executor *ex;           /* NULL: the workloads are cotenant's own child processes */
+    executor *ex;           /* where the workloads run (executor.h) */
 } segment_job;
 
 typedef struct {

@@ -1,0 +1,218 @@
+#include "exec/segment_record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "util/fsutil.h"
+#include "util/results_files.h"
+#include "util/strvec.h"
+#include "util/timeutil.h"
+
+#define STDERR_TAIL_BYTES 2000
+
+static json_t *argv_json(const seg_workload *r)
+{
+    strvec argv = {0};
+    json_t *a = json_array();
+    if (workload_argv(r->w, &r->addr, &argv, NULL) == 0)
+        for (int i = 0; i < argv.n; i++) json_array_append_new(a, json_string(argv.v[i]));
+    strvec_free(&argv);
+    return a;
+}
+
+/* A stretch without progress this much longer than the window's mean gap
+ * between events, and at least STALL_MIN_NS, is a stall worth a flag: a
+ * notebook's think times stay well under it, a hung step does not. */
+#define STALL_FACTOR 10
+#define STALL_MIN_NS (1 * NS_PER_S)
+
+/* What makes an ok workload's figures doubtful: each a sentence, added to
+ * flags. Returns a reason to fail it instead, or NULL. */
+static const char *flag_doubts(const segment_job *job, const seg_workload *r, int64_t ws, int64_t we, json_t *flags,
+                               char *why, size_t cap)
+{
+    if (r->killed)
+        json_array_append_new(flags, json_sprintf("it ignored SIGTERM and was killed with SIGKILL after the grace period of "
+                                                  "%g s: it may not have flushed or reported its last work",
+                                                  job->sc->grace_s));
+    if (r->w->measure != MEASURE_EVENTS || !ws || we <= ws) return NULL;
+    int64_t stopped = r->stop_sent ? r->stop_sent_ns : r->proc.ended_ns;
+    if (r->events_eof_ns && r->events_eof_ns + 100 * NS_PER_MS < stopped) {
+        double at = (double)(r->events_eof_ns - ws) / 1e9;
+        if (r->events_eof_ns < we) {
+            snprintf(why, cap, "closed its event descriptor %.2f s into the measured window while still running: its "
+                               "progress after that is unknown, so its throughput would come out short", at);
+            return why;
+        }
+        json_array_append_new(flags, json_sprintf("closed its event descriptor while still running (%.2f s after the "
+                                                  "window opened, after it closed)", at));
+    }
+    /* the stretch from the last event to the window's end counts too */
+    int64_t gap = r->gap_ns, from = r->gap_from_ns;
+    int64_t last = r->last_step_ns > ws ? r->last_step_ns : ws;
+    if (last < we && we - last > gap) gap = we - last, from = last;
+    int64_t mean = (we - ws) / (r->steps_watched + 1);
+    if (gap >= STALL_MIN_NS && gap > STALL_FACTOR * mean)
+        json_array_append_new(flags, json_sprintf("reported no progress for %.2f s of the %.2f s window (from %.2f s into "
+                                                  "it), %.0fx its mean gap between events: it may have stalled or hung, "
+                                                  "and its throughput includes the stall",
+                                                  (double)gap / 1e9, (double)(we - ws) / 1e9, (double)(from - ws) / 1e9,
+                                                  (double)gap / (double)(mean > 0 ? mean : 1)));
+    return NULL;
+}
+
+/* How a workload's run ended, for segment.json; adds to out->failed. */
+json_t *segment_workload_result(const segment_job *job, seg_workload *r, int64_t ws, int64_t we, bool interrupted,
+                               segment_outcome *out)
+{
+    const int64_t window_end = we;
+    json_t *o = json_object(), *flags = json_array();
+    const char *status = "ok";
+    char reason[4096] = "", how[160] = "";
+    if (r->remote && r->spawned && r->agent_ended) {
+        /* how the workload in the container ended, not how its follower did */
+        r->proc.wait_status = r->agent_status;
+        r->proc.ended_ns = r->agent_ended_ns;
+    }
+    if (!r->spawned) {
+        status = "failed";
+        snprintf(reason, sizeof reason, "%s", r->spawn_error);
+    } else if (r->remote && !r->agent_ended && !r->not_ready[0]) {
+        status = "failed";
+        proc_describe_status(r->proc.wait_status, how, sizeof how);
+        snprintf(reason, sizeof reason, "its log stream ended (follower: %s) without the agent's exit line: the container "
+                                        "never started, or was removed; see follow.log and stderr.log", how);
+    } else if (r->not_ready[0]) {
+        status = "failed";
+        snprintf(reason, sizeof reason, "%s", r->not_ready);
+        proc_describe_status(r->proc.wait_status, how, sizeof how);
+    } else {
+        proc_describe_status(r->proc.wait_status, how, sizeof how);
+        bool clean = WIFEXITED(r->proc.wait_status) && WEXITSTATUS(r->proc.wait_status) == 0;
+        bool ended_own = !r->stop_sent;
+        if (ended_own && !clean) {
+            status = "failed";
+            snprintf(reason, sizeof reason, "%s while running", how);
+        } else if (ended_own && r->w->measure == MEASURE_EVENTS && (!window_end || r->proc.ended_ns < window_end) &&
+                   !interrupted) {
+            status = "failed";
+            snprintf(reason, sizeof reason,
+                     "ended (%s) before the measured window closed; a workload measured by events must run until "
+                     "cotenant stops it (or use measure: wall_time for one that runs to completion)", how);
+        } else if (r->stop_sent && r->w->measure == MEASURE_WALL_TIME && !interrupted) {
+            status = "failed";
+            snprintf(reason, sizeof reason, "did not finish within the segment's time limit of %.0f s (scenario 'timeout')",
+                     scenario_segment_budget_s(job->sc, true));
+        } else if (interrupted) {
+            status = "interrupted";
+        }
+        if (!strcmp(status, "ok") && r->w->measure == MEASURE_EVENTS && r->n_steps == 0) {
+            status = "failed";
+            snprintf(reason, sizeof reason, "sent no step or latency events; does it write to the descriptor in COTENANT_EVENTS_FD? "
+                                            "(docs/protocol.md; or use measure: wall_time)");
+        }
+        const char *fail_why;
+        if (!strcmp(status, "ok") && r->n_unwritten > 0) {
+            status = "failed";
+            snprintf(reason, sizeof reason, "%lld of its %lld events could not be written to events.jsonl (%s): its "
+                                            "figures would come out short; is the results folder's disk full?",
+                     (long long)r->n_unwritten, (long long)r->n_events, strerror(r->unwritten_errno));
+        } else if (!strcmp(status, "ok") &&
+                   (fail_why = flag_doubts(job, r, ws, we, flags, reason, sizeof reason)) != NULL) {
+            status = "failed";
+        } else if (!strcmp(status, "ok") && json_array_size(flags) > 0) {
+            status = "flagged"; /* its figures count, with the flags beside them */
+        }
+        json_object_set_new(o, "pid", json_integer(r->proc.pid));
+        json_object_set_new(o, "exit", json_string(how));
+        if (WIFEXITED(r->proc.wait_status))
+            json_object_set_new(o, "exit_code", json_integer(WEXITSTATUS(r->proc.wait_status)));
+        if (WIFSIGNALED(r->proc.wait_status))
+            json_object_set_new(o, "signal", json_integer(WTERMSIG(r->proc.wait_status)));
+        json_object_set_new(o, "started_ns", json_integer(r->proc.started_ns));
+        json_object_set_new(o, "ended_ns", json_integer(r->proc.ended_ns));
+        json_object_set_new(o, "wall_s", json_real((double)(r->proc.ended_ns - r->proc.started_ns) / 1e9));
+        json_object_set_new(o, "stopped_by_cotenant", json_boolean(r->stop_sent));
+        json_object_set_new(o, "killed_after_grace", json_boolean(r->killed));
+    }
+    if (!strcmp(status, "failed")) {
+        char path[PATH_MAX], *tail;
+        snprintf(path, sizeof path, "%s/stderr.log", r->dir);
+        tail = file_tail(path, STDERR_TAIL_BYTES);
+        json_object_set_new(o, "stderr_tail", json_string(tail ? tail : ""));
+        free(tail);
+        out->failures++;
+        json_array_append_new(out->failed, json_pack("{s:s, s:s, s:s}", "segment", job->seg->id, "workload",
+                                                     r->w->name, "reason", reason));
+    }
+    json_object_set_new(o, "status", json_string(status));
+    if (reason[0]) json_object_set_new(o, "reason", json_string(reason));
+    if (json_array_size(flags)) json_object_set_new(o, "flags", flags);
+    else json_decref(flags);
+    const capped_log *logs[2] = {&r->out_log, &r->err_log};
+    const char *log_names[2] = {"stdout", "stderr"};
+    for (int k = 0; k < 2; k++) {
+        if (capped_log_dropped(logs[k]) == 0 && logs[k]->unwritten == 0) continue;
+        json_t *lo = json_object_get(o, "logs");
+        if (!lo) json_object_set_new(o, "logs", lo = json_object());
+        json_object_set_new(lo, log_names[k], json_pack("{s:I, s:I, s:I}", "bytes", (json_int_t)logs[k]->total,
+                                                        "dropped", (json_int_t)capped_log_dropped(logs[k]),
+                                                        "unwritten", (json_int_t)logs[k]->unwritten));
+    }
+    json_object_set_new(o, "measure", json_string(r->w->measure == MEASURE_WALL_TIME ? "wall_time" : "events"));
+    json_object_set_new(o, "argv", argv_json(r));
+    json_object_set_new(o, "events", json_integer(r->n_events));
+    json_object_set_new(o, "steps", json_integer(r->n_steps));
+    json_object_set_new(o, "invalid_events", json_integer(r->n_invalid));
+    json_object_set_new(o, "invalid_samples", json_incref(r->invalid_samples));
+    json_object_set_new(o, "clock_suspect", json_boolean(r->clock_suspect));
+    if (r->first_step_ns) json_object_set_new(o, "first_step_ns", json_integer(r->first_step_ns));
+    return o;
+}
+
+
+int segment_record(const segment_record_in *in, segment_outcome *out, cot_err *err)
+{
+    const segment_job *job = in->job;
+    json_t *seg = json_object();
+    json_object_set_new(seg, "id", json_string(job->seg->id));
+    json_object_set_new(seg, "index", json_integer(job->seg->index));
+    json_object_set_new(seg, "repeat", json_integer(job->seg->repeat));
+    json_object_set_new(seg, "mode", json_string(job->sc->modes[job->seg->mode]));
+    json_object_set_new(seg, "kind", json_string(segment_kind_name(job->seg->kind)));
+    json_t *names = json_array(), *results = json_object();
+    const int64_t ws = in->window_start_ns, we = in->window_end_ns;
+    for (int i = 0; i < in->n; i++) {
+        json_array_append_new(names, json_string(in->w[i].w->name));
+        json_object_set_new(results, in->w[i].w->name, segment_workload_result(job, &in->w[i], ws, we, in->interrupted, out));
+    }
+    json_object_set_new(seg, "workloads", names);
+    json_object_set_new(seg, "results", results);
+    json_object_set_new(seg, "t0_ns", json_integer(in->t0_ns));
+    json_object_set_new(seg, "ended_ns", json_integer(now_ns()));
+    if (ws && we > ws)
+        json_object_set_new(seg, "window", json_pack("{s:I, s:I, s:f}", "start_ns", (json_int_t)ws, "end_ns", (json_int_t)we,
+                                                     "seconds", (double)(we - ws) / 1e9));
+    else
+        json_object_set_new(seg, "window", json_null());
+    json_object_set_new(seg, "mode_info", json_deep_copy(job->mode->info));
+    json_object_set_new(seg, "telemetry", in->telemetry);
+    json_object_set_new(seg, "warnings", in->warnings);
+    json_object_set_new(seg, "status", json_string(in->interrupted ? "interrupted" : "complete"));
+    json_object_set_new(seg, "failures", json_integer(out->failures));
+
+    char seg_json[PATH_MAX], name[PATH_MAX];
+    int rc = 0;
+    if (path_join(seg_json, sizeof seg_json, in->tmp_dir, RESULTS_SEGMENT_JSON, err) || write_json_atomic(seg_json, seg, err))
+        rc = -1;
+    json_decref(seg);
+    snprintf(name, sizeof name, "%s%s", job->seg->id, in->interrupted ? ".interrupted" : "");
+    if (rc == 0 && path_join(out->dir, sizeof out->dir, in->seg_root, name, err) == 0) {
+        remove_tree(out->dir);
+        if (rename(in->tmp_dir, out->dir) != 0) rc = cot_errno(err, "cannot rename %s to %s", in->tmp_dir, out->dir);
+    }
+    out->interrupted = in->interrupted;
+    return rc;
+}
