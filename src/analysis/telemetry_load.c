@@ -8,11 +8,8 @@
 
 #include "util/array.h"
 
-enum { C_T, C_GPU, C_RECORD, C_UTIL, C_UTIL_MEM, C_MEM, C_POWER, C_ENERGY, C_SM_ACTIVE, C_PROC_MEM, C_PROC_SM,
-       C_WORKLOAD, C_PID, C_PROCESS, NCOLS };
-static const char *const COLS[NCOLS] = {"t_ns", "gpu", "record", "util_gpu", "util_mem", "mem_used_mib", "power_w",
-                                        "energy_j", "sm_active", "proc_mem_mib", "proc_sm_util", "workload", "pid",
-                                        "process"};
+/* Columns are found by name (telemetry/telemetry_csv.h): a file with more
+ * of them, or in another order, still reads. */
 #define MAX_FIELDS 64
 
 /* Splits one CSV line in place (RFC 4180 quoting); returns the field count,
@@ -61,7 +58,7 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
 {
     memset(s, 0, sizeof *s);
     char *line = malloc(TELEM_LINE_MAX + 2), *f[MAX_FIELDS];
-    int col[NCOLS], rc = 0;
+    int col[TCOL_COUNT], rc = 0;
     long lineno = 0, gpu = -1;
     if (!line) return cot_errf(err, "out of memory");
     while (fgets(line, TELEM_LINE_MAX + 2, in)) {
@@ -80,12 +77,12 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
         line[strcspn(line, "\r\n")] = '\0';
         int nf = split(line, f, MAX_FIELDS);
         if (lineno == 1) {
-            for (int c = 0; c < NCOLS; c++) {
+            for (int c = 0; c < TCOL_COUNT; c++) {
                 col[c] = -1;
                 for (int k = 0; k < nf; k++)
-                    if (!strcmp(f[k], COLS[c])) col[c] = k;
+                    if (!strcmp(f[k], telemetry_csv_names[c])) col[c] = k;
             }
-            if (col[C_T] < 0 || col[C_GPU] < 0 || col[C_RECORD] < 0) {
+            if (col[TCOL_T_NS] < 0 || col[TCOL_GPU] < 0 || col[TCOL_RECORD] < 0) {
                 rc = cot_errf(err, "%s:1: the header lacks t_ns, gpu or record; this is not a cotenant telemetry file", name);
                 break;
             }
@@ -95,7 +92,7 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
             rc = cot_errf(err, "%s: over %ld rows; this is not a cotenant telemetry file", name, TELEM_FILE_MAX_ROWS);
             break;
         }
-        const char *rec = field(f, nf, col, C_RECORD), *t = field(f, nf, col, C_T), *g = field(f, nf, col, C_GPU);
+        const char *rec = field(f, nf, col, TCOL_RECORD), *t = field(f, nf, col, TCOL_T_NS), *g = field(f, nf, col, TCOL_GPU);
         char *end;
         long long tv = t ? strtoll(t, &end, 10) : 0;
         long gv = g ? strtol(g, &end, 10) : -1;
@@ -105,7 +102,7 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
         }
         if (gpu < 0) gpu = gv;
         if (gv != gpu) continue;
-        if (!strcmp(rec, "gpu")) {
+        if (!strcmp(rec, TELEMETRY_RECORD_GPU)) {
             if (s->nticks && tv <= s->ticks[s->nticks - 1].t_ns) { /* time runs forward in a file we wrote */
                 s->bad_rows++;
                 continue;
@@ -116,15 +113,15 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
             }
             s->ticks[s->nticks++] = (telem_tick){
                 .t_ns = tv,
-                .util_gpu = number(field(f, nf, col, C_UTIL)),
-                .util_mem = number(field(f, nf, col, C_UTIL_MEM)),
-                .mem_used_mib = number(field(f, nf, col, C_MEM)),
-                .power_w = number(field(f, nf, col, C_POWER)),
-                .energy_j = number(field(f, nf, col, C_ENERGY)),
-                .sm_active = number(field(f, nf, col, C_SM_ACTIVE)),
+                .util_gpu = number(field(f, nf, col, TCOL_UTIL_GPU)),
+                .util_mem = number(field(f, nf, col, TCOL_UTIL_MEM)),
+                .mem_used_mib = number(field(f, nf, col, TCOL_MEM_USED_MIB)),
+                .power_w = number(field(f, nf, col, TCOL_POWER_W)),
+                .energy_j = number(field(f, nf, col, TCOL_ENERGY_J)),
+                .sm_active = number(field(f, nf, col, TCOL_SM_ACTIVE)),
                 .first_proc = s->nprocs,
             };
-        } else if (!strcmp(rec, "process")) {
+        } else if (!strcmp(rec, TELEMETRY_RECORD_PROCESS)) {
             /* a process row belongs to the GPU row of its tick, written just before it */
             if (!s->nticks || s->ticks[s->nticks - 1].t_ns != tv) {
                 s->bad_rows++;
@@ -134,13 +131,13 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
                 rc = cot_errf(err, "out of memory reading %s", name);
                 break;
             }
-            const char *wl = field(f, nf, col, C_WORKLOAD);
+            const char *wl = field(f, nf, col, TCOL_WORKLOAD);
             int w = -1;
             for (int k = 0; wl && *wl && k < nw; k++)
                 if (!strcmp(wl, workloads[k])) w = k;
             telem_proc *p = &s->procs[s->nprocs++];
-            *p = (telem_proc){w, number(field(f, nf, col, C_PROC_MEM)), number(field(f, nf, col, C_PROC_SM)), 0, ""};
-            const char *pid = field(f, nf, col, C_PID), *pname = field(f, nf, col, C_PROCESS);
+            *p = (telem_proc){w, number(field(f, nf, col, TCOL_PROC_MEM_MIB)), number(field(f, nf, col, TCOL_PROC_SM_UTIL)), 0, ""};
+            const char *pid = field(f, nf, col, TCOL_PID), *pname = field(f, nf, col, TCOL_PROCESS);
             long pv = pid && *pid ? strtol(pid, &end, 10) : 0;
             if (pv > 0 && pv <= 0x7fffffff && !*end) p->pid = (unsigned)pv;
             if (pname) snprintf(p->name, sizeof p->name, "%s", pname);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "telemetry/telemetry_write.h"
+#include "telemetry/telemetry_csv.h"
 #include "util/err.h"
 
 #define TELEM_FILE_MAX_ROWS 50000000L

@@ -25,7 +25,7 @@ typedef struct {
 } monitor_opts;
 
 typedef struct {
-    telem_writer *w[2];
+    telemetry_writer *w[2];
     int write_failed;
     gpu_reader *r;
     sampler *s;
@@ -102,7 +102,7 @@ static void sink(void *arg, gpu_sample *s, int n)
         for (int k = 0; k < s[g].nprocs; k++)
             snprintf(s[g].procs[k].workload, sizeof s[g].procs[k].workload, "%s", env_owner_of(&m->owners, s[g].procs[k].pid));
     for (int k = 0; k < 2; k++)
-        if (m->w[k] && telem_writer_write(m->w[k], s, n) != 0) m->write_failed = 1;
+        if (m->w[k] && telemetry_write_samples(m->w[k], s, n) != 0) m->write_failed = 1;
 }
 
 static char *render(void *arg, size_t *len)
@@ -141,8 +141,8 @@ int cmd_monitor(int argc, char **argv)
     if (gethostname(m.hostname, sizeof m.hostname - 1) != 0) strcpy(m.hostname, "localhost");
     rc = EXIT_OK;
     prom_server *srv = NULL;
-    if (o.csv && !(m.w[0] = telem_writer_open(o.csv, TELEM_CSV, &err))) goto fail;
-    if (o.jsonl && !(m.w[1] = telem_writer_open(o.jsonl, TELEM_JSONL, &err))) goto fail;
+    if (o.csv && !(m.w[0] = telemetry_write_open(o.csv, TELEMETRY_FORMAT_CSV, &err))) goto fail;
+    if (o.jsonl && !(m.w[1] = telemetry_write_open(o.jsonl, TELEMETRY_FORMAT_JSONL, &err))) goto fail;
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -182,7 +182,7 @@ int cmd_monitor(int argc, char **argv)
     cot_info("%ld samples of %d GPU%s in %.1f s at %.0f ms; the sampler used %.2f ms of CPU per second", ticks, n,
              n == 1 ? "" : "s", seconds, o.interval_s * 1e3, seconds > 0 ? cpu / seconds * 1e3 : 0.0);
     for (int k = 0; k < 2; k++) {
-        if (telem_writer_close(m.w[k], &err) != 0) {
+        if (telemetry_write_close(m.w[k], &err) != 0) {
             fprintf(stderr, "cotenant monitor: %s\n", err.msg);
             rc = EXIT_RUN_FAILED;
         }
@@ -194,7 +194,7 @@ fail:
     fprintf(stderr, "cotenant monitor: %s\n", err.msg);
     prom_server_stop(srv);
     sampler_stop(m.s);
-    for (int k = 0; k < 2; k++) telem_writer_close(m.w[k], &err);
+    for (int k = 0; k < 2; k++) telemetry_write_close(m.w[k], &err);
     gpu_reader_close(m.r);
     return EXIT_RUN_FAILED;
 }

@@ -14,7 +14,7 @@
 
 #include "events/line_reader.h"
 #include "sys/proc.h"
-#include "telemetry/telemetry_write.h"
+#include "telemetry/telemetry_csv.h"
 #include "util/fsutil.h"
 #include "util/timeutil.h"
 
@@ -34,16 +34,24 @@ struct node_telemetry {
     int write_errno;
 };
 
+/* Whether the rest of a row, from its record column on, is that record's. */
+static bool is_record(const char *rest, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    return len > n && !memcmp(rest, name, n) && rest[n] == ',';
+}
+
 nt_line node_telemetry_classify(const char *line, size_t len, bool have_header)
 {
     nt_line r = {.kind = NT_OTHER, .gpu = -1};
-    static const char head[] = "t_ns,gpu,record,";
-    if (len >= sizeof head - 1 && !memcmp(line, head, sizeof head - 1)) {
+    const char *head = telemetry_csv_key_prefix();
+    size_t head_len = strlen(head);
+    if (len >= head_len && !memcmp(line, head, head_len)) {
         if (!have_header) r.kind = NT_HEADER;
         return r;
     }
     if (!have_header) return r;
-    /* t_ns,gpu,record,...: digits, digits, then a record name */
+    /* the key columns (t_ns,gpu,record,...): digits, digits, then a record name */
     size_t i = 0;
     while (i < len && line[i] >= '0' && line[i] <= '9') i++;
     if (i == 0 || i > 20 || i >= len || line[i] != ',') return r;
@@ -53,16 +61,17 @@ nt_line node_telemetry_classify(const char *line, size_t len, bool have_header)
     if (i == g0 || i >= len || line[i] != ',' || gpu >= NODE_TELEMETRY_MAX_GPUS) return r;
     const char *rec = line + i + 1;
     size_t rest = len - i - 1;
-    if (rest >= 4 && !memcmp(rec, "gpu,", 4)) {
+    if (is_record(rec, rest, TELEMETRY_RECORD_GPU)) {
         r.gpu_row = true;
-    } else if (rest >= 8 && !memcmp(rec, "process,", 8)) {
+    } else if (is_record(rec, rest, TELEMETRY_RECORD_PROCESS)) {
         /* the workload is the last column */
+        _Static_assert(TCOL_WORKLOAD == TCOL_COUNT - 1, "a process row's label is found as its last field");
         const char *comma = NULL;
         for (size_t k = 0; k < len; k++)
             if (line[k] == ',') comma = line + k;
         r.process = true;
         r.labelled = comma && comma + 1 < line + len;
-    } else if (!(rest >= 4 && !memcmp(rec, "mig,", 4))) {
+    } else if (!is_record(rec, rest, TELEMETRY_RECORD_MIG)) {
         return r;
     }
     r.kind = NT_ROW;

@@ -23,7 +23,7 @@ typedef struct {
 
 struct seg_telemetry {
     sampler *s;
-    telem_writer *w;
+    telemetry_writer *w;
     int64_t interval_ns;
     pthread_mutex_t mu; /* guards the workload table: added from the runner's thread, read on the sampler's */
     int n;
@@ -69,7 +69,7 @@ static void sink(void *ctx, gpu_sample *s, int n)
             /* names[] of an index below nroots never changes once set */
             snprintf(p->workload, sizeof p->workload, "%s", o >= 0 ? t->names[o] : "");
         }
-    telem_writer_write(t->w, s, n); /* a failed write is reported once, at the stop */
+    telemetry_write_samples(t->w, s, n); /* a failed write is reported once, at the stop */
 }
 
 seg_telemetry *seg_telemetry_start(gpu_reader *r, int64_t interval_ns, const char *csv_path, const char *env_segment,
@@ -86,8 +86,8 @@ seg_telemetry *seg_telemetry_start(gpu_reader *r, int64_t interval_ns, const cha
         t->by_env = true;
         env_owner_init(&t->env, env_segment);
     }
-    if (!(t->w = telem_writer_open(csv_path, TELEM_CSV, err)) || !(t->s = sampler_start(r, interval_ns, sink, t, err))) {
-        telem_writer_close(t->w, NULL);
+    if (!(t->w = telemetry_write_open(csv_path, TELEMETRY_FORMAT_CSV, err)) || !(t->s = sampler_start(r, interval_ns, sink, t, err))) {
+        telemetry_write_close(t->w, NULL);
         pthread_mutex_destroy(&t->mu);
         free(t);
         return NULL;
@@ -115,7 +115,7 @@ json_t *seg_telemetry_stop(seg_telemetry *t)
     cot_err err;
     json_t *o = json_pack("{s:s, s:f, s:i, s:f}", "file", SEGMENT_TELEMETRY_FILE, "interval_ms", t->interval_ns / 1e6,
                           "samples", (json_int_t)ticks, "sampler_cpu_s", cpu);
-    if (telem_writer_close(t->w, &err) != 0) json_object_set_new(o, "write_error", json_string(err.msg));
+    if (telemetry_write_close(t->w, &err) != 0) json_object_set_new(o, "write_error", json_string(err.msg));
     pthread_mutex_destroy(&t->mu);
     free(t);
     return o;

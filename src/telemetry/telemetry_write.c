@@ -7,21 +7,16 @@
 
 #include <jansson.h>
 
-const char telem_csv_header[] =
-    "t_ns,gpu,record,pid,process,gpu_instance,util_gpu,util_mem,mem_used_mib,mem_total_mib,power_w,energy_j,"
-    "sm_clock_mhz,mem_clock_mhz,temp_c,throttle_reasons,sm_active,sm_occupancy,tensor_active,dram_active,"
-    "pcie_tx_mib_s,pcie_rx_mib_s,proc_mem_mib,proc_sm_util,proc_mem_util,workload";
-
-struct telem_writer {
+struct telemetry_writer {
     FILE *f;
-    telem_format fmt;
+    telemetry_format fmt;
     char path[4096];
     int failed; /* errno of the first failed write */
 };
 
-telem_writer *telem_writer_open(const char *path, telem_format fmt, cot_err *err)
+telemetry_writer *telemetry_write_open(const char *path, telemetry_format fmt, cot_err *err)
 {
-    telem_writer *w = calloc(1, sizeof *w);
+    telemetry_writer *w = calloc(1, sizeof *w);
     if (!w) {
         cot_errf(err, "out of memory");
         return NULL;
@@ -34,61 +29,62 @@ telem_writer *telem_writer_open(const char *path, telem_format fmt, cot_err *err
         free(w);
         return NULL;
     }
-    if (fmt == TELEM_CSV) fprintf(w->f, "%s\n", telem_csv_header);
+    if (fmt == TELEMETRY_FORMAT_CSV) fprintf(w->f, "%s\n", telemetry_csv_header());
     fflush(w->f);
     return w;
 }
 
-/* A figure, or nothing where it is not available. */
-static void num(FILE *f, double v, int decimals)
-{
-    fputc(',', f);
-    if (isfinite(v)) fprintf(f, "%.*f", decimals, v);
-}
-
-/* A process name as one CSV field: quoted where it holds a comma, a quote or
- * a line break. */
-static void csv_text(FILE *f, const char *s)
-{
-    fputc(',', f);
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s == '\r' || *s == '\n' ? ' ' : *s, f);
-    }
-    fputc('"', f);
-}
-
+/* One tick: the GPU's row, then its processes' and MIG instances'. */
 static void csv_tick(FILE *f, const gpu_sample *s)
 {
-    fprintf(f, "%lld,%d,gpu,,,", (long long)s->t_ns, s->index);
-    num(f, s->util_gpu, 0), num(f, s->util_mem, 0), num(f, s->mem_used_mib, 1), num(f, s->mem_total_mib, 1);
-    num(f, s->power_w, 3), num(f, s->energy_j, 3), num(f, s->sm_clock_mhz, 0), num(f, s->mem_clock_mhz, 0);
-    num(f, s->temp_c, 0), num(f, s->throttle_reasons, 0), num(f, s->sm_active, 2), num(f, s->sm_occupancy, 2);
-    num(f, s->tensor_active, 2), num(f, s->dram_active, 2), num(f, s->pcie_tx_mib_s, 1), num(f, s->pcie_rx_mib_s, 1);
-    fputs(",,,,\n", f);
+    telemetry_csv_row r;
+    telemetry_csv_row_init(&r);
+    telemetry_csv_row_int(&r, TCOL_T_NS, (long long)s->t_ns);
+    telemetry_csv_row_int(&r, TCOL_GPU, s->index);
+    telemetry_csv_row_text(&r, TCOL_RECORD, TELEMETRY_RECORD_GPU);
+    telemetry_csv_row_num(&r, TCOL_UTIL_GPU, s->util_gpu, 0);
+    telemetry_csv_row_num(&r, TCOL_UTIL_MEM, s->util_mem, 0);
+    telemetry_csv_row_num(&r, TCOL_MEM_USED_MIB, s->mem_used_mib, 1);
+    telemetry_csv_row_num(&r, TCOL_MEM_TOTAL_MIB, s->mem_total_mib, 1);
+    telemetry_csv_row_num(&r, TCOL_POWER_W, s->power_w, 3);
+    telemetry_csv_row_num(&r, TCOL_ENERGY_J, s->energy_j, 3);
+    telemetry_csv_row_num(&r, TCOL_SM_CLOCK_MHZ, s->sm_clock_mhz, 0);
+    telemetry_csv_row_num(&r, TCOL_MEM_CLOCK_MHZ, s->mem_clock_mhz, 0);
+    telemetry_csv_row_num(&r, TCOL_TEMP_C, s->temp_c, 0);
+    telemetry_csv_row_num(&r, TCOL_THROTTLE_REASONS, s->throttle_reasons, 0);
+    telemetry_csv_row_num(&r, TCOL_SM_ACTIVE, s->sm_active, 2);
+    telemetry_csv_row_num(&r, TCOL_SM_OCCUPANCY, s->sm_occupancy, 2);
+    telemetry_csv_row_num(&r, TCOL_TENSOR_ACTIVE, s->tensor_active, 2);
+    telemetry_csv_row_num(&r, TCOL_DRAM_ACTIVE, s->dram_active, 2);
+    telemetry_csv_row_num(&r, TCOL_PCIE_TX_MIB_S, s->pcie_tx_mib_s, 1);
+    telemetry_csv_row_num(&r, TCOL_PCIE_RX_MIB_S, s->pcie_rx_mib_s, 1);
+    telemetry_csv_row_write(f, &r);
     for (int k = 0; k < s->nprocs; k++) {
         const gpu_proc_sample *p = &s->procs[k];
-        fprintf(f, "%lld,%d,process,%u", (long long)s->t_ns, s->index, p->pid);
-        csv_text(f, p->name);
-        fputc(',', f);
-        if (p->gpu_instance_id >= 0) fprintf(f, "%d", p->gpu_instance_id);
-        fputs(",,,,,,,,,,,,,,,,", f);
-        num(f, p->mem_used_mib, 1), num(f, p->sm_util, 0), num(f, p->mem_util, 0);
-        csv_text(f, p->workload);
-        fputc('\n', f);
+        telemetry_csv_row_init(&r);
+        telemetry_csv_row_int(&r, TCOL_T_NS, (long long)s->t_ns);
+        telemetry_csv_row_int(&r, TCOL_GPU, s->index);
+        telemetry_csv_row_text(&r, TCOL_RECORD, TELEMETRY_RECORD_PROCESS);
+        telemetry_csv_row_int(&r, TCOL_PID, p->pid);
+        telemetry_csv_row_text(&r, TCOL_PROCESS, p->name);
+        if (p->gpu_instance_id >= 0) telemetry_csv_row_int(&r, TCOL_GPU_INSTANCE, p->gpu_instance_id);
+        telemetry_csv_row_num(&r, TCOL_PROC_MEM_MIB, p->mem_used_mib, 1);
+        telemetry_csv_row_num(&r, TCOL_PROC_SM_UTIL, p->sm_util, 0);
+        telemetry_csv_row_num(&r, TCOL_PROC_MEM_UTIL, p->mem_util, 0);
+        telemetry_csv_row_text(&r, TCOL_WORKLOAD, p->workload);
+        telemetry_csv_row_write(f, &r);
     }
     for (int k = 0; k < s->nmig; k++) {
         const gpu_mig_sample *m = &s->mig[k];
-        fprintf(f, "%lld,%d,mig,,,%d,,", (long long)s->t_ns, s->index, m->gpu_instance_id);
-        num(f, m->mem_used_mib, 1), num(f, m->mem_total_mib, 1);
-        fputs(",,,,,,", f);
-        num(f, m->sm_active, 2);
-        fputs(",,,,,,,,,\n", f);
+        telemetry_csv_row_init(&r);
+        telemetry_csv_row_int(&r, TCOL_T_NS, (long long)s->t_ns);
+        telemetry_csv_row_int(&r, TCOL_GPU, s->index);
+        telemetry_csv_row_text(&r, TCOL_RECORD, TELEMETRY_RECORD_MIG);
+        telemetry_csv_row_int(&r, TCOL_GPU_INSTANCE, m->gpu_instance_id);
+        telemetry_csv_row_num(&r, TCOL_MEM_USED_MIB, m->mem_used_mib, 1);
+        telemetry_csv_row_num(&r, TCOL_MEM_TOTAL_MIB, m->mem_total_mib, 1);
+        telemetry_csv_row_num(&r, TCOL_SM_ACTIVE, m->sm_active, 2);
+        telemetry_csv_row_write(f, &r);
     }
 }
 
@@ -139,10 +135,10 @@ static void jsonl_tick(FILE *f, const gpu_sample *s)
     json_decref(o);
 }
 
-int telem_writer_write(telem_writer *w, const gpu_sample *s, int n)
+int telemetry_write_samples(telemetry_writer *w, const gpu_sample *s, int n)
 {
     if (w->failed) return -1;
-    for (int i = 0; i < n; i++) (w->fmt == TELEM_CSV ? csv_tick : jsonl_tick)(w->f, &s[i]);
+    for (int i = 0; i < n; i++) (w->fmt == TELEMETRY_FORMAT_CSV ? csv_tick : jsonl_tick)(w->f, &s[i]);
     if (fflush(w->f) != 0 || ferror(w->f)) {
         w->failed = errno ? errno : EIO;
         return -1;
@@ -150,7 +146,7 @@ int telem_writer_write(telem_writer *w, const gpu_sample *s, int n)
     return 0;
 }
 
-int telem_writer_close(telem_writer *w, cot_err *err)
+int telemetry_write_close(telemetry_writer *w, cot_err *err)
 {
     if (!w) return 0;
     int rc = 0;

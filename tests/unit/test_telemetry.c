@@ -168,20 +168,20 @@ static void csv_and_jsonl(void **state)
     gpu_reader *r = gpu_reader_open("all", &err);
     assert_non_null(r);
     gpu_reader_set_costly_intervals(r, 0, 0);
-    telem_writer *c = telem_writer_open(csv_path, TELEM_CSV, &err), *j = telem_writer_open(jsonl_path, TELEM_JSONL, &err);
+    telemetry_writer *c = telemetry_write_open(csv_path, TELEMETRY_FORMAT_CSV, &err), *j = telemetry_write_open(jsonl_path, TELEMETRY_FORMAT_JSONL, &err);
     assert_non_null(c);
     assert_non_null(j);
     gpu_sample s[2][2];
     for (int n = 0; n < 2; n++) {
         for (int g = 0; g < 2; g++) assert_int_equal(gpu_reader_read(r, g, &s[n][g], &err), 0);
-        assert_int_equal(telem_writer_write(c, s[n], 2), 0);
-        assert_int_equal(telem_writer_write(j, s[n], 2), 0);
+        assert_int_equal(telemetry_write_samples(c, s[n], 2), 0);
+        assert_int_equal(telemetry_write_samples(j, s[n], 2), 0);
     }
     strcpy(s[1][0].procs[0].name, "odd, \"name\"");
     strcpy(s[1][0].procs[0].workload, "train, a");
-    assert_int_equal(telem_writer_write(c, s[1], 1), 0);
-    assert_int_equal(telem_writer_close(c, &err), 0);
-    assert_int_equal(telem_writer_close(j, &err), 0);
+    assert_int_equal(telemetry_write_samples(c, s[1], 1), 0);
+    assert_int_equal(telemetry_write_close(c, &err), 0);
+    assert_int_equal(telemetry_write_close(j, &err), 0);
     gpu_reader_close(r);
 
     FILE *f = fopen(csv_path, "r");
@@ -189,7 +189,14 @@ static void csv_and_jsonl(void **state)
     char line[4096], fld[32][128];
     assert_non_null(fgets(line, sizeof line, f));
     line[strcspn(line, "\n")] = 0;
-    assert_string_equal(line, telem_csv_header);
+    assert_string_equal(line, telemetry_csv_header());
+    /* the file's contract: these names in this order, read by older and newer cotenants */
+    assert_string_equal(telemetry_csv_header(),
+                        "t_ns,gpu,record,pid,process,gpu_instance,util_gpu,util_mem,mem_used_mib,mem_total_mib,power_w,"
+                        "energy_j,sm_clock_mhz,mem_clock_mhz,temp_c,throttle_reasons,sm_active,sm_occupancy,"
+                        "tensor_active,dram_active,pcie_tx_mib_s,pcie_rx_mib_s,proc_mem_mib,proc_sm_util,proc_mem_util,"
+                        "workload");
+    assert_string_equal(telemetry_csv_key_prefix(), "t_ns,gpu,record,");
     int rows = 0, gpu_rows = 0, proc_rows = 0, mig_rows = 0;
     while (fgets(line, sizeof line, f)) {
         int nf = csv_fields(line, fld, 32);
