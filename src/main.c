@@ -30,7 +30,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: cotenant COMMAND [OPTIONS]\n\n"
                "cotenant measures how ML workloads behave when they share one NVIDIA GPU\n"
-               "(time slicing, MPS) and tells which way to share it.\n\nCommands:\n");
+               "(time slicing, MPS, MIG) and tells which way to share it.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nOptions:\n  -h, --help     show this text; `cotenant COMMAND --help` for a command\n"

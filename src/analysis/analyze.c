@@ -16,7 +16,7 @@
 #include "plan/plan.h"
 #include "scenario/names.h"
 #include "scenario/scenario.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 /* One workload in one segment, reduced to what the metrics need. */
 typedef struct {
@@ -170,7 +170,7 @@ static void load_segment_gpu(analysis *a, const char *dir, const char *id, int m
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/segments/%s/telemetry.csv", dir, id);
-    if (!path_exists(path)) return;
+    if (!fs_path_exists(path)) return;
     const char *names[SCENARIO_MAX_WORKLOADS];
     for (int w = 0; w < a->sc.nworkloads; w++) names[w] = a->sc.workloads[w].name;
     telem_series s;
@@ -244,7 +244,7 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/segments/%s/segment.json", dir, id);
     cot_err e;
-    json_t *seg = path_exists(path) ? read_json_file(path, 16 << 20, &e) : NULL;
+    json_t *seg = fs_path_exists(path) ? fs_read_json_file(path, 16 << 20, &e) : NULL;
     if (!seg) {
         const char *st = json_string_value(json_object_get(entry, "status"));
         exclude(a, id, "*", st && !strcmp(st, "pending") ? "not run" : "segment.json missing or unreadable");
@@ -590,7 +590,7 @@ static int write_summary_csv(const char *dir, json_t *modes, cot_err *err)
     }
     fclose(f);
     char path[PATH_MAX];
-    int rc = path_join(path, sizeof path, dir, "summary.csv", err) ? -1 : write_file_atomic(path, buf, len, err);
+    int rc = fs_path_join(path, sizeof path, dir, "summary.csv", err) ? -1 : fs_write_file_atomic(path, buf, len, err);
     free(buf);
     return rc;
 }
@@ -598,10 +598,10 @@ static int write_summary_csv(const char *dir, json_t *modes, cot_err *err)
 int analyze_run(const char *dir, cot_err *err)
 {
     char path[PATH_MAX];
-    if (path_join(path, sizeof path, dir, "run.json", err)) return -1;
+    if (fs_path_join(path, sizeof path, dir, "run.json", err)) return -1;
     analysis a;
     memset(&a, 0, sizeof a);
-    a.run = read_json_file(path, RUN_JSON_MAX_BYTES, err);
+    a.run = fs_read_json_file(path, RUN_JSON_MAX_BYTES, err);
     if (!a.run) return cot_err_prefix(err, "%s is not a cotenant results folder", dir);
     char why[256];
     if (scenario_from_json(json_object_get(a.run, "scenario"), &a.sc, why, sizeof why) != 0) {
@@ -646,7 +646,7 @@ int analyze_run(const char *dir, cot_err *err)
     json_object_set_new(doc, "other_gpu_processes", a.other_procs);
     json_object_set_new(doc, "flagged", a.flagged);
     json_object_set_new(doc, "failures", json_incref(json_object_get(a.run, "failures")));
-    int rc = path_join(path, sizeof path, dir, "metrics.json", err) ? -1 : write_json_atomic(path, doc, err);
+    int rc = fs_path_join(path, sizeof path, dir, "metrics.json", err) ? -1 : fs_write_json_atomic(path, doc, err);
     if (rc == 0) rc = write_summary_csv(dir, modes, err);
     json_decref(doc);
     for (int m = 0; m < SCENARIO_MAX_MODES; m++)

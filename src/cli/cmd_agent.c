@@ -20,7 +20,7 @@
 #include "exec/agent.h"
 #include "exec/served.h"
 #include "sys/proc.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/signal_hold.h"
 #include "util/strvec.h"
 #include "util/timeutil.h"
@@ -60,8 +60,8 @@ static void emit(agent_stream *s, const char *line, size_t len)
     memcpy(buf, s->tag ? s->tag : "", tl);
     memcpy(buf + tl, line, len);
     buf[tl + len] = '\n';
-    write_best_effort(s->out_fd, buf, tl + len + 1); /* nobody reads the log any more: the file still gets it */
-    if (s->file_fd >= 0) write_best_effort(s->file_fd, buf + tl, len + 1);
+    fs_write_best_effort(s->out_fd, buf, tl + len + 1); /* nobody reads the log any more: the file still gets it */
+    if (s->file_fd >= 0) fs_write_best_effort(s->file_fd, buf + tl, len + 1);
     free(buf);
 }
 
@@ -151,7 +151,7 @@ int cmd_agent(int argc, char **argv)
     }
     if (optind >= argc) return usage_error("%s", "expected the workload's command after the options (-- PROGRAM ARGS...)");
     cot_err err;
-    if (results && mkdir_p(results, &err) != 0) {
+    if (results && fs_mkdir_p(results, &err) != 0) {
         fprintf(stderr, "cotenant agent: %s\n", err.msg);
         return EXIT_USAGE;
     }
@@ -240,7 +240,7 @@ int cmd_agent(int argc, char **argv)
     if (results) {
         char path[PATH_MAX];
         if (snprintf(path, sizeof path, "%s/exit.json", results) < (int)sizeof path)
-            write_file_atomic(path, exit_json, strlen(exit_json), NULL);
+            fs_write_file_atomic(path, exit_json, strlen(exit_json), NULL);
     }
     return code;
 }

@@ -13,7 +13,7 @@
 #include "deploy/deploy.h"
 #include "exec/served.h"
 #include "scenario/scenario_parse.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/yaml_emit.h"
 
 #define DEPLOY_PORT_BASE 18080
@@ -124,12 +124,12 @@ static int write_compose(const deploy_opts *o, deploy_spec *d, const char *out, 
     json_t *doc = deploy_compose(d, err);
     if (!doc) return -1;
     json_t *docs = json_pack("[o]", doc);
-    int rc = path_join(path, sizeof path, out, "compose.yaml", err) ||
+    int rc = fs_path_join(path, sizeof path, out, "compose.yaml", err) ||
              yaml_write_file(path, "# Written by cotenant deploy compose; docs/containers.md\n", docs, err);
     json_decref(docs);
     const char *dirs[] = {"results", deploy_mode(d->mode)->mps_clients ? "mps" : NULL};
     for (int i = 0; rc == 0 && i < 2 && dirs[i]; i++)
-        rc = path_join(path, sizeof path, out, dirs[i], err) || mkdir_p(path, err);
+        rc = fs_path_join(path, sizeof path, out, dirs[i], err) || fs_mkdir_p(path, err);
     if (rc) return -1;
     printf("Wrote %s/compose.yaml (%d workload%s, mode %s). To run it:\n"
            "  cd %s && docker compose up    # each workload stops itself after %.0f s\n"
@@ -149,10 +149,10 @@ static int write_k8s(const deploy_opts *o, deploy_spec *d, const char *out, cot_
     deploy_k8s_names names;
     json_t *jobs = cfg ? deploy_k8s_jobs(d, &names, err) : NULL;
     int rc = -1;
-    if (jobs && path_join(path, sizeof path, out, "cluster-config.yaml", err) == 0 &&
+    if (jobs && fs_path_join(path, sizeof path, out, "cluster-config.yaml", err) == 0 &&
         yaml_write_file(path, "# Written by cotenant deploy k8s: the device plugin's sharing config (and mig-parted's)\n",
                         cfg, err) == 0 &&
-        path_join(path, sizeof path, out, "jobs.yaml", err) == 0 &&
+        fs_path_join(path, sizeof path, out, "jobs.yaml", err) == 0 &&
         yaml_write_file(path, "# Written by cotenant deploy k8s: a Job per workload (a server shares its pod with its "
                               "load generators) and the GPU sampler\n", jobs, err) == 0)
         rc = 0;
@@ -227,9 +227,9 @@ int cmd_deploy(int argc, char **argv)
     rc = EXIT_USAGE;
     if (!mode) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
-    } else if (!dir_is_empty_or_missing(out)) {
+    } else if (!fs_dir_is_empty_or_missing(out)) {
         fprintf(stderr, "cotenant: %s exists and is not empty; choose another --out (nothing was written)\n", out);
-    } else if (mkdir_p(out, &err) != 0 || (k8s ? write_k8s(&o, &d, out, &err) : write_compose(&o, &d, out, &err)) != 0) {
+    } else if (fs_mkdir_p(out, &err) != 0 || (k8s ? write_k8s(&o, &d, out, &err) : write_compose(&o, &d, out, &err)) != 0) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
     } else {
         rc = EXIT_OK;

@@ -23,7 +23,7 @@
 #include "mig/mig_parted.h"
 #include "mig/mig_plan.h"
 #include "util/err.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 /* An error for the user: "cotenant: ..." on stderr. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -333,7 +333,7 @@ static int status_cmd(const mig_opts *o)
     const char *saved = o->state ? o->state : path;
     if (o->json) {
         json_t *j = mig_state_to_json(&s);
-        json_object_set_new(j, "saved_state", saved[0] && path_exists(saved) ? json_string(saved) : json_null());
+        json_object_set_new(j, "saved_state", saved[0] && fs_path_exists(saved) ? json_string(saved) : json_null());
         char *text = json_dumps(j, JSON_INDENT(2));
         printf("%s\n", text);
         free(text);

@@ -19,7 +19,7 @@
 #include "host/nvml.h"
 #include "mode/mode.h"
 #include "util/err.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/strvec.h"
 #include "util/timeutil.h"
 
@@ -72,7 +72,7 @@ static int status(const mode_opts *o)
     if (p.timeslice >= 0) printf("  timeslice     %s (nvidia-smi compute-policy)\n", gpu_timeslice_name(p.timeslice));
     else printf("  timeslice     unknown: %s\n", p.timeslice_why);
     char path[PATH_MAX];
-    if (state_path(o, &h, path, sizeof path) == 0 && path_exists(path))
+    if (state_path(o, &h, path, sizeof path) == 0 && fs_path_exists(path))
         printf("  saved values wait in %s: cotenant mode restore puts them back\n", path);
     return EXIT_OK;
 }
@@ -141,10 +141,10 @@ static int mps(const mode_opts *o, const char *what)
     printf("  %sCUDA_MPS_PIPE_DIRECTORY=%s CUDA_MPS_LOG_DIRECTORY=%s %s%s\n", enable ? "" : "echo quit | ", pipe, logd,
            control, enable ? " -d" : "");
     if (o->dry_run) {
-        if (!enable && path_exists(path)) printf("  then: cotenant mode restore (the compute mode saved in %s)\n", path);
+        if (!enable && fs_path_exists(path)) printf("  then: cotenant mode restore (the compute mode saved in %s)\n", path);
         return EXIT_OK;
     }
-    if (enable && (mkdir_p(pipe, &err) != 0 || mkdir_p(logd, &err) != 0)) {
+    if (enable && (fs_mkdir_p(pipe, &err) != 0 || fs_mkdir_p(logd, &err) != 0)) {
         fprintf(stderr, "cotenant mode: %s\n", err.msg);
         return EXIT_RUN_FAILED;
     }
@@ -177,7 +177,7 @@ static int mps(const mode_opts *o, const char *what)
         return EXIT_OK;
     }
     printf("MPS daemon with pipe folder %s told to quit\n", pipe);
-    if (path_exists(path)) {
+    if (fs_path_exists(path)) {
         rc = gpu_policy_restore(h.gpu_index, path, 0, stdout, &err);
         if (rc == -1) {
             fprintf(stderr, "cotenant mode: %s\n", err.msg);

@@ -10,7 +10,7 @@
 #include "host/host.h"
 #include "mode/mode.h"
 #include "report/report.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/signal_hold.h"
 
 /* Both commands take exactly one folder and --help. */
@@ -52,7 +52,7 @@ int cmd_report(int argc, char **argv)
     signal_hold_start();
     char metrics[PATH_MAX];
     snprintf(metrics, sizeof metrics, "%s/metrics.json", dir);
-    if (!path_exists(metrics) && analyze_run(dir, &err) != 0) {
+    if (!fs_path_exists(metrics) && analyze_run(dir, &err) != 0) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         return EXIT_RUN_FAILED;
     }

@@ -20,7 +20,7 @@
 #include "scenario/kinds.h"
 #include "scenario/scenario_default.h"
 #include "scenario/scenario_parse.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/signal_hold.h"
 #include "util/timeutil.h"
 #include "gpuset/gpu_policy.h"
@@ -63,7 +63,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
     o->duration_s = o->warmup_s = o->telemetry_s = -1;
     o->repeats = o->seed = -1;
     o->set_timeslice = o->set_compute_mode = -1;
-    o->executor = &executor_local;
+    o->executor = executor_default();
     int c;
     opterr = 0;
     optind = 1;
@@ -297,7 +297,7 @@ int cmd_run(int argc, char **argv)
     char *text = NULL;
     size_t len = 0;
     if (path) {
-        if (read_file_limited(path, SCENARIO_MAX_BYTES, &text, &len, &err) != 0 ||
+        if (fs_read_file_limited(path, SCENARIO_MAX_BYTES, &text, &len, &err) != 0 ||
             scenario_parse_buffer(path, text, len, &sc, &err) != 0) {
             fprintf(stderr, "cotenant: %s\n", err.msg);
             free(text);
@@ -332,12 +332,12 @@ int cmd_run(int argc, char **argv)
         wall_time_compact(stamp, sizeof stamp);
         snprintf(out, sizeof out, "results/%s-%s", sc.name, stamp);
     }
-    if (!dir_is_empty_or_missing(out)) {
+    if (!fs_dir_is_empty_or_missing(out)) {
         fprintf(stderr, "cotenant: results folder %s exists and is not empty; choose another --out (nothing was written)\n", out);
         rc = EXIT_USAGE;
         goto out;
     }
-    if (mkdir_p(out, &err) != 0) {
+    if (fs_mkdir_p(out, &err) != 0) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         rc = EXIT_USAGE;
         goto out;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 int capped_log_open(capped_log *l, const char *path, size_t head_max, size_t tail_max, cot_err *err)
 {
@@ -20,7 +20,7 @@ int capped_log_open(capped_log *l, const char *path, size_t head_max, size_t tai
 
 static void put(capped_log *l, const void *data, size_t len)
 {
-    if (write_all(l->fd, data, len) != 0) {
+    if (fs_write_all(l->fd, data, len) != 0) {
         if (!l->write_errno) l->write_errno = errno ? errno : EIO;
         l->unwritten += len;
     }

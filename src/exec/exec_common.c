@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 /* The results folder's name and six random hex digits. The suffix keeps two
  * runs whose folders share a name (results/x on two machines, or two CI
@@ -49,7 +49,7 @@ int exec_segment_spec(exec_base *b, const exec_segment *s, deploy_spec *d, cot_e
     d->grace_s = s->sc->grace_s;
     char name[PATH_MAX];
     snprintf(name, sizeof name, "deploy/%s", s->seg->id);
-    return path_join(b->dir, sizeof b->dir, b->run_dir, name, err) || mkdir_p(b->dir, err) ? -1 : 0;
+    return fs_path_join(b->dir, sizeof b->dir, b->run_dir, name, err) || fs_mkdir_p(b->dir, err) ? -1 : 0;
 }
 
 int exec_follow_start(executor *ex, const exec_segment *s, int i, const char *dir, child_proc *proc, proc_cgroup *cg,
@@ -59,7 +59,7 @@ int exec_follow_start(executor *ex, const exec_segment *s, int i, const char *di
     exec_base *b = (exec_base *)ex;
     strvec argv = {0};
     char follow_path[PATH_MAX];
-    if (path_join(follow_path, sizeof follow_path, dir, "follow.log", err)) return -1;
+    if (fs_path_join(follow_path, sizeof follow_path, dir, "follow.log", err)) return -1;
     if (b->follow_argv(ex, s, i, &argv) != 0 || !argv.v) {
         strvec_free(&argv);
         return cot_errf(err, "out of memory");
@@ -100,8 +100,8 @@ void *exec_base_new(size_t size, const executor_ops *ops, const executor_opts *o
     b->o = *o;
     snprintf(b->run_dir, sizeof b->run_dir, "%s", run_dir);
     char dir[PATH_MAX];
-    if (path_join(dir, sizeof dir, run_dir, "deploy", err) || mkdir_p(dir, err) ||
-        path_join(b->log_path, sizeof b->log_path, dir, "commands.log", err)) {
+    if (fs_path_join(dir, sizeof dir, run_dir, "deploy", err) || fs_mkdir_p(dir, err) ||
+        fs_path_join(b->log_path, sizeof b->log_path, dir, "commands.log", err)) {
         free(b);
         return NULL;
     }

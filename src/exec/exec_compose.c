@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "exec/exec_common.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/yaml_emit.h"
 
 typedef struct {
@@ -62,8 +62,8 @@ static int segment_up(executor *ex, const exec_segment *s, cot_err *err)
     snprintf(uid_gid, sizeof uid_gid, "%u:%u", (unsigned)getuid(), (unsigned)getgid());
     d.user = uid_gid;
     d.gpu = s->sc->gpu ? s->sc->gpu : "0";
-    if (path_join(results, sizeof results, dir, "results", err) || mkdir_p(results, err) ||
-        path_join(mps, sizeof mps, dir, "mps", err) || (deploy_mode(d.mode)->mps_clients && mkdir_p(mps, err)))
+    if (fs_path_join(results, sizeof results, dir, "results", err) || fs_mkdir_p(results, err) ||
+        fs_path_join(mps, sizeof mps, dir, "mps", err) || (deploy_mode(d.mode)->mps_clients && fs_mkdir_p(mps, err)))
         return -1;
     d.results_dir = "./results";
     /* Under mig, the mode put each workload on its MIG device; Compose
@@ -85,7 +85,7 @@ static int segment_up(executor *ex, const exec_segment *s, cot_err *err)
     json_t *doc = deploy_compose(&d, err);
     if (!doc) return -1;
     json_t *docs = json_pack("[o]", doc);
-    int rc = path_join(p->b.file, sizeof p->b.file, dir, "compose.yaml", err) ||
+    int rc = fs_path_join(p->b.file, sizeof p->b.file, dir, "compose.yaml", err) ||
              yaml_write_file(p->b.file, "# Written by cotenant run --executor compose for this segment\n", docs, err);
     json_decref(docs);
     if (rc) return -1;
@@ -119,6 +119,9 @@ static void segment_down(executor *ex, const exec_segment *s)
     cot_err e;
     if (run_compose((exec_base *)ex, words, s->sc->grace_s + 120, &e) != 0) cot_warn("%s", e.msg);
 }
+
+/* The table line, at the end of this file. */
+extern const executor_ops executor_compose;
 
 static executor *open_compose(const executor_opts *o, const char *run_dir, cot_err *err)
 {

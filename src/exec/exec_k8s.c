@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "exec/exec_common.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 #include "util/yaml_emit.h"
 
@@ -126,7 +126,7 @@ static int mode_up(executor *ex, mode_state *ms, cot_err *err)
                                            sizeof mig_config, err);
     if (!objs) return -1;
     snprintf(name, sizeof name, "deploy/mode-%s.yaml", ms->ops->name);
-    int rc = path_join(path, sizeof path, p->b.run_dir, name, err) ||
+    int rc = fs_path_join(path, sizeof path, p->b.run_dir, name, err) ||
              yaml_write_file(path, "# Written by cotenant run --executor k8s: the device plugin's config\n", objs, err);
     json_decref(objs);
     if (rc) return -1;
@@ -169,7 +169,7 @@ static int segment_up(executor *ex, const exec_segment *s, cot_err *err)
     d.node = p->b.o.node;
     json_t *jobs = deploy_k8s_jobs(&d, &p->k8s, err);
     if (!jobs) return -1;
-    int rc = path_join(p->b.file, sizeof p->b.file, dir, "jobs.yaml", err) ||
+    int rc = fs_path_join(p->b.file, sizeof p->b.file, dir, "jobs.yaml", err) ||
              yaml_write_file(p->b.file, "# Written by cotenant run --executor k8s for this segment\n", jobs, err);
     json_decref(jobs);
     if (rc) return -1;
@@ -238,6 +238,9 @@ static void segment_down(executor *ex, const exec_segment *s)
     cot_err e;
     if (kubectl(p, words, NULL, 0, &e) != 0) cot_warn("%s", e.msg);
 }
+
+/* The table line, at the end of this file. */
+extern const executor_ops executor_k8s;
 
 static executor *open_k8s(const executor_opts *o, const char *run_dir, cot_err *err)
 {

@@ -10,6 +10,9 @@
 #include "exec/executor.h"
 #include "exec/keeper.h"
 
+/* The table line, at the end of this file. */
+extern const executor_ops executor_local;
+
 static executor *open_local(const executor_opts *o, const char *run_dir, cot_err *err)
 {
     (void)o, (void)run_dir;

@@ -6,6 +6,9 @@
 
 #include "exec/executor.h"
 
+/* Each defined in its own file, exec_NAME.c. */
+extern const executor_ops executor_local, executor_compose, executor_k8s;
+
 static const executor_ops *const executors[] = {&executor_local, &executor_compose, &executor_k8s};
 #define NEXECUTORS ((int)(sizeof executors / sizeof executors[0]))
 
@@ -14,6 +17,11 @@ const executor_ops *executor_lookup(const char *name)
     for (int i = 0; i < NEXECUTORS; i++)
         if (!strcmp(executors[i]->name, name)) return executors[i];
     return NULL;
+}
+
+const executor_ops *executor_default(void)
+{
+    return executors[0];
 }
 
 static char names[128];

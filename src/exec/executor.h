@@ -96,8 +96,8 @@ struct executor {
  * for none. executor_names() lists them ("local, compose or k8s"). */
 const executor_ops *executor_lookup(const char *name);
 const char *executor_names(void);
+/* The first line of the table: local, the executor of a run that names none. */
+const executor_ops *executor_default(void);
 void executor_close(executor *ex);
-
-extern const executor_ops executor_local, executor_compose, executor_k8s;
 
 #endif

@@ -14,7 +14,7 @@
 
 #include "sys/proc.h"
 #include "telemetry/env_owner.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 static int keeper_fd = -1; /* write end of the pipe to the keeper */
 static pid_t keeper_pid = -1;
@@ -125,7 +125,7 @@ void keeper_release(void)
 {
     cgroup_remove(&run_group); /* every segment's groups are empty by now */
     if (keeper_fd < 0) return;
-    write_best_effort(keeper_fd, "d", 1); /* if the keeper is gone, there is nobody to tell */
+    fs_write_best_effort(keeper_fd, "d", 1); /* if the keeper is gone, there is nobody to tell */
     close(keeper_fd);
     keeper_fd = -1;
     while (waitpid(keeper_pid, NULL, 0) < 0 && errno == EINTR) {

@@ -15,7 +15,7 @@
 #include "events/line_reader.h"
 #include "sys/proc.h"
 #include "telemetry/telemetry_csv.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 /* How long the stream gets to end on its own once the segment is over. */
@@ -133,9 +133,9 @@ node_telemetry *node_telemetry_start(char *const *argv, const char *dir, cot_err
         return NULL;
     }
     char log_path[PATH_MAX], follow_path[PATH_MAX];
-    if (path_join(t->csv_path, sizeof t->csv_path, dir, NODE_TELEMETRY_CSV, err) ||
-        path_join(log_path, sizeof log_path, dir, NODE_TELEMETRY_LOG, err) ||
-        path_join(follow_path, sizeof follow_path, dir, NODE_TELEMETRY_FOLLOW_LOG, err))
+    if (fs_path_join(t->csv_path, sizeof t->csv_path, dir, NODE_TELEMETRY_CSV, err) ||
+        fs_path_join(log_path, sizeof log_path, dir, NODE_TELEMETRY_LOG, err) ||
+        fs_path_join(follow_path, sizeof follow_path, dir, NODE_TELEMETRY_FOLLOW_LOG, err))
         goto fail;
     t->csv = fopen(t->csv_path, "we");
     t->log = fopen(log_path, "we");

@@ -14,7 +14,7 @@
 #include "mode/mode.h"
 #include "plan/plan.h"
 #include "telemetry/gpu_reader.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/signal_hold.h"
 #include "util/timeutil.h"
 #include "version.h"
@@ -126,8 +126,8 @@ static gpu_reader *open_telemetry(const run_request *req, json_t *run)
 static int save_run(const run_request *req, json_t *run, cot_err *err)
 {
     char path[PATH_MAX];
-    if (path_join(path, sizeof path, req->out_dir, "run.json", err)) return -1;
-    return write_json_atomic(path, run, err);
+    if (fs_path_join(path, sizeof path, req->out_dir, "run.json", err)) return -1;
+    return fs_write_json_atomic(path, run, err);
 }
 
 static void set_wall(json_t *run, const char *key)
@@ -147,7 +147,7 @@ static void reserve_space(const char *dir)
 {
     char path[PATH_MAX];
     cot_err e;
-    if (path_join(path, sizeof path, dir, RESERVE_FILE, &e)) return;
+    if (fs_path_join(path, sizeof path, dir, RESERVE_FILE, &e)) return;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return; /* no room even for this: the run fails at its first write, and says so */
     if (posix_fallocate(fd, 0, RESERVE_BYTES) != 0) unlink(path);
@@ -158,7 +158,7 @@ static void release_space(const char *dir)
 {
     char path[PATH_MAX];
     cot_err e;
-    if (path_join(path, sizeof path, dir, RESERVE_FILE, &e) == 0) unlink(path);
+    if (fs_path_join(path, sizeof path, dir, RESERVE_FILE, &e) == 0) unlink(path);
 }
 
 int runner_run(const run_request *req, cot_err *err)
@@ -167,14 +167,14 @@ int runner_run(const run_request *req, cot_err *err)
     plan p;
     if (plan_build(sc, &p) != 0) return cot_errf(err, "out of memory building the plan");
     char segdir[PATH_MAX];
-    if (path_join(segdir, sizeof segdir, req->out_dir, "segments", err) || mkdir_p(segdir, err)) {
+    if (fs_path_join(segdir, sizeof segdir, req->out_dir, "segments", err) || fs_mkdir_p(segdir, err)) {
         plan_free(&p);
         return -1;
     }
     if (req->scenario_text) {
         char path[PATH_MAX];
-        if (path_join(path, sizeof path, req->out_dir, "scenario.yaml", err) == 0)
-            write_file_atomic(path, req->scenario_text, req->scenario_len, NULL);
+        if (fs_path_join(path, sizeof path, req->out_dir, "scenario.yaml", err) == 0)
+            fs_write_file_atomic(path, req->scenario_text, req->scenario_len, NULL);
     }
     json_t *run = json_object();
     json_object_set_new(run, "cotenant", json_pack("{s:s, s:s}", "version", COTENANT_VERSION, "git_revision", COTENANT_GIT_REV));

@@ -17,7 +17,7 @@
 #include "exec/segment_window.h"
 #include "exec/segment_workload.h"
 #include "exec/served.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/results_files.h"
 #include "util/timeutil.h"
 
@@ -61,11 +61,11 @@ static int setup(seg_state *st, cot_err *err)
     char name[PATH_MAX];
     st->warnings = json_array();
     st->n = plan_segment_workloads(job->sc, job->seg, st->idx);
-    if (path_join(st->seg_root, sizeof st->seg_root, job->run_dir, "segments", err)) return -1;
+    if (fs_path_join(st->seg_root, sizeof st->seg_root, job->run_dir, "segments", err)) return -1;
     snprintf(name, sizeof name, ".%s.partial", job->seg->id);
-    if (path_join(st->tmp_dir, sizeof st->tmp_dir, st->seg_root, name, err)) return -1;
-    remove_tree(st->tmp_dir);
-    if (mkdir_p(st->tmp_dir, err) != 0) return -1;
+    if (fs_path_join(st->tmp_dir, sizeof st->tmp_dir, st->seg_root, name, err)) return -1;
+    fs_remove_tree(st->tmp_dir);
+    if (fs_mkdir_p(st->tmp_dir, err) != 0) return -1;
     bool has_events = false;
     for (int i = 0; i < st->n; i++) {
         const workload_spec *w = &job->sc->workloads[st->idx[i]];
@@ -92,7 +92,7 @@ static void start_sampling(seg_state *st)
     char tag[160] = "", csv[PATH_MAX]; /* a container executor's workloads carry the tag as COTENANT_SEGMENT */
     if (st->ex->run_id) workload_segment_tag(st->ex->run_id, job->seg->id, tag, sizeof tag);
     cot_err e;
-    if (path_join(csv, sizeof csv, st->tmp_dir, SEGMENT_TELEMETRY_FILE, &e) == 0)
+    if (fs_path_join(csv, sizeof csv, st->tmp_dir, SEGMENT_TELEMETRY_FILE, &e) == 0)
         st->telem = seg_telemetry_start(job->gpu, (int64_t)(job->sc->telemetry_interval_s * 1e9), csv,
                                         tag[0] ? tag : NULL, &e);
     if (!st->telem) warn(st, json_sprintf("no GPU telemetry in this segment: %s", e.msg));

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/results_files.h"
 #include "util/strvec.h"
 #include "util/timeutil.h"
@@ -140,7 +140,7 @@ json_t *segment_workload_result(const segment_job *job, seg_workload *r, int64_t
     if (!strcmp(status, "failed")) {
         char path[PATH_MAX], *tail;
         snprintf(path, sizeof path, "%s/stderr.log", r->dir);
-        tail = file_tail(path, STDERR_TAIL_BYTES);
+        tail = fs_file_tail(path, STDERR_TAIL_BYTES);
         json_object_set_new(o, "stderr_tail", json_string(tail ? tail : ""));
         free(tail);
         out->failures++;
@@ -205,12 +205,12 @@ int segment_record(const segment_record_in *in, segment_outcome *out, cot_err *e
 
     char seg_json[PATH_MAX], name[PATH_MAX];
     int rc = 0;
-    if (path_join(seg_json, sizeof seg_json, in->tmp_dir, RESULTS_SEGMENT_JSON, err) || write_json_atomic(seg_json, seg, err))
+    if (fs_path_join(seg_json, sizeof seg_json, in->tmp_dir, RESULTS_SEGMENT_JSON, err) || fs_write_json_atomic(seg_json, seg, err))
         rc = -1;
     json_decref(seg);
     snprintf(name, sizeof name, "%s%s", job->seg->id, in->interrupted ? ".interrupted" : "");
-    if (rc == 0 && path_join(out->dir, sizeof out->dir, in->seg_root, name, err) == 0) {
-        remove_tree(out->dir);
+    if (rc == 0 && fs_path_join(out->dir, sizeof out->dir, in->seg_root, name, err) == 0) {
+        fs_remove_tree(out->dir);
         if (rename(in->tmp_dir, out->dir) != 0) rc = cot_errno(err, "cannot rename %s to %s", in->tmp_dir, out->dir);
     }
     out->interrupted = in->interrupted;

@@ -13,7 +13,7 @@
 
 #include "events/event.h"
 #include "exec/agent.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 #define MAX_INVALID_SAMPLES 5
@@ -94,7 +94,7 @@ static void on_line(void *arg, const char *line, size_t len, line_status st)
     if (copy) {
         memcpy(copy, line, len);
         copy[len] = '\n';
-        wrc = write_all(r->events_fd, copy, len + 1); /* one write: a line is never cut between two */
+        wrc = fs_write_all(r->events_fd, copy, len + 1); /* one write: a line is never cut between two */
         free(copy);
     }
     if (wrc != 0) {
@@ -158,15 +158,15 @@ int seg_workload_init(seg_workload *r, const workload_spec *w, bool remote, cons
     r->clock_offset_ns = INT64_MAX;
     r->invalid_samples = json_array();
     line_reader_init(&r->lr, EVENT_LINE_MAX);
-    return path_join(r->dir, sizeof r->dir, seg_dir, w->name, err) || mkdir_p(r->dir, err) ? -1 : 0;
+    return fs_path_join(r->dir, sizeof r->dir, seg_dir, w->name, err) || fs_mkdir_p(r->dir, err) ? -1 : 0;
 }
 
 int seg_workload_open_logs(seg_workload *r, cot_err *err)
 {
     char out_path[PATH_MAX], err_path[PATH_MAX], ev_path[PATH_MAX];
-    if (path_join(out_path, sizeof out_path, r->dir, "stdout.log", err) ||
-        path_join(err_path, sizeof err_path, r->dir, "stderr.log", err) ||
-        path_join(ev_path, sizeof ev_path, r->dir, "events.jsonl", err))
+    if (fs_path_join(out_path, sizeof out_path, r->dir, "stdout.log", err) ||
+        fs_path_join(err_path, sizeof err_path, r->dir, "stderr.log", err) ||
+        fs_path_join(ev_path, sizeof ev_path, r->dir, "events.jsonl", err))
         return -1;
     r->events_fd = open(ev_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (r->events_fd < 0) return cot_errno(err, "cannot create %s", ev_path);

@@ -13,7 +13,7 @@
 #include "sys/proc.h"
 #include "host/nvml.h"
 #include "mig/mig_change.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 static const char *const levels[] = {"default", "short", "medium", "long"};
@@ -75,7 +75,7 @@ static int smi(char *const args[], char **out, cot_err *err)
     int rc = proc_spawn(&o, &c, err);
     if (rc == 0) proc_wait_or_kill(&c, 30 * NS_PER_S);
     char *text = NULL;
-    read_file_limited(log, 64 << 10, &text, NULL, NULL);
+    fs_read_file_limited(log, 64 << 10, &text, NULL, NULL);
     unlink(log);
     if (rc != 0) {
         free(text);
@@ -170,7 +170,7 @@ static int put_back(int gpu_index, const gpu_policy *before, const gpu_policy *n
 
 static int load(const char *path, gpu_policy *p, cot_err *err)
 {
-    json_t *doc = read_json_file(path, 1 << 16, err);
+    json_t *doc = fs_read_json_file(path, 1 << 16, err);
     if (!doc) return -1;
     json_t *cm = json_object_get(doc, "compute_mode"), *ts = json_object_get(doc, "timeslice");
     int ok = json_is_string(cm) && gpu_compute_mode_parse(json_string_value(cm)) >= 0 &&
@@ -191,7 +191,7 @@ int gpu_policy_apply(int gpu_index, const gpu_policy_change *c, const char *stat
     if (c->timeslice >= 0 && now.timeslice < 0)
         return cot_errf(err, "the timeslice cannot be read back (%s), so it would not be restored; nothing was changed",
                         now.timeslice_why);
-    int have = path_exists(state_path);
+    int have = fs_path_exists(state_path);
     if (out) fprintf(out, "%sGPU %d now: compute mode %s, timeslice %s\n", dry_run ? "dry run: nothing is changed. " : "",
                      gpu_index, nvml_compute_mode_name(now.compute_mode), gpu_timeslice_name(now.timeslice));
     if (dry_run) {
@@ -211,12 +211,12 @@ int gpu_policy_apply(int gpu_index, const gpu_policy_change *c, const char *stat
         snprintf(dir, sizeof dir, "%s", state_path);
         char *slash = strrchr(dir, '/');
         if (slash) *slash = '\0';
-        if (slash && dir[0] && mkdir_p(dir, err) != 0) return -1;
+        if (slash && dir[0] && fs_mkdir_p(dir, err) != 0) return -1;
         json_t *doc = json_pack("{s:s, s:i, s:s, s:o, s:s}", "saved_at", when, "gpu_index", gpu_index, "compute_mode",
                                 mode_arg(now.compute_mode), "timeslice",
                                 now.timeslice >= 0 ? json_string(gpu_timeslice_name(now.timeslice)) : json_null(),
                                 "restore_with", "cotenant mode restore");
-        int rc = write_json_atomic(state_path, doc, err);
+        int rc = fs_write_json_atomic(state_path, doc, err);
         json_decref(doc);
         if (rc != 0) return cot_err_prefix(err, "nothing was changed");
         if (out) fprintf(out, "saved these values in %s\n", state_path);
@@ -238,7 +238,7 @@ int gpu_policy_apply(int gpu_index, const gpu_policy_change *c, const char *stat
 
 int gpu_policy_restore(int gpu_index, const char *state_path, int dry_run, FILE *out, cot_err *err)
 {
-    if (!path_exists(state_path)) {
+    if (!fs_path_exists(state_path)) {
         cot_errf(err, "nothing to restore: no saved compute mode or timeslice in %s", state_path);
         return -2;
     }

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 int mig_state_path(const char *gpu_uuid, char *out, size_t cap, cot_err *err)
@@ -27,7 +27,7 @@ static void comm_of(unsigned pid, char *out, size_t cap)
     char path[64], *text = NULL;
     snprintf(path, sizeof path, "/proc/%u/comm", pid);
     snprintf(out, cap, "?");
-    if (read_file_limited(path, 256, &text, NULL, NULL) == 0) {
+    if (fs_read_file_limited(path, 256, &text, NULL, NULL) == 0) {
         text[strcspn(text, "\n")] = '\0';
         snprintf(out, cap, "%s", text);
     }
@@ -80,20 +80,20 @@ static int save_state(const char *path, const mig_state *now, const char *what, 
     char *slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
-        if (dir[0] && mkdir_p(dir, err) != 0) return cot_err_prefix(err, "cannot create the folder for the saved MIG state");
+        if (dir[0] && fs_mkdir_p(dir, err) != 0) return cot_err_prefix(err, "cannot create the folder for the saved MIG state");
     }
     char when[64];
     wall_time_iso(when, sizeof when);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:o}", "saved_at", when, "saved_by", what ? what : "cotenant", "restore_with",
                             "cotenant mig restore", "state", mig_state_to_json(now));
-    int rc = write_json_atomic(path, doc, err);
+    int rc = fs_write_json_atomic(path, doc, err);
     json_decref(doc);
     return rc;
 }
 
 static int load_state(const char *path, mig_state *saved, cot_err *err)
 {
-    json_t *doc = read_json_file(path, 1 << 20, err);
+    json_t *doc = fs_read_json_file(path, 1 << 20, err);
     if (!doc) return -1;
     int rc = mig_state_from_json(json_object_get(doc, "state"), saved, err);
     json_decref(doc);
@@ -140,7 +140,7 @@ int mig_apply(const nvml_api *n, nvml_device d, const mig_gpu *g, const mig_plan
     if (plan) mig_ops_for_layout(&now, g, plan, &ops);
     else mig_ops_for_disable(&now, &ops);
     int busy = mig_gpu_busy(n, d, why, sizeof why);
-    int have_saved = path_exists(path);
+    int have_saved = fs_path_exists(path);
     if (o->dry_run) {
         if (o->out) {
             fprintf(o->out, "dry run: nothing is changed. ");
@@ -176,7 +176,7 @@ int mig_restore(const nvml_api *n, nvml_device d, const mig_gpu *g, const mig_ch
     char path[PATH_MAX], why[1024];
     if (o->state_path) snprintf(path, sizeof path, "%s", o->state_path);
     else if (mig_state_path(now.gpu_uuid, path, sizeof path, err) != 0) return -1;
-    if (!path_exists(path)) {
+    if (!fs_path_exists(path)) {
         cot_errf(err, "nothing to restore: no saved MIG state in %s (cotenant mig apply writes it)", path);
         return -2;
     }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/yaml_emit.h"
 #include "util/yaml_read.h"
 
@@ -185,7 +185,7 @@ int migparted_parse_file(const char *path, migparted_file *out, cot_err *err)
     char *text;
     size_t len;
     memset(out, 0, sizeof *out);
-    if (read_file_limited(path, MIGPARTED_MAX_BYTES, &text, &len, err)) return -1;
+    if (fs_read_file_limited(path, MIGPARTED_MAX_BYTES, &text, &len, err)) return -1;
     int rc = migparted_parse(path, text, len, out, err);
     free(text);
     return rc;

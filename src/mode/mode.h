@@ -8,7 +8,8 @@
  *            after a failed prepare, and called on every path out of a run.
  * What a mode is, as data (shares, cpu_ok, caveat, how containers express
  * it), is its line in mode/desc/mode_desc.c. Adding a mode is one file
- * here, one line in the table of mode_table.c and one in mode_desc.c. */
+ * here, one line in the table of mode_table.c and one in mode_desc.c
+ * (docs/architecture.md has the recipe). */
 #ifndef COTENANT_MODE_H
 #define COTENANT_MODE_H
 
@@ -60,7 +61,5 @@ int mode_mps_find_control(char *out, size_t cap);
 /* An MPS client's own limits from the scenario (CUDA_MPS_ACTIVE_THREAD_PERCENTAGE,
  * CUDA_MPS_PINNED_DEVICE_MEM_LIMIT for device 0). 0, or -1 when out of memory. */
 int mode_mps_client_limits(const workload_spec *w, strvec *env);
-
-extern const mode_ops mode_exclusive, mode_timeslice, mode_mps, mode_mig, mode_mig_emulated;
 
 #endif

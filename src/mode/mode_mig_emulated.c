@@ -14,6 +14,9 @@
 #include "mode/mode.h"
 #include "mode/mode_mig_layout.h"
 
+/* MPS does the sharing; this mode adds the partition (mode_mps.c). */
+extern const mode_ops mode_mps;
+
 typedef struct {
     void *mps; /* the mps mode's own state */
     mode_mig_layout l;
@@ -63,7 +66,7 @@ static int prepare(mode_state *st, cot_err *err)
     json_object_set_new(st->info, "layout", json_string(e->l.layout));
     json_object_set_new(st->info, "profiles_from", json_string(e->l.source));
     json_object_set_new(st->info, "instances", inst);
-    json_object_set_new(st->info, "caveat", json_string(mode_desc_of(&mode_mig_emulated)->caveat));
+    json_object_set_new(st->info, "caveat", json_string(mode_desc_of(st->ops)->caveat));
     return 0;
 }
 

@@ -22,7 +22,7 @@
 #include "sys/proc.h"
 #include "host/nvml.h"
 #include "mode/mode.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 #define MPS_TMP_PREFIX "/tmp/cotenant-mps-"
@@ -125,7 +125,7 @@ static pid_t read_pid_file(const mps_priv *m)
 {
     char path[PATH_MAX + 64], *text = NULL;
     snprintf(path, sizeof path, "%s/nvidia-cuda-mps-control.pid", m->pipe_dir);
-    if (read_file_limited(path, 64, &text, NULL, NULL) != 0) return -1;
+    if (fs_read_file_limited(path, 64, &text, NULL, NULL) != 0) return -1;
     pid_t pid = (pid_t)atoi(text);
     free(text);
     return pid > 0 ? pid : -1;
@@ -141,7 +141,7 @@ static int prepare(mode_state *st, cot_err *err)
     if (!mkdtemp(m->root)) return cot_errno(err, "cannot create a private MPS folder under /tmp");
     snprintf(m->pipe_dir, sizeof m->pipe_dir, "%s/pipe", m->root);
     snprintf(m->log_dir, sizeof m->log_dir, "%s/log", m->root);
-    if (mkdir_p(m->pipe_dir, err) != 0 || mkdir_p(m->log_dir, err) != 0) return -1;
+    if (fs_mkdir_p(m->pipe_dir, err) != 0 || fs_mkdir_p(m->log_dir, err) != 0) return -1;
 
     strvec env = {0};
     env_for_daemon(st, m, &env);
@@ -156,7 +156,7 @@ static int prepare(mode_state *st, cot_err *err)
     /* -d forks the daemon and returns; the daemon is adopted by cotenant. */
     proc_wait_or_kill(&c, 15 * NS_PER_S);
     if (!WIFEXITED(c.wait_status) || WEXITSTATUS(c.wait_status) != 0) {
-        char status[128], *tail = file_tail(log, 400);
+        char status[128], *tail = fs_file_tail(log, 400);
         proc_describe_status(c.wait_status, status, sizeof status);
         cot_errf(err, "%s -d failed (%s): %s", m->control, status, tail && *tail ? tail : "no output");
         free(tail);
@@ -175,7 +175,7 @@ static int prepare(mode_state *st, cot_err *err)
     snprintf(state_path, sizeof state_path, "%s/mps-daemon.json", st->run_dir);
     json_t *state = json_pack("{s:s, s:i, s:s}", "pipe_directory", m->pipe_dir, "pid", (int)m->daemon_pid, "stop",
                               "echo quit | CUDA_MPS_PIPE_DIRECTORY=<pipe_directory> nvidia-cuda-mps-control");
-    write_json_atomic(state_path, state, NULL);
+    fs_write_json_atomic(state_path, state, NULL);
     json_decref(state);
     return 0;
 }
@@ -235,8 +235,8 @@ static void copy_logs(const mode_state *st, const mps_priv *m)
         size_t len;
         snprintf(from, sizeof from, "%s/%s", m->log_dir, names[i]);
         snprintf(to, sizeof to, "%s/mps-%s", st->run_dir, names[i]);
-        if (read_file_limited(from, 16 << 20, &text, &len, NULL) == 0) {
-            write_file_atomic(to, text, len, NULL);
+        if (fs_read_file_limited(from, 16 << 20, &text, &len, NULL) == 0) {
+            fs_write_file_atomic(to, text, len, NULL);
             free(text);
         }
     }
@@ -273,7 +273,7 @@ static void teardown(mode_state *st)
         snprintf(state_path, sizeof state_path, "%s/mps-daemon.json", st->run_dir);
         unlink(state_path);
     }
-    if (m->root[0]) remove_tree(m->root);
+    if (m->root[0]) fs_remove_tree(m->root);
     free(m);
     st->priv = NULL;
 }

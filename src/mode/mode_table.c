@@ -3,6 +3,9 @@
 
 #include "mode/mode.h"
 
+/* Each defined in its own file, mode_NAME.c. */
+extern const mode_ops mode_exclusive, mode_timeslice, mode_mps, mode_mig, mode_mig_emulated;
+
 static const mode_ops *const modes[] = {&mode_exclusive, &mode_timeslice, &mode_mps, &mode_mig, &mode_mig_emulated};
 
 const mode_ops *mode_lookup(const char *name)

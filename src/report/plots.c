@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "sys/proc.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 /* Names in a results folder (workloads, modes, segments) come from files
@@ -57,7 +57,7 @@ static int write_text(const char *plots, const char *name, const char *ext, cons
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/%s.%s", plots, name, ext) >= (int)sizeof path)
         return cot_errf(err, "path too long");
-    return write_file_atomic(path, text, len, err);
+    return fs_write_file_atomic(path, text, len, err);
 }
 
 /* Runs gnuplot on NAME.gp, rendering to a temporary file renamed into place. */
@@ -83,7 +83,7 @@ static int render(const char *plots, const char *name, bool *missing, cot_err *e
     if (proc_spawn(&o, &c, err) != 0) return -1;
     proc_wait_or_kill(&c, 60 * NS_PER_S);
     if (!WIFEXITED(c.wait_status) || WEXITSTATUS(c.wait_status) != 0) {
-        char *tail = file_tail(log, 600);
+        char *tail = fs_file_tail(log, 600);
         cot_errf(err, "gnuplot failed on %s/%s: %s", plots, gp, tail && *tail ? tail : "no message");
         free(tail);
         unlink(tmp);
@@ -350,7 +350,7 @@ int plots_make(const char *dir, const json_t *metrics, const json_t *run, plot_l
     (void)run;
     memset(pl, 0, sizeof *pl);
     char plots[PATH_MAX];
-    if (path_join(plots, sizeof plots, dir, "plots", err) || mkdir_p(plots, err)) return -1;
+    if (fs_path_join(plots, sizeof plots, dir, "plots", err) || fs_mkdir_p(plots, err)) return -1;
     if (plot_np(plots, metrics, pl, err) != 0) return -1;
     if (plot_series(plots, metrics, pl, err) != 0) return -1;
     if (plot_gpu(plots, metrics, pl, err) != 0) return -1;

@@ -9,7 +9,7 @@
 
 #include "analysis/analyze.h"
 #include "report/plots.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 static double num(const json_t *o, const char *k)
 {
@@ -331,14 +331,14 @@ static void failures_section(FILE *f, const json_t *metrics)
 int report_run(const char *dir, cot_err *err)
 {
     char path[PATH_MAX];
-    if (path_join(path, sizeof path, dir, "run.json", err)) return -1;
-    json_t *run = read_json_file(path, RUN_JSON_MAX_BYTES, err);
+    if (fs_path_join(path, sizeof path, dir, "run.json", err)) return -1;
+    json_t *run = fs_read_json_file(path, RUN_JSON_MAX_BYTES, err);
     if (!run) return cot_err_prefix(err, "%s is not a cotenant results folder", dir);
-    if (path_join(path, sizeof path, dir, "metrics.json", err)) return -1;
-    json_t *metrics = path_exists(path) ? read_json_file(path, RUN_JSON_MAX_BYTES, err) : NULL;
+    if (fs_path_join(path, sizeof path, dir, "metrics.json", err)) return -1;
+    json_t *metrics = fs_path_exists(path) ? fs_read_json_file(path, RUN_JSON_MAX_BYTES, err) : NULL;
     if (!metrics) {
         json_decref(run);
-        if (!path_exists(path)) cot_errf(err, "%s has no metrics.json; run `cotenant analyze %s` first", dir, dir);
+        if (!fs_path_exists(path)) cot_errf(err, "%s has no metrics.json; run `cotenant analyze %s` first", dir, dir);
         return -1;
     }
     plot_list pl;
@@ -405,7 +405,7 @@ int report_run(const char *dir, cot_err *err)
     fprintf(f, "## Plots\n\n");
     for (int k = 0; k < pl.n; k++) {
         snprintf(path, sizeof path, "%s/plots/%s", dir, pl.names[k]);
-        if (path_exists(path)) fprintf(f, "![%s](plots/%s)\n\n", pl.titles[k], pl.names[k]);
+        if (fs_path_exists(path)) fprintf(f, "![%s](plots/%s)\n\n", pl.titles[k], pl.names[k]);
     }
     if (pl.gnuplot_missing)
         fprintf(f, "gnuplot was not found, so no PNG was made: each plot's .dat and .gp are in plots/; "
@@ -418,7 +418,7 @@ int report_run(const char *dir, cot_err *err)
                "per workload, `events.jsonl`, `stdout.log`, `stderr.log`\n"
                "- `plots/`: each PNG with the .dat and .gp that made it\n");
     fclose(f);
-    int rc = path_join(path, sizeof path, dir, "report.md", err) ? -1 : write_file_atomic(path, md, len, err);
+    int rc = fs_path_join(path, sizeof path, dir, "report.md", err) ? -1 : fs_write_file_atomic(path, md, len, err);
     free(md);
     size_t crowded = json_array_size(json_object_get(metrics, "other_gpu_processes"));
     size_t flagged = json_array_size(json_object_get(metrics, "flagged"));

@@ -19,7 +19,7 @@
 
 #include "scenario/kinds.h"
 #include "scenario/names.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 #include "util/yaml_read.h"
 
@@ -577,7 +577,7 @@ int scenario_parse_file(const char *path, scenario *out, cot_err *err)
 {
     char *text;
     size_t len;
-    if (read_file_limited(path, SCENARIO_MAX_BYTES, &text, &len, err) != 0) {
+    if (fs_read_file_limited(path, SCENARIO_MAX_BYTES, &text, &len, err) != 0) {
         scenario_init_defaults(out);
         return -1;
     }

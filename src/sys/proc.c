@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 void proc_global_init(void)
@@ -51,7 +51,7 @@ static void child_exec(const spawn_opts *o, pid_t parent, int out_fd, int err_fd
     execvpe(o->argv[0], o->argv, o->envp);
 fail:;
     int e = errno;
-    write_best_effort(report_fd, &e, sizeof e);
+    fs_write_best_effort(report_fd, &e, sizeof e);
     _exit(127);
 }
 

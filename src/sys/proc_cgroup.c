@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 /* cotenant's own path in the hierarchy whose /proc/self/cgroup line
  * starts with prefix ("0::" for v2, or ":pids:" inside a v1 line). */
@@ -147,7 +147,7 @@ int cgroup_kill(const proc_cgroup *g)
     snprintf(path, sizeof path, "%s/cgroup.kill", g->dir);
     int fd = g->v2 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
     if (fd >= 0) { /* v2 since Linux 5.14: the whole subtree, at once */
-        write_best_effort(fd, "1", 1); /* the passes below are the fallback */
+        fs_write_best_effort(fd, "1", 1); /* the passes below are the fallback */
         close(fd);
     }
     /* until empty: a process forking as it is killed needs another pass */

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 static volatile sig_atomic_t held;
 
@@ -13,7 +13,7 @@ static void on_signal(int sig)
     (void)sig;
     if (held++ == 0) {
         static const char msg[] = "\ncotenant: interrupted: finishing the files being written first (a few seconds)\n";
-        write_best_effort(2, msg, sizeof msg - 1);
+        fs_write_best_effort(2, msg, sizeof msg - 1);
     }
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 /* Would a YAML 1.1 or 1.2 reader take this plain scalar for something other
  * than a string? (numbers, booleans, null, and what looks like them) */
@@ -153,7 +153,7 @@ int yaml_write_file(const char *path, const char *header, json_t *docs, cot_err 
     if (header) fputs(header, f);
     int rc = yaml_emit_docs(f, docs, err);
     if (fclose(f) != 0 && rc == 0) rc = cot_errno(err, "cannot write %s", path);
-    if (rc == 0) rc = write_file_atomic(path, buf, len, err);
+    if (rc == 0) rc = fs_write_file_atomic(path, buf, len, err);
     free(buf);
     return rc;
 }

@@ -17,7 +17,7 @@
 
 #include "exec/node_telemetry.h"
 #include "telemetry/env_owner.h"
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 static void test_environ_value(void **state)
 {
@@ -107,7 +107,7 @@ static char *slurp(const char *path)
 {
     char *text = NULL;
     size_t len;
-    assert_int_equal(read_file_limited(path, 1 << 20, &text, &len, NULL), 0);
+    assert_int_equal(fs_read_file_limited(path, 1 << 20, &text, &len, NULL), 0);
     return text;
 }
 
@@ -159,7 +159,7 @@ static void test_follow(void **state)
     char *log = slurp(path);
     assert_string_equal(log, "Defaulted container \"sampler\"\ncotenant monitor: warning: something\n300,1,gp\n");
     free(log);
-    remove_tree(dir);
+    fs_remove_tree(dir);
 }
 
 /* The GPU kept for a stream, and the rule that chose it. */
@@ -176,7 +176,7 @@ static json_t *follow_text(const char *text)
     node_telemetry *t = node_telemetry_start(argv, dir, &err);
     assert_non_null(t);
     json_t *info = node_telemetry_stop(t);
-    remove_tree(dir);
+    fs_remove_tree(dir);
     return info;
 }
 
@@ -227,7 +227,7 @@ static void test_follower_missing(void **state)
     cot_err err;
     assert_null(node_telemetry_start(argv, dir, &err));
     assert_non_null(strstr(err.msg, "/nonexistent/kubectl"));
-    remove_tree(dir);
+    fs_remove_tree(dir);
 }
 
 int main(void)

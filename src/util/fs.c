@@ -1,4 +1,4 @@
-#include "util/fsutil.h"
+#include "util/fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,14 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int write_file_atomic(const char *path, const void *data, size_t len, cot_err *err)
+int fs_write_file_atomic(const char *path, const void *data, size_t len, cot_err *err)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return cot_errf(err, "path too long: %s", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return cot_errno(err, "cannot create %s", tmp);
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (fs_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         cot_errno(err, "cannot write %s", tmp);
         close(fd);
         unlink(tmp);
@@ -36,7 +36,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, cot_err *e
     return 0;
 }
 
-int write_json_atomic(const char *path, const json_t *doc, cot_err *err)
+int fs_write_json_atomic(const char *path, const json_t *doc, cot_err *err)
 {
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
     if (!text) return cot_errf(err, "cannot serialise JSON for %s (out of memory?)", path);
@@ -49,12 +49,12 @@ int write_json_atomic(const char *path, const json_t *doc, cot_err *err)
     }
     with_nl[len] = '\n';
     with_nl[len + 1] = '\0';
-    int rc = write_file_atomic(path, with_nl, len + 1, err);
+    int rc = fs_write_file_atomic(path, with_nl, len + 1, err);
     free(with_nl);
     return rc;
 }
 
-int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     while (len > 0) {
@@ -69,13 +69,13 @@ int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-void write_best_effort(int fd, const void *data, size_t len)
+void fs_write_best_effort(int fd, const void *data, size_t len)
 {
     ssize_t n = write(fd, data, len);
     (void)n;
 }
 
-int read_file_limited(const char *path, size_t max_bytes, char **out, size_t *len, cot_err *err)
+int fs_read_file_limited(const char *path, size_t max_bytes, char **out, size_t *len, cot_err *err)
 {
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
      * writer, for ever; the type is checked before anything is read. */
@@ -143,11 +143,11 @@ int read_file_limited(const char *path, size_t max_bytes, char **out, size_t *le
     return 0;
 }
 
-json_t *read_json_file(const char *path, size_t max_bytes, cot_err *err)
+json_t *fs_read_json_file(const char *path, size_t max_bytes, cot_err *err)
 {
     char *text;
     size_t len;
-    if (read_file_limited(path, max_bytes, &text, &len, err) != 0) return NULL;
+    if (fs_read_file_limited(path, max_bytes, &text, &len, err) != 0) return NULL;
     json_error_t jerr;
     json_t *doc = json_loadb(text, len, 0, &jerr);
     free(text);
@@ -156,7 +156,7 @@ json_t *read_json_file(const char *path, size_t max_bytes, cot_err *err)
     return doc;
 }
 
-int mkdir_p(const char *path, cot_err *err)
+int fs_mkdir_p(const char *path, cot_err *err)
 {
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
@@ -173,13 +173,13 @@ int mkdir_p(const char *path, cot_err *err)
     return 0;
 }
 
-int path_exists(const char *path)
+int fs_path_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
-int dir_is_empty_or_missing(const char *path)
+int fs_dir_is_empty_or_missing(const char *path)
 {
     DIR *d = opendir(path);
     if (!d) return errno == ENOENT;
@@ -195,7 +195,7 @@ int dir_is_empty_or_missing(const char *path)
     return empty;
 }
 
-int remove_tree(const char *path)
+int fs_remove_tree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
@@ -211,21 +211,21 @@ int remove_tree(const char *path)
             rc = -1;
             continue;
         }
-        if (remove_tree(child) != 0) rc = -1;
+        if (fs_remove_tree(child) != 0) rc = -1;
     }
     closedir(d);
     if (rmdir(path) != 0) rc = -1;
     return rc;
 }
 
-int path_join(char *out, size_t cap, const char *a, const char *b, cot_err *err)
+int fs_path_join(char *out, size_t cap, const char *a, const char *b, cot_err *err)
 {
     if (snprintf(out, cap, "%s/%s", a, b) >= (int)cap)
         return cot_errf(err, "path too long: %s/%s", a, b);
     return 0;
 }
 
-char *file_tail(const char *path, size_t max_bytes)
+char *fs_file_tail(const char *path, size_t max_bytes)
 {
     FILE *f = fopen(path, "rb");
     char *buf = calloc(max_bytes + 1, 1);
