@@ -53,6 +53,10 @@ const mode_ops *mode_at(int i);
 
 /* Shared by the GPU modes: CUDA_VISIBLE_DEVICES pointing at the scenario's GPU. */
 int mode_env_visible_gpu(const mode_state *st, strvec *env, cot_err *err);
+/* env_for and teardown of a mode that changes nothing: the workload gets the
+ * scenario's GPU, and there is nothing to undo. */
+int mode_env_gpu_only(mode_state *st, const workload_spec *w, strvec *env, cot_err *err);
+void mode_teardown_nothing(mode_state *st);
 /* Shared by every mode's check: a GPU scenario needs the GPU it names. */
 int mode_check_gpu(const scenario *sc, const host_info *host, cot_err *why);
 

@@ -46,3 +46,14 @@ int mode_env_visible_gpu(const mode_state *st, strvec *env, cot_err *err)
     if (strvec_setenv(env, "CUDA_VISIBLE_DEVICES", id) != 0) return cot_errf(err, "out of memory");
     return 0;
 }
+
+int mode_env_gpu_only(mode_state *st, const workload_spec *w, strvec *env, cot_err *err)
+{
+    (void)w;
+    return mode_env_visible_gpu(st, env, err);
+}
+
+void mode_teardown_nothing(mode_state *st)
+{
+    (void)st;
+}

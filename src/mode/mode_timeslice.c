@@ -42,21 +42,10 @@ static int prepare(mode_state *st, cot_err *err)
     return 0;
 }
 
-static int env_for(mode_state *st, const workload_spec *w, strvec *env, cot_err *err)
-{
-    (void)w;
-    return mode_env_visible_gpu(st, env, err);
-}
-
-static void teardown(mode_state *st)
-{
-    (void)st;
-}
-
 const mode_ops mode_timeslice = {
     .name = "timeslice",
     .check = check,
     .prepare = prepare,
-    .env_for = env_for,
-    .teardown = teardown,
+    .env_for = mode_env_gpu_only,
+    .teardown = mode_teardown_nothing,
 };
