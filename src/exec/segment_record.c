@@ -64,79 +64,101 @@ static const char *flag_doubts(const segment_job *job, const seg_workload *r, in
 }
 
 /* How a workload's run ended, for segment.json; adds to out->failed. */
-json_t *segment_workload_result(const segment_job *job, seg_workload *r, int64_t ws, int64_t we, bool interrupted,
-                               segment_outcome *out)
+/* Whether a workload's figures count: "ok", "flagged" (they count, with
+ * the flags beside them), "interrupted" or "failed", with the reason in
+ * reason and how its process ended in how. */
+static const char *verdict(const segment_job *job, seg_workload *r, int64_t ws, int64_t we, bool interrupted,
+                           json_t *flags, char *reason, size_t cap, char *how, size_t how_cap)
 {
-    const int64_t window_end = we;
-    json_t *o = json_object(), *flags = json_array();
-    const char *status = "ok";
-    char reason[4096] = "", how[160] = "";
     if (r->remote && r->spawned && r->agent_ended) {
         /* how the workload in the container ended, not how its follower did */
         r->proc.wait_status = r->agent_status;
         r->proc.ended_ns = r->agent_ended_ns;
     }
     if (!r->spawned) {
-        status = "failed";
-        snprintf(reason, sizeof reason, "%s", r->spawn_error);
-    } else if (r->remote && !r->agent_ended && !r->not_ready[0]) {
-        status = "failed";
-        proc_describe_status(r->proc.wait_status, how, sizeof how);
-        snprintf(reason, sizeof reason, "its log stream ended (follower: %s) without the agent's exit line: the container "
-                                        "never started, or was removed; see follow.log and stderr.log", how);
-    } else if (r->not_ready[0]) {
-        status = "failed";
-        snprintf(reason, sizeof reason, "%s", r->not_ready);
-        proc_describe_status(r->proc.wait_status, how, sizeof how);
-    } else {
-        proc_describe_status(r->proc.wait_status, how, sizeof how);
-        bool clean = WIFEXITED(r->proc.wait_status) && WEXITSTATUS(r->proc.wait_status) == 0;
-        bool ended_own = !r->stop_sent;
-        if (ended_own && !clean) {
-            status = "failed";
-            snprintf(reason, sizeof reason, "%s while running", how);
-        } else if (ended_own && r->w->measure == MEASURE_EVENTS && (!window_end || r->proc.ended_ns < window_end) &&
-                   !interrupted) {
-            status = "failed";
-            snprintf(reason, sizeof reason,
-                     "ended (%s) before the measured window closed; a workload measured by events must run until "
-                     "cotenant stops it (or use measure: wall_time for one that runs to completion)", how);
-        } else if (r->stop_sent && r->w->measure == MEASURE_WALL_TIME && !interrupted) {
-            status = "failed";
-            snprintf(reason, sizeof reason, "did not finish within the segment's time limit of %.0f s (scenario 'timeout')",
-                     scenario_segment_budget_s(job->sc, true));
-        } else if (interrupted) {
-            status = "interrupted";
-        }
-        if (!strcmp(status, "ok") && r->w->measure == MEASURE_EVENTS && r->n_steps == 0) {
-            status = "failed";
-            snprintf(reason, sizeof reason, "sent no step or latency events; does it write to the descriptor in COTENANT_EVENTS_FD? "
-                                            "(docs/protocol.md; or use measure: wall_time)");
-        }
-        const char *fail_why;
-        if (!strcmp(status, "ok") && r->n_unwritten > 0) {
-            status = "failed";
-            snprintf(reason, sizeof reason, "%lld of its %lld events could not be written to events.jsonl (%s): its "
-                                            "figures would come out short; is the results folder's disk full?",
-                     (long long)r->n_unwritten, (long long)r->n_events, strerror(r->unwritten_errno));
-        } else if (!strcmp(status, "ok") &&
-                   (fail_why = flag_doubts(job, r, ws, we, flags, reason, sizeof reason)) != NULL) {
-            status = "failed";
-        } else if (!strcmp(status, "ok") && json_array_size(flags) > 0) {
-            status = "flagged"; /* its figures count, with the flags beside them */
-        }
-        json_object_set_new(o, "pid", json_integer(r->proc.pid));
-        json_object_set_new(o, "exit", json_string(how));
-        if (WIFEXITED(r->proc.wait_status))
-            json_object_set_new(o, "exit_code", json_integer(WEXITSTATUS(r->proc.wait_status)));
-        if (WIFSIGNALED(r->proc.wait_status))
-            json_object_set_new(o, "signal", json_integer(WTERMSIG(r->proc.wait_status)));
-        json_object_set_new(o, "started_ns", json_integer(r->proc.started_ns));
-        json_object_set_new(o, "ended_ns", json_integer(r->proc.ended_ns));
-        json_object_set_new(o, "wall_s", json_real((double)(r->proc.ended_ns - r->proc.started_ns) / 1e9));
-        json_object_set_new(o, "stopped_by_cotenant", json_boolean(r->stop_sent));
-        json_object_set_new(o, "killed_after_grace", json_boolean(r->killed));
+        snprintf(reason, cap, "%s", r->spawn_error);
+        return "failed";
     }
+    proc_describe_status(r->proc.wait_status, how, how_cap);
+    if (r->remote && !r->agent_ended && !r->not_ready[0]) {
+        snprintf(reason, cap, "its log stream ended (follower: %s) without the agent's exit line: the container never "
+                              "started, or was removed; see follow.log and stderr.log", how);
+        return "failed";
+    }
+    if (r->not_ready[0]) {
+        snprintf(reason, cap, "%s", r->not_ready);
+        return "failed";
+    }
+    bool clean = WIFEXITED(r->proc.wait_status) && WEXITSTATUS(r->proc.wait_status) == 0;
+    bool ended_own = !r->stop_sent;
+    if (ended_own && !clean) {
+        snprintf(reason, cap, "%s while running", how);
+        return "failed";
+    }
+    if (ended_own && r->w->measure == MEASURE_EVENTS && (!we || r->proc.ended_ns < we) && !interrupted) {
+        snprintf(reason, cap, "ended (%s) before the measured window closed; a workload measured by events must run "
+                              "until cotenant stops it (or use measure: wall_time for one that runs to completion)", how);
+        return "failed";
+    }
+    if (r->stop_sent && r->w->measure == MEASURE_WALL_TIME && !interrupted) {
+        snprintf(reason, cap, "did not finish within the segment's time limit of %.0f s (scenario 'timeout')",
+                 scenario_segment_budget_s(job->sc, true));
+        return "failed";
+    }
+    if (interrupted) return "interrupted";
+    if (r->w->measure == MEASURE_EVENTS && r->n_steps == 0) {
+        snprintf(reason, cap, "sent no step or latency events; does it write to the descriptor in COTENANT_EVENTS_FD? "
+                              "(docs/protocol.md; or use measure: wall_time)");
+        return "failed";
+    }
+    if (r->n_unwritten > 0) {
+        snprintf(reason, cap, "%lld of its %lld events could not be written to events.jsonl (%s): its figures would "
+                              "come out short; is the results folder's disk full?",
+                 (long long)r->n_unwritten, (long long)r->n_events, strerror(r->unwritten_errno));
+        return "failed";
+    }
+    if (flag_doubts(job, r, ws, we, flags, reason, cap)) return "failed";
+    return json_array_size(flags) > 0 ? "flagged" : "ok";
+}
+
+/* How its process ran and ended. */
+static void process_json(json_t *o, const seg_workload *r, const char *how)
+{
+    json_object_set_new(o, "pid", json_integer(r->proc.pid));
+    json_object_set_new(o, "exit", json_string(how));
+    if (WIFEXITED(r->proc.wait_status)) json_object_set_new(o, "exit_code", json_integer(WEXITSTATUS(r->proc.wait_status)));
+    if (WIFSIGNALED(r->proc.wait_status)) json_object_set_new(o, "signal", json_integer(WTERMSIG(r->proc.wait_status)));
+    json_object_set_new(o, "started_ns", json_integer(r->proc.started_ns));
+    json_object_set_new(o, "ended_ns", json_integer(r->proc.ended_ns));
+    json_object_set_new(o, "wall_s", json_real((double)(r->proc.ended_ns - r->proc.started_ns) / 1e9));
+    json_object_set_new(o, "stopped_by_cotenant", json_boolean(r->stop_sent));
+    json_object_set_new(o, "killed_after_grace", json_boolean(r->killed));
+}
+
+/* Its logs' sizes, where bytes were dropped or could not be written. */
+static void logs_json(json_t *o, const seg_workload *r)
+{
+    const capped_log *logs[2] = {&r->out_log, &r->err_log};
+    const char *log_names[2] = {"stdout", "stderr"};
+    for (int k = 0; k < 2; k++) {
+        if (capped_log_dropped(logs[k]) == 0 && logs[k]->unwritten == 0) continue;
+        json_t *lo = json_object_get(o, "logs");
+        if (!lo) json_object_set_new(o, "logs", lo = json_object());
+        json_object_set_new(lo, log_names[k], json_pack("{s:I, s:I, s:I}", "bytes", (json_int_t)logs[k]->total,
+                                                        "dropped", (json_int_t)capped_log_dropped(logs[k]),
+                                                        "unwritten", (json_int_t)logs[k]->unwritten));
+    }
+}
+
+json_t *segment_workload_result(const segment_job *job, seg_workload *r, int64_t ws, int64_t we, bool interrupted,
+                                segment_outcome *out)
+{
+    json_t *o = json_object(), *flags = json_array();
+    char reason[4096] = "", how[160] = "";
+    const char *status = verdict(job, r, ws, we, interrupted, flags, reason, sizeof reason, how, sizeof how);
+    /* a process that ran and ended on its own terms (not one that never
+     * started, never answered ready, or whose stream was cut) */
+    if (r->spawned && !r->not_ready[0] && !(r->remote && !r->agent_ended)) process_json(o, r, how);
     if (!strcmp(status, "failed")) {
         char path[PATH_MAX], *tail;
         snprintf(path, sizeof path, "%s/stderr.log", r->dir);
@@ -151,16 +173,7 @@ json_t *segment_workload_result(const segment_job *job, seg_workload *r, int64_t
     if (reason[0]) json_object_set_new(o, "reason", json_string(reason));
     if (json_array_size(flags)) json_object_set_new(o, "flags", flags);
     else json_decref(flags);
-    const capped_log *logs[2] = {&r->out_log, &r->err_log};
-    const char *log_names[2] = {"stdout", "stderr"};
-    for (int k = 0; k < 2; k++) {
-        if (capped_log_dropped(logs[k]) == 0 && logs[k]->unwritten == 0) continue;
-        json_t *lo = json_object_get(o, "logs");
-        if (!lo) json_object_set_new(o, "logs", lo = json_object());
-        json_object_set_new(lo, log_names[k], json_pack("{s:I, s:I, s:I}", "bytes", (json_int_t)logs[k]->total,
-                                                        "dropped", (json_int_t)capped_log_dropped(logs[k]),
-                                                        "unwritten", (json_int_t)logs[k]->unwritten));
-    }
+    logs_json(o, r);
     json_object_set_new(o, "measure", json_string(r->w->measure == MEASURE_WALL_TIME ? "wall_time" : "events"));
     json_object_set_new(o, "argv", argv_json(r));
     json_object_set_new(o, "events", json_integer(r->n_events));
