@@ -69,7 +69,7 @@ static void keeper_main(int rfd, const char *token, pid_t parent)
     if (got == 1 && word == 'd') _exit(0);
     /* cotenant is gone: what it started goes too. A killed parent hands its
      * children on, so pass until two passes in a row find nothing. */
-    cgroup_remove(&run_group);
+    proc_cgroup_remove(&run_group);
     int quiet = 0;
     for (int pass = 0; pass < 100 && quiet < 2; pass++) {
         quiet = keeper_kill_marked(token, parent) ? 0 : quiet + 1;
@@ -88,8 +88,8 @@ int keeper_start(cot_err *err)
     char group[96];
     snprintf(group, sizeof group, "cotenant-%s", token);
     cot_err why;
-    if (cgroup_create_base(group, &run_group, &why) == 0)
-        snprintf(tracking, sizeof tracking, "%s", cgroup_kind(&run_group));
+    if (proc_cgroup_create_base(group, &run_group, &why) == 0)
+        snprintf(tracking, sizeof tracking, "%s", proc_cgroup_kind(&run_group));
     else
         snprintf(tracking, sizeof tracking, "the environment mark %s (no cgroup: %s)", KEEPER_MARK_VAR, why.msg);
     int p[2];
@@ -118,12 +118,12 @@ int keeper_workload_group(const char *name, proc_cgroup *g)
 {
     cot_err why;
     memset(g, 0, sizeof *g);
-    return run_group.dir[0] ? cgroup_create_child(&run_group, name, g, &why) : -1;
+    return run_group.dir[0] ? proc_cgroup_create_child(&run_group, name, g, &why) : -1;
 }
 
 void keeper_release(void)
 {
-    cgroup_remove(&run_group); /* every segment's groups are empty by now */
+    proc_cgroup_remove(&run_group); /* every segment's groups are empty by now */
     if (keeper_fd < 0) return;
     fs_write_best_effort(keeper_fd, "d", 1); /* if the keeper is gone, there is nobody to tell */
     close(keeper_fd);

@@ -248,14 +248,14 @@ static void update_window(seg_state *st, int64_t now, int64_t offset)
             m[i] = (window_member){.counts = rt[i].spawned && rt[i].w->measure == MEASURE_EVENTS && rt[i].proc.running,
                                    .first_step_ns = rt[i].first_step_ns};
         st->wrules.t0_ns = st->pr.t0_ns - offset;
-        if (window_tick(&st->win, &st->wrules, m, st->n, now - offset, now >= st->startup_limit))
+        if (segment_window_tick(&st->win, &st->wrules, m, st->n, now - offset, now >= st->startup_limit))
             for (int i = 0; i < st->n; i++)
                 if (rt[i].spawned && rt[i].w->measure == MEASURE_EVENTS && !rt[i].first_step_ns)
                     warn(st, json_sprintf("%s sent no step within the startup timeout of %.0f s; the window opened "
                                           "without it", rt[i].w->name, st->job->sc->startup_timeout_s));
         for (int i = 0; st->win.start_ns && i < st->n; i++) rt[i].watch_from_ns = st->win.start_ns;
     }
-    window_wall_exit(&st->win, &st->wrules, st->first_wall_exit);
+    segment_window_wall_exit(&st->win, &st->wrules, st->first_wall_exit);
     st->pr.window_start_ns = st->win.start_ns, st->pr.window_end_ns = st->win.end_ns;
 }
 
@@ -269,7 +269,7 @@ static const char *stop_reason(seg_state *st, int64_t now, int64_t offset)
         st->interrupted = true;
         return "interrupted";
     }
-    if (window_over(&st->win, &st->wrules, now - offset)) return "window closed";
+    if (segment_window_over(&st->win, &st->wrules, now - offset)) return "window closed";
     if (all_wall_done) return "wall-time workloads finished";
     if (now >= st->deadline) {
         warn(st, json_sprintf("the segment hit its time limit of %.0f s", (double)(st->deadline - st->pr.t0_ns) / 1e9));
@@ -348,8 +348,8 @@ static void finish(seg_state *st)
                               json_string_value(json_object_get(st->telem_info, "write_error"))));
     int nstray = 0;
     for (int i = 0; i < st->n; i++) {
-        nstray += cgroup_kill(&st->rt[i].cg);
-        cgroup_remove(&st->rt[i].cg);
+        nstray += proc_cgroup_kill(&st->rt[i].cg);
+        proc_cgroup_remove(&st->rt[i].cg);
     }
     nstray += proc_kill_strays(st->job->mode->keep_pids, st->job->mode->nkeep);
     if (nstray > 0)
@@ -387,7 +387,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
     /* The window is what was actually measured: if the segment stopped early, it ends there. */
     segment_record_in rec = {.job = job, .w = st->rt, .n = st->n, .t0_ns = st->pr.t0_ns,
                              .window_start_ns = st->pr.window_start_ns,
-                             .window_end_ns = window_measured_end(&st->win, st->stop_at),
+                             .window_end_ns = segment_window_measured_end(&st->win, st->stop_at),
                              .interrupted = st->interrupted, .telemetry = st->telem_info, .warnings = st->warnings,
                              .tmp_dir = st->tmp_dir, .seg_root = st->seg_root};
     st->telem_info = st->warnings = NULL; /* the record's now */

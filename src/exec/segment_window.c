@@ -1,6 +1,6 @@
 #include "exec/segment_window.h"
 
-bool window_tick(window_span *w, const window_rules *r, const window_member *m, int n, int64_t now,
+bool segment_window_tick(window_span *w, const window_rules *r, const window_member *m, int n, int64_t now,
                  bool past_startup_limit)
 {
     if (w->start_ns || !r->has_events) return false;
@@ -22,17 +22,17 @@ bool window_tick(window_span *w, const window_rules *r, const window_member *m, 
     return by_limit;
 }
 
-void window_wall_exit(window_span *w, const window_rules *r, int64_t t)
+void segment_window_wall_exit(window_span *w, const window_rules *r, int64_t t)
 {
     if (r->has_wall && t && !w->end_ns) w->end_ns = t;
 }
 
-bool window_over(const window_span *w, const window_rules *r, int64_t now)
+bool segment_window_over(const window_span *w, const window_rules *r, int64_t now)
 {
     return !r->has_wall && w->end_ns && now >= w->end_ns;
 }
 
-int64_t window_measured_end(const window_span *w, int64_t stopped)
+int64_t segment_window_measured_end(const window_span *w, int64_t stopped)
 {
     return w->end_ns && stopped && stopped < w->end_ns ? stopped : w->end_ns;
 }

@@ -35,13 +35,13 @@ typedef struct {
 /* One tick at now. Opens the window when it can (see above); returns true
  * when it opened because the startup timeout had passed, so that the
  * caller can name the workloads that had sent nothing. */
-bool window_tick(window_span *w, const window_rules *r, const window_member *m, int n, int64_t now,
+bool segment_window_tick(window_span *w, const window_rules *r, const window_member *m, int n, int64_t now,
                  bool past_startup_limit);
 /* The first wall-time workload ended at t: the window closes there. */
-void window_wall_exit(window_span *w, const window_rules *r, int64_t t);
+void segment_window_wall_exit(window_span *w, const window_rules *r, int64_t t);
 /* Whether an events-only window is over at now. */
-bool window_over(const window_span *w, const window_rules *r, int64_t now);
+bool segment_window_over(const window_span *w, const window_rules *r, int64_t now);
 /* The end of what was measured, for a segment stopped at stopped (0: not stopped early). */
-int64_t window_measured_end(const window_span *w, int64_t stopped);
+int64_t segment_window_measured_end(const window_span *w, int64_t stopped);
 
 #endif

@@ -67,7 +67,7 @@ static int make_group(const char *dir, bool v2, proc_cgroup *g, cot_err *why)
     return 0;
 }
 
-int cgroup_create_base(const char *name, proc_cgroup *base, cot_err *why)
+int proc_cgroup_create_base(const char *name, proc_cgroup *base, cot_err *why)
 {
     memset(base, 0, sizeof *base);
     static const char *const v2_mounts[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
@@ -90,7 +90,7 @@ int cgroup_create_base(const char *name, proc_cgroup *base, cot_err *why)
     return cot_errf(why, "%s; %s", e2.msg, e1.msg);
 }
 
-int cgroup_create_child(const proc_cgroup *base, const char *name, proc_cgroup *g, cot_err *why)
+int proc_cgroup_create_child(const proc_cgroup *base, const char *name, proc_cgroup *g, cot_err *why)
 {
     memset(g, 0, sizeof *g);
     if (!base->dir[0]) return cot_errf(why, "no cgroup for the run");
@@ -138,7 +138,7 @@ static int each_group(const char *dir, int (*fn)(const char *))
     return n + fn(dir);
 }
 
-int cgroup_kill(const proc_cgroup *g)
+int proc_cgroup_kill(const proc_cgroup *g)
 {
     if (!g->dir[0]) return 0;
     int seen = each_group(g->dir, count_listed);
@@ -165,12 +165,12 @@ static int remove_one(const char *dir)
     return 0;
 }
 
-void cgroup_remove(proc_cgroup *g)
+void proc_cgroup_remove(proc_cgroup *g)
 {
     if (!g->dir[0]) return;
-    cgroup_kill(g);
+    proc_cgroup_kill(g);
     each_group(g->dir, remove_one);
     g->dir[0] = 0;
 }
 
-const char *cgroup_kind(const proc_cgroup *g) { return g->v2 ? "cgroup v2" : "cgroup v1 (pids)"; }
+const char *proc_cgroup_kind(const proc_cgroup *g) { return g->v2 ? "cgroup v2" : "cgroup v1 (pids)"; }

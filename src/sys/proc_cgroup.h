@@ -26,15 +26,15 @@ typedef struct {
 
 /* Creates the run's group NAME under cotenant's own cgroup: v2 first, then
  * v1's pids hierarchy. -1 with why set (no writable cgroup hierarchy). */
-int cgroup_create_base(const char *name, proc_cgroup *base, cot_err *why);
+int proc_cgroup_create_base(const char *name, proc_cgroup *base, cot_err *why);
 /* A group under base for one workload's run. -1 with why set. */
-int cgroup_create_child(const proc_cgroup *base, const char *name, proc_cgroup *g, cot_err *why);
+int proc_cgroup_create_child(const proc_cgroup *base, const char *name, proc_cgroup *g, cot_err *why);
 /* Kills every process in g and its descendants, until none is left (a
  * bounded number of passes); returns how many were seen. */
-int cgroup_kill(const proc_cgroup *g);
+int proc_cgroup_kill(const proc_cgroup *g);
 /* Removes g (and groups below it, emptied first). */
-void cgroup_remove(proc_cgroup *g);
+void proc_cgroup_remove(proc_cgroup *g);
 /* "cgroup v2" or "cgroup v1 (pids)", for the record. */
-const char *cgroup_kind(const proc_cgroup *g);
+const char *proc_cgroup_kind(const proc_cgroup *g);
 
 #endif
