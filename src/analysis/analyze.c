@@ -307,7 +307,20 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
             continue;
         }
         snprintf(a->units[w], sizeof a->units[w], "%s", ev.unit);
-        sm->samples = window_samples(ev.steps, ev.nsteps, ev.start_ns, ws, we);
+        /* a clock found off cotenant's during the run: its events on cotenant's */
+        wl_events_shift(&ev, json_integer_value(json_object_get(res, "clock_correction_ns")));
+        window_rate wr = window_rate_of(ev.steps, ev.nsteps, ev.start_ns, ws, we);
+        const char *why_not = ev.too_many_streams ? "its steps name more step streams than cotenant reads (64)"
+                              : ev.nsteps && !wr.measurable
+                                  ? "none of its steps ended inside the measured window or after it: its steps are "
+                                    "longer than the window; lengthen duration"
+                                  : NULL;
+        if (why_not) {
+            exclude(a, id, wname, why_not);
+            wl_events_free(&ev);
+            continue;
+        }
+        sm->samples = wr.rate * (double)(we - ws) / 1e9;
         if (ev.nsteps == 0) { /* a server or load generator: its work is the requests answered */
             sm->samples = 0;
             for (int i = 0; i < ev.nlat; i++) sm->samples += ev.lat[i].ok && ev.lat[i].t_ns > ws && ev.lat[i].t_ns <= we;

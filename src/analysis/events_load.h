@@ -21,12 +21,18 @@ typedef struct {
     int64_t start_ns;           /* first start event, 0 if none */
     step_rec *steps;
     int nsteps, steps_cap;
+    /* the step streams' names, by step_rec.stream; [0] is "" (steps that name none) */
+    char streams[THROUGHPUT_MAX_STREAMS][EVENT_STREAM_MAX];
+    int nstreams;
     latency_rec *lat;
     int nlat, lat_cap;
     int64_t invalid;
+    int64_t too_many_streams; /* steps of streams past THROUGHPUT_MAX_STREAMS, not read */
 } wl_events;
 
 int wl_events_load(const char *path, wl_events *out, cot_err *err);
+/* Every time by ns: the workload's clock onto cotenant's (segment.json's clock_correction_ns). */
+void wl_events_shift(wl_events *e, int64_t ns);
 void wl_events_free(wl_events *e);
 
 #endif

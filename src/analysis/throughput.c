@@ -6,26 +6,64 @@ static double overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
     return hi > lo ? (double)(hi - lo) : 0.0;
 }
 
-double window_samples(const step_rec *steps, int n, int64_t prev_ns, int64_t ws, int64_t we)
+/* Each stream's samples inside [ws, we[s]] (one end per stream), into out[]. */
+static void stream_samples(const step_rec *steps, int n, int64_t start_ns, int64_t ws, const int64_t *we, double *out)
 {
-    double total = 0;
-    int64_t prev = prev_ns;
+    int64_t prev[THROUGHPUT_MAX_STREAMS];
+    for (int s = 0; s < THROUGHPUT_MAX_STREAMS; s++) prev[s] = start_ns, out[s] = 0;
     for (int i = 0; i < n; i++) {
+        int s = steps[i].stream;
         int64_t t = steps[i].t_ns;
-        if (prev > 0 && t > prev) {
-            total += (double)steps[i].n * overlap(prev, t, ws, we) / (double)(t - prev);
-        } else if (t > ws && t <= we) {
-            total += (double)steps[i].n; /* no known start: count it where it ended */
-        }
-        prev = t;
+        if (prev[s] > 0 && t > prev[s])
+            out[s] += (double)steps[i].n * overlap(prev[s], t, ws, we[s]) / (double)(t - prev[s]);
+        else if (t > ws && t <= we[s])
+            out[s] += (double)steps[i].n; /* no known start: count it where it ended */
+        prev[s] = t;
     }
+}
+
+double window_samples(const step_rec *steps, int n, int64_t start_ns, int64_t ws, int64_t we)
+{
+    int64_t end[THROUGHPUT_MAX_STREAMS];
+    double per[THROUGHPUT_MAX_STREAMS], total = 0;
+    for (int s = 0; s < THROUGHPUT_MAX_STREAMS; s++) end[s] = we;
+    stream_samples(steps, n, start_ns, ws, end, per);
+    for (int s = 0; s < THROUGHPUT_MAX_STREAMS; s++) total += per[s];
     return total;
 }
 
-void binned_rates(const step_rec *steps, int n, int64_t prev_ns, int64_t t0, int64_t bin_ns, double *rates, int nbins)
+window_rate window_rate_of(const step_rec *steps, int n, int64_t start_ns, int64_t ws, int64_t we)
+{
+    window_rate r = {0};
+    bool seen[THROUGHPUT_MAX_STREAMS] = {0}, after[THROUGHPUT_MAX_STREAMS] = {0};
+    int64_t last_in[THROUGHPUT_MAX_STREAMS] = {0}, end[THROUGHPUT_MAX_STREAMS];
+    for (int i = 0; i < n; i++) {
+        int s = steps[i].stream;
+        seen[s] = true;
+        if (steps[i].t_ns > we) after[s] = true;
+        else last_in[s] = steps[i].t_ns;
+    }
+    for (int s = 0; s < THROUGHPUT_MAX_STREAMS; s++) end[s] = after[s] ? we : last_in[s];
+    double per[THROUGHPUT_MAX_STREAMS];
+    stream_samples(steps, n, start_ns, ws, end, per);
+    for (int s = 0; s < THROUGHPUT_MAX_STREAMS; s++) {
+        if (!seen[s]) continue;
+        r.streams++;
+        if (end[s] <= ws) continue; /* silent in and after the window: no work of it there */
+        r.measurable = true;
+        r.rate += per[s] * 1e9 / (double)(end[s] - ws);
+        if (!after[s] && end[s] < we) {
+            r.cut++;
+            if (!r.cut_end_ns || end[s] < r.cut_end_ns) r.cut_end_ns = end[s];
+        }
+    }
+    return r;
+}
+
+void binned_rates(const step_rec *steps, int n, int64_t start_ns, int64_t t0, int64_t bin_ns, double *rates, int nbins)
 {
     for (int b = 0; b < nbins; b++) {
         int64_t ws = t0 + (int64_t)b * bin_ns;
-        rates[b] = window_samples(steps, n, prev_ns, ws, ws + bin_ns) * 1e9 / (double)bin_ns;
+        rates[b] = window_samples(steps, n, start_ns, ws, ws + bin_ns) * 1e9 / (double)bin_ns;
     }
 }

@@ -66,6 +66,13 @@ int event_parse(const char *line, size_t len, event *ev, char *why, size_t why_c
             snprintf(why, why_cap, "a step needs \"n\", the samples it finished (a whole number >= 0)");
             goto out;
         }
+        json_t *stream = json_object_get(o, "stream");
+        if (stream && (!json_is_string(stream) || json_string_length(stream) == 0 ||
+                       json_string_length(stream) >= EVENT_STREAM_MAX)) {
+            snprintf(why, why_cap, "\"stream\" must be a short non-empty string (under %d bytes)", EVENT_STREAM_MAX);
+            goto out;
+        }
+        if (stream) snprintf(ev->stream, sizeof ev->stream, "%s", json_string_value(stream));
     } else if (!strcmp(name, "latency")) {
         ev->type = EV_LATENCY;
         if (get_int64(json_object_get(o, "ns"), &ev->latency_ns) != 0 || ev->latency_ns < 0) {

@@ -20,6 +20,8 @@
 #define AGENT_TAG_EVENT "@cotenant:ev "
 #define AGENT_TAG_OUT "@cotenant:out "
 #define AGENT_TAG_EXIT "@cotenant:exit "
+/* Room for any tag in front of a line. */
+#define AGENT_TAG_ROOM 32
 
 /* The length of tag when line starts with it, else 0. */
 size_t agent_tag_len(const char *line, size_t len, const char *tag);

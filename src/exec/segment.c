@@ -40,6 +40,8 @@ typedef struct {
     bool project_up, has_wall, interrupted;
     segment_progress pr;
     int64_t deadline, startup_limit, stop_at, kill_at, first_wall_exit;
+    int64_t tail_until;
+    int64_t offset; /* the remote workloads' clock behind ours, as last seen */ /* the window closed: wait this long at most for each workload's step after it */
     window_rules wrules;
     window_span win;
 } seg_state;
@@ -224,6 +226,7 @@ static int64_t read_all(seg_state *st)
     for (int i = 0; i < st->n; i++)
         if (st->rt[i].remote && st->rt[i].clock_offset_ns < offset) offset = st->rt[i].clock_offset_ns;
     if (offset == INT64_MAX) offset = 0;
+    st->offset = offset;
     st->pr.running = 0;
     for (int i = 0; i < st->n; i++) {
         seg_workload *r = &st->rt[i];
@@ -237,6 +240,15 @@ static int64_t read_all(seg_state *st)
     return offset;
 }
 
+/* The window's inputs: who counts, and their first and latest steps. */
+static void members(const seg_state *st, window_member *m)
+{
+    const seg_workload *rt = st->rt;
+    for (int i = 0; i < st->n; i++)
+        m[i] = (window_member){.counts = rt[i].spawned && rt[i].w->measure == MEASURE_EVENTS && rt[i].proc.running,
+                               .first_step_ns = rt[i].first_step_ns, .last_step_ns = rt[i].last_step_ns};
+}
+
 /* The window's rules are segment_window.c's; here, their inputs. Windows
  * are kept on the workloads' clock (their events'); now is ours. */
 static void update_window(seg_state *st, int64_t now, int64_t offset)
@@ -244,9 +256,7 @@ static void update_window(seg_state *st, int64_t now, int64_t offset)
     seg_workload *rt = st->rt;
     if (!st->win.start_ns) {
         window_member m[SCENARIO_MAX_WORKLOADS];
-        for (int i = 0; i < st->n; i++)
-            m[i] = (window_member){.counts = rt[i].spawned && rt[i].w->measure == MEASURE_EVENTS && rt[i].proc.running,
-                                   .first_step_ns = rt[i].first_step_ns};
+        members(st, m);
         st->wrules.t0_ns = st->pr.t0_ns - offset;
         if (segment_window_tick(&st->win, &st->wrules, m, st->n, now - offset, now >= st->startup_limit))
             for (int i = 0; i < st->n; i++)
@@ -259,6 +269,18 @@ static void update_window(seg_state *st, int64_t now, int64_t offset)
     st->pr.window_start_ns = st->win.start_ns, st->pr.window_end_ns = st->win.end_ns;
 }
 
+/* The window closed: each workload gets until its first step after the end
+ * (at most the grace period) before it is stopped, so that the step that
+ * straddles the end is known to the analysis. */
+static bool tail_pending(seg_state *st, int64_t now)
+{
+    window_member m[SCENARIO_MAX_WORKLOADS];
+    members(st, m);
+    if (segment_window_tail_seen(&st->win, m, st->n)) return false;
+    if (!st->tail_until) st->tail_until = now + (int64_t)(st->job->sc->grace_s * 1e9);
+    return now < st->tail_until;
+}
+
 /* Why the segment stops now, or NULL. */
 static const char *stop_reason(seg_state *st, int64_t now, int64_t offset)
 {
@@ -269,7 +291,7 @@ static const char *stop_reason(seg_state *st, int64_t now, int64_t offset)
         st->interrupted = true;
         return "interrupted";
     }
-    if (segment_window_over(&st->win, &st->wrules, now - offset)) return "window closed";
+    if (segment_window_over(&st->win, &st->wrules, now - offset) && !tail_pending(st, now)) return "window closed";
     if (all_wall_done) return "wall-time workloads finished";
     if (now >= st->deadline) {
         warn(st, json_sprintf("the segment hit its time limit of %.0f s", (double)(st->deadline - st->pr.t0_ns) / 1e9));
@@ -389,7 +411,7 @@ int segment_run(const segment_job *job, segment_outcome *out, cot_err *err)
                              .window_start_ns = st->pr.window_start_ns,
                              .window_end_ns = segment_window_measured_end(&st->win, st->stop_at),
                              .interrupted = st->interrupted, .telemetry = st->telem_info, .warnings = st->warnings,
-                             .tmp_dir = st->tmp_dir, .seg_root = st->seg_root};
+                             .tmp_dir = st->tmp_dir, .seg_root = st->seg_root, .clock_offset_ns = st->offset};
     st->telem_info = st->warnings = NULL; /* the record's now */
     int rc = segment_record(&rec, out, err);
     release(st);

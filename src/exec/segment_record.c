@@ -1,10 +1,12 @@
 #include "exec/segment_record.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "events/event.h"
 #include "util/fs.h"
 #include "util/results_files.h"
 #include "util/strvec.h"
@@ -63,13 +65,52 @@ static const char *flag_doubts(const segment_job *job, const seg_workload *r, in
     return NULL;
 }
 
-/* How a workload's run ended, for segment.json; adds to out->failed. */
+/* Invalid lines that arrived in the measured window. */
+static int64_t invalid_in_window(const segment_record_in *in, const seg_workload *r)
+{
+    if (!in->window_start_ns || in->window_end_ns <= in->window_start_ns) return 0;
+    return seg_workload_invalid_between(r, in->window_start_ns + in->clock_offset_ns, in->window_end_ns + in->clock_offset_ns);
+}
+
+/* A clock that is not cotenant's, and event lines lost in the window: a
+ * flag each where the figures can still be trusted; a reason to fail the
+ * workload (returned) where they cannot. */
+static const char *clock_and_lines(const segment_record_in *in, const seg_workload *r, json_t *flags, char *why,
+                                   size_t cap)
+{
+    if (r->w->measure != MEASURE_EVENTS) return NULL;
+    int64_t drift = seg_workload_clock_drift(r), corr = seg_workload_clock_correction(r);
+    if (llabs(drift) > SEG_CLOCK_SKEW_BOUND_NS) {
+        snprintf(why, cap, "its event times drift against cotenant's CLOCK_MONOTONIC (their offset moved by %.0f ms "
+                           "between the warm-up and the window), so they cannot be corrected: stamp events with "
+                           "CLOCK_MONOTONIC (Python: time.monotonic_ns()); docs/protocol.md",
+                 (double)drift / 1e6);
+        return why;
+    }
+    if (corr)
+        json_array_append_new(flags, json_sprintf("its event times are %.3f s %s cotenant's CLOCK_MONOTONIC (are they "
+                                                  "stamped with another clock?); they were corrected by that offset, "
+                                                  "measured to within a few ms (docs/protocol.md)",
+                                                  fabs((double)corr / 1e9), corr > 0 ? "behind" : "ahead of"));
+    int64_t lost = invalid_in_window(in, r);
+    if (lost > 0)
+        json_array_append_new(flags, json_sprintf("%lld event line%s that arrived in the measured window could not be "
+                                                  "read (over the %d-byte limit, torn, or not an event; see "
+                                                  "invalid_samples): its figures may be short by %s",
+                                                  (long long)lost, lost == 1 ? "" : "s", EVENT_LINE_MAX,
+                                                  lost == 1 ? "it" : "them"));
+    return NULL;
+}
+
 /* Whether a workload's figures count: "ok", "flagged" (they count, with
  * the flags beside them), "interrupted" or "failed", with the reason in
  * reason and how its process ended in how. */
-static const char *verdict(const segment_job *job, seg_workload *r, int64_t ws, int64_t we, bool interrupted,
-                           json_t *flags, char *reason, size_t cap, char *how, size_t how_cap)
+static const char *verdict(const segment_record_in *in, seg_workload *r, json_t *flags, char *reason, size_t cap,
+                           char *how, size_t how_cap)
 {
+    const segment_job *job = in->job;
+    const int64_t ws = in->window_start_ns, we = in->window_end_ns;
+    const bool interrupted = in->interrupted;
     if (r->remote && r->spawned && r->agent_ended) {
         /* how the workload in the container ended, not how its follower did */
         r->proc.wait_status = r->agent_status;
@@ -117,7 +158,7 @@ static const char *verdict(const segment_job *job, seg_workload *r, int64_t ws, 
                  (long long)r->n_unwritten, (long long)r->n_events, strerror(r->unwritten_errno));
         return "failed";
     }
-    if (flag_doubts(job, r, ws, we, flags, reason, cap)) return "failed";
+    if (flag_doubts(job, r, ws, we, flags, reason, cap) || clock_and_lines(in, r, flags, reason, cap)) return "failed";
     return json_array_size(flags) > 0 ? "flagged" : "ok";
 }
 
@@ -150,12 +191,12 @@ static void logs_json(json_t *o, const seg_workload *r)
     }
 }
 
-json_t *segment_workload_result(const segment_job *job, seg_workload *r, int64_t ws, int64_t we, bool interrupted,
-                                segment_outcome *out)
+json_t *segment_workload_result(const segment_record_in *in, seg_workload *r, segment_outcome *out)
 {
+    const segment_job *job = in->job;
     json_t *o = json_object(), *flags = json_array();
     char reason[4096] = "", how[160] = "";
-    const char *status = verdict(job, r, ws, we, interrupted, flags, reason, sizeof reason, how, sizeof how);
+    const char *status = verdict(in, r, flags, reason, sizeof reason, how, sizeof how);
     /* a process that ran and ended on its own terms (not one that never
      * started, never answered ready, or whose stream was cut) */
     if (r->spawned && !r->not_ready[0] && !(r->remote && !r->agent_ended)) process_json(o, r, how);
@@ -180,7 +221,8 @@ json_t *segment_workload_result(const segment_job *job, seg_workload *r, int64_t
     json_object_set_new(o, "steps", json_integer(r->n_steps));
     json_object_set_new(o, "invalid_events", json_integer(r->n_invalid));
     json_object_set_new(o, "invalid_samples", json_incref(r->invalid_samples));
-    json_object_set_new(o, "clock_suspect", json_boolean(r->clock_suspect));
+    json_object_set_new(o, "invalid_events_in_window", json_integer(invalid_in_window(in, r)));
+    json_object_set_new(o, "clock_correction_ns", json_integer(seg_workload_clock_correction(r)));
     if (r->first_step_ns) json_object_set_new(o, "first_step_ns", json_integer(r->first_step_ns));
     return o;
 }
@@ -199,7 +241,7 @@ int segment_record(const segment_record_in *in, segment_outcome *out, cot_err *e
     const int64_t ws = in->window_start_ns, we = in->window_end_ns;
     for (int i = 0; i < in->n; i++) {
         json_array_append_new(names, json_string(in->w[i].w->name));
-        json_object_set_new(results, in->w[i].w->name, segment_workload_result(job, &in->w[i], ws, we, in->interrupted, out));
+        json_object_set_new(results, in->w[i].w->name, segment_workload_result(in, &in->w[i], out));
     }
     json_object_set_new(seg, "workloads", names);
     json_object_set_new(seg, "results", results);

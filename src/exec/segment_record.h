@@ -22,11 +22,11 @@ typedef struct {
     json_t *telemetry; /* taken */
     json_t *warnings;  /* taken */
     const char *tmp_dir, *seg_root;
+    int64_t clock_offset_ns; /* the window's clock behind ours (remote workloads'); 0 local */
 } segment_record_in;
 
 /* How one workload's run ended, for segment.json; a failure is added to out. */
-json_t *segment_workload_result(const segment_job *job, seg_workload *r, int64_t ws, int64_t we, bool interrupted,
-                                segment_outcome *out);
+json_t *segment_workload_result(const segment_record_in *in, seg_workload *r, segment_outcome *out);
 /* segment.json, then the folder renamed to segments/<id>[.interrupted]. */
 int segment_record(const segment_record_in *in, segment_outcome *out, cot_err *err);
 

@@ -36,3 +36,10 @@ int64_t segment_window_measured_end(const window_span *w, int64_t stopped)
 {
     return w->end_ns && stopped && stopped < w->end_ns ? stopped : w->end_ns;
 }
+
+bool segment_window_tail_seen(const window_span *w, const window_member *m, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (m[i].counts && m[i].last_step_ns && m[i].last_step_ns <= w->end_ns) return false;
+    return true;
+}

@@ -13,12 +13,14 @@
 
 #include "events/event.h"
 #include "exec/agent.h"
+#include "util/array.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
 
 #define MAX_INVALID_SAMPLES 5
-/* An event whose clock is this far from ours was not written on CLOCK_MONOTONIC. */
-#define CLOCK_SKEW_LIMIT_NS (60 * NS_PER_S)
+/* Invalid lines whose arrival is kept (to count those in the window); the
+ * rest count as in it. */
+#define INVALID_TIMES_MAX (1 << 20)
 
 static void write_line(capped_log *l, const char *line, size_t len)
 {
@@ -62,6 +64,9 @@ static void on_line(void *arg, const char *line, size_t len, line_status st)
         snprintf(why, sizeof why, "torn line: the stream ended before its newline");
     if (st != LINE_OK || event_parse(line, len, &ev, why, sizeof why) != 0) {
         r->n_invalid++;
+        if (r->ninvalid_at < INVALID_TIMES_MAX &&
+            array_grow((void **)&r->invalid_at, &r->invalid_at_cap, r->ninvalid_at + 1, sizeof *r->invalid_at) == 0)
+            r->invalid_at[r->ninvalid_at++] = now_ns();
         if (json_array_size(r->invalid_samples) < MAX_INVALID_SAMPLES) {
             char snippet[161];
             snprintf(snippet, sizeof snippet, "%.*s", (int)(len < 160 ? len : 160), line);
@@ -70,21 +75,24 @@ static void on_line(void *arg, const char *line, size_t len, line_status st)
         return;
     }
     r->n_events++;
-    int64_t now = now_ns();
-    /* A remote workload's clock is its node's: the smallest lag seen is our
-     * best bound on the offset between the two. */
-    if (r->remote && now - ev.t_ns < r->clock_offset_ns) r->clock_offset_ns = now - ev.t_ns;
-    if (!r->remote && (ev.t_ns > now + CLOCK_SKEW_LIMIT_NS || ev.t_ns < now - 24 * 3600 * NS_PER_S)) r->clock_suspect = true;
+    /* No event is stamped after it arrived: the smallest lag seen bounds the
+     * offset between the workload's clock and ours (a remote one's is its
+     * node's), to within the fastest delivery. */
+    int64_t lag = now_ns() - ev.t_ns;
+    if (lag < r->clock_offset_ns) r->clock_offset_ns = lag;
+    int64_t *phase_lag = r->watch_from_ns ? &r->lag_in_window_ns : &r->lag_before_window_ns;
+    if (lag < *phase_lag) *phase_lag = lag;
+    int64_t t = seg_workload_time(r, ev.t_ns);
     /* a server, load generator or notebook makes progress one request at a time */
     if (ev.type == EV_STEP || ev.type == EV_LATENCY) {
         r->n_steps++;
-        if (!r->first_step_ns) r->first_step_ns = ev.t_ns;
-        if (r->watch_from_ns && ev.t_ns >= r->watch_from_ns) {
+        if (!r->first_step_ns) r->first_step_ns = t;
+        if (r->watch_from_ns && t >= r->watch_from_ns) {
             int64_t from = r->last_step_ns > r->watch_from_ns ? r->last_step_ns : r->watch_from_ns;
-            if (ev.t_ns - from > r->gap_ns) r->gap_ns = ev.t_ns - from, r->gap_from_ns = from;
+            if (t - from > r->gap_ns) r->gap_ns = t - from, r->gap_from_ns = from;
             r->steps_watched++;
         }
-        if (ev.t_ns > r->last_step_ns) r->last_step_ns = ev.t_ns;
+        if (t > r->last_step_ns) r->last_step_ns = t;
     }
     /* The line as the workload wrote it: analysis re-parses it from here.
      * A line that cannot be written is counted: the segment's figures
@@ -147,6 +155,30 @@ void seg_workload_read_output(seg_workload *r)
     }
 }
 
+int64_t seg_workload_clock_correction(const seg_workload *r)
+{
+    if (r->remote || r->clock_offset_ns == INT64_MAX) return 0;
+    return llabs(r->clock_offset_ns) > SEG_CLOCK_SKEW_BOUND_NS ? r->clock_offset_ns : 0;
+}
+
+int64_t seg_workload_time(const seg_workload *r, int64_t t)
+{
+    return t + seg_workload_clock_correction(r);
+}
+
+int64_t seg_workload_clock_drift(const seg_workload *r)
+{
+    if (r->remote || r->lag_before_window_ns == INT64_MAX || r->lag_in_window_ns == INT64_MAX) return 0;
+    return r->lag_in_window_ns - r->lag_before_window_ns;
+}
+
+int64_t seg_workload_invalid_between(const seg_workload *r, int64_t from, int64_t to)
+{
+    int64_t n = 0;
+    for (int i = 0; i < r->ninvalid_at; i++) n += r->invalid_at[i] >= from && r->invalid_at[i] <= to;
+    return n + (r->n_invalid - r->ninvalid_at); /* those whose arrival was not kept */
+}
+
 int seg_workload_init(seg_workload *r, const workload_spec *w, bool remote, const char *seg_dir, cot_err *err)
 {
     memset(r, 0, sizeof *r);
@@ -155,9 +187,9 @@ int seg_workload_init(seg_workload *r, const workload_spec *w, bool remote, cons
     r->proc.events_fd = r->proc.stdout_fd = r->proc.stderr_fd = -1;
     r->remote = remote;
     r->addr.resolve = !remote;
-    r->clock_offset_ns = INT64_MAX;
+    r->clock_offset_ns = r->lag_before_window_ns = r->lag_in_window_ns = INT64_MAX;
     r->invalid_samples = json_array();
-    line_reader_init(&r->lr, EVENT_LINE_MAX);
+    line_reader_init(&r->lr, EVENT_LINE_MAX + (remote ? AGENT_TAG_ROOM : 0)); /* a remote line carries its tag */
     return fs_path_join(r->dir, sizeof r->dir, seg_dir, w->name, err) || fs_mkdir_p(r->dir, err) ? -1 : 0;
 }
 
@@ -218,4 +250,6 @@ void seg_workload_free(seg_workload *r)
     line_reader_free(&r->lr);
     json_decref(r->invalid_samples);
     r->invalid_samples = NULL;
+    free(r->invalid_at);
+    r->invalid_at = NULL;
 }

@@ -16,6 +16,7 @@
 #include "sys/proc.h"
 #include "sys/proc_cgroup.h"
 #include "util/err.h"
+#include "util/timeutil.h"
 #include "workload/workload_cmd.h"
 
 typedef struct {
@@ -28,7 +29,6 @@ typedef struct {
     int events_fd;              /* events.jsonl, appended line by line */
     int64_t first_step_ns;
     int64_t n_events, n_invalid, n_steps;
-    bool clock_suspect;
     json_t *invalid_samples;
     bool stop_sent, killed;
     int64_t stop_sent_ns;
@@ -48,8 +48,26 @@ typedef struct {
     int agent_status;           /* how the workload ended, encoded as waitpid would */
     int64_t agent_ended_ns;
     int64_t clock_offset_ns;    /* our clock minus the workload's, at least (INT64_MAX: no event yet) */
+    int64_t lag_before_window_ns, lag_in_window_ns; /* the same, before the window opened and after */
+    int64_t *invalid_at;        /* when each invalid line arrived (our clock) */
+    int ninvalid_at, invalid_at_cap;
 } seg_workload;
 
+/* A local workload's clock this far from cotenant's CLOCK_MONOTONIC is not
+ * CLOCK_MONOTONIC: its times are corrected by the offset seen. A healthy
+ * stream delivers within a few ms. */
+#define SEG_CLOCK_SKEW_BOUND_NS (50 * NS_PER_MS)
+
+/* What to add to a local workload's event times to put them on cotenant's
+ * clock: the offset seen, where it is beyond the bound; else 0. */
+int64_t seg_workload_clock_correction(const seg_workload *r);
+/* An event time on the clock the segment keeps (corrected, as above). */
+int64_t seg_workload_time(const seg_workload *r, int64_t t);
+/* How far the offset moved between before the window and in it (a clock
+ * that runs at another rate); 0 where unknown. */
+int64_t seg_workload_clock_drift(const seg_workload *r);
+/* Invalid lines that arrived between from and to (our clock). */
+int64_t seg_workload_invalid_between(const seg_workload *r, int64_t from, int64_t to);
 /* Ready to start: nothing open, its folder dir made. */
 int seg_workload_init(seg_workload *r, const workload_spec *w, bool remote, const char *seg_dir, cot_err *err);
 /* Creates stdout.log, stderr.log and events.jsonl in its folder. */

@@ -267,9 +267,6 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
     fprintf(f, ".\n");
 }
 
-/* A segment whose window had someone else's GPU processes measured them too.
- * Said before any figure: an alone baseline that was not alone skews every
- * NP and STP of its mode. */
 /* Figures that count but carry doubts (docs/metrics.md, "flagged"). */
 static void flagged_warning(FILE *f, const json_t *metrics)
 {
@@ -287,6 +284,28 @@ static void flagged_warning(FILE *f, const json_t *metrics)
     fputc('\n', f);
 }
 
+/* The same on stderr: each flagged run's doubts, the first few of them. */
+static void flagged_stderr(const json_t *metrics, const char *dir)
+{
+    const json_t *fl = json_object_get(metrics, "flagged");
+    size_t n = json_array_size(fl), i, j;
+    if (!n) return;
+    cot_warn("the figures of %zu workload run%s are flagged as doubtful; %s/report.md says which and why:", n,
+             n == 1 ? "" : "s", dir);
+    json_t *x, *why;
+    json_array_foreach(fl, i, x) {
+        if (i == 5) {
+            cot_warn("  ... and %zu more", n - i);
+            break;
+        }
+        json_array_foreach(json_object_get(x, "flags"), j, why)
+            cot_warn("  %s, %s: %s", str(x, "segment"), str(x, "workload"), json_string_value(why));
+    }
+}
+
+/* A segment whose window had someone else's GPU processes measured them too.
+ * Said before any figure: an alone baseline that was not alone skews every
+ * NP and STP of its mode. */
 static void other_procs_warning(FILE *f, const json_t *metrics)
 {
     const json_t *segs = json_object_get(metrics, "other_gpu_processes");
@@ -421,7 +440,7 @@ int report_run(const char *dir, cot_err *err)
     int rc = fs_path_join(path, sizeof path, dir, "report.md", err) ? -1 : fs_write_file_atomic(path, md, len, err);
     free(md);
     size_t crowded = json_array_size(json_object_get(metrics, "other_gpu_processes"));
-    size_t flagged = json_array_size(json_object_get(metrics, "flagged"));
+    if (rc == 0) flagged_stderr(metrics, dir);
     json_decref(run);
     json_decref(metrics);
     if (rc == 0 && prc != 0) cot_warn("%s", perr.msg);
@@ -429,10 +448,6 @@ int report_run(const char *dir, cot_err *err)
         cot_warn("processes outside the run used the GPU during the measured window of %zu segment%s; %s/report.md "
                  "names them",
                  crowded, crowded == 1 ? "" : "s", dir);
-    if (rc == 0 && flagged)
-        cot_warn("the figures of %zu workload run%s are flagged as doubtful (a stall, SIGKILL after the grace period, a "
-                 "closed event descriptor); %s/report.md says which and why",
-                 flagged, flagged == 1 ? "" : "s", dir);
     if (rc == 0 && pl.gnuplot_missing) cot_warn("gnuplot was not found: the report has no PNG plots (the .gp files are in %s/plots)", dir);
     return rc;
 }

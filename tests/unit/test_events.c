@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -25,8 +26,28 @@ static void parse(void **state)
     s = "{\"ev\":\"start\",\"t\":1,\"unit\":\"images\"}";
     assert_int_equal(event_parse(s, strlen(s), &ev, why, sizeof why), 0);
     assert_string_equal(ev.unit, "images");
+    s = "{\"ev\":\"step\",\"t\":7,\"n\":1,\"stream\":\"loader\"}";
+    assert_int_equal(event_parse(s, strlen(s), &ev, why, sizeof why), 0);
+    assert_string_equal(ev.stream, "loader");
+    s = "{\"ev\":\"step\",\"t\":7,\"n\":1}";
+    assert_int_equal(event_parse(s, strlen(s), &ev, why, sizeof why), 0);
+    assert_string_equal(ev.stream, "");
+    /* a long diagnostic fits under the limit; over it, the line is refused */
+    char *big = malloc(EVENT_LINE_MAX + 100);
+    assert_non_null(big);
+    int k = sprintf(big, "{\"ev\":\"step\",\"t\":7,\"n\":1,\"note\":\"");
+    memset(big + k, 'x', 60000);
+    strcpy(big + k + 60000, "\"}");
+    assert_int_equal(event_parse(big, strlen(big), &ev, why, sizeof why), 0);
+    memset(big + k, 'x', EVENT_LINE_MAX);
+    strcpy(big + k + EVENT_LINE_MAX, "\"}");
+    assert_int_equal(event_parse(big, strlen(big), &ev, why, sizeof why), -1);
+    assert_non_null(strstr(why, "over the 65536-byte limit"));
+    free(big);
     const char *bad[] = {"garbage", "[1,2]", "{\"t\":1}", "{\"ev\":\"step\",\"t\":1}", "{\"ev\":\"step\",\"t\":-1,\"n\":1}",
-                         "{\"ev\":\"step\",\"t\":1,\"n\":\"x\"}", "{\"ev\":\"latency\",\"t\":1,\"ns\":5,\"ok\":1}"};
+                         "{\"ev\":\"step\",\"t\":1,\"n\":\"x\"}", "{\"ev\":\"latency\",\"t\":1,\"ns\":5,\"ok\":1}",
+                         "{\"ev\":\"step\",\"t\":1,\"n\":1,\"stream\":3}", "{\"ev\":\"step\",\"t\":1,\"n\":1,\"stream\":\"\"}",
+                         "{\"ev\":\"step\",\"t\":1,\"n\":1,\"stream\":\"0123456789012345678901234567890123\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (event_parse(bad[i], strlen(bad[i]), &ev, why, sizeof why) == 0) fail_msg("accepted: %s", bad[i]);
 }

@@ -88,6 +88,25 @@ static void no_event_workloads_no_window(void **state)
     assert_int_equal(w.start_ns, 0);
 }
 
+/* The workloads are stopped once each that stepped has a step after the end
+ * (so the analysis knows the step that straddles it); one that has never
+ * stepped, or has ended, holds nothing up. */
+static void the_stop_waits_for_a_step_past_the_end(void **state)
+{
+    (void)state;
+    window_span w = {.start_ns = 1000, .end_ns = 5000};
+    window_member m[3] = {{.counts = true, .first_step_ns = 900, .last_step_ns = 5200},
+                          {.counts = true, .first_step_ns = 950, .last_step_ns = 4700},
+                          {.counts = true}};
+    assert_false(segment_window_tail_seen(&w, m, 3));
+    m[1].last_step_ns = 5000; /* exactly at the end: the step after it is still to come */
+    assert_false(segment_window_tail_seen(&w, m, 3));
+    m[1].last_step_ns = 7400;
+    assert_true(segment_window_tail_seen(&w, m, 3));
+    m[1].last_step_ns = 4700, m[1].counts = false; /* it ended */
+    assert_true(segment_window_tail_seen(&w, m, 3));
+}
+
 static void a_stop_cuts_what_was_measured(void **state)
 {
     (void)state;
@@ -103,7 +122,7 @@ int main(void)
         cmocka_unit_test(opens_after_the_last_first_step), cmocka_unit_test(a_step_before_t0_counts_from_t0),
         cmocka_unit_test(opens_by_the_startup_limit_without_the_silent), cmocka_unit_test(ended_workloads_do_not_hold_it),
         cmocka_unit_test(wall_time_closes_at_the_first_exit), cmocka_unit_test(no_event_workloads_no_window),
-        cmocka_unit_test(a_stop_cuts_what_was_measured),
+        cmocka_unit_test(a_stop_cuts_what_was_measured), cmocka_unit_test(the_stop_waits_for_a_step_past_the_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,8 +39,49 @@ static void window(void **state)
     assert_float_equal(rates[0], 100 * 1e9 / 1000, 1e6);
 }
 
+/* Two streams of one workload with different step sizes, each prorated
+ * against its own previous step: exact whatever the window's phase. */
+static void window_streams(void **state)
+{
+    (void)state;
+    step_rec st[2100];
+    int n = 0;
+    for (int64_t t = 10; t <= 20000; t += 10) {
+        if (t % 2000 == 0) st[n++] = (step_rec){t, 200, 1}; /* 200 every 2000 ns */
+        st[n++] = (step_rec){t, 1, 0};                      /* 1 every 10 ns */
+    }
+    for (int64_t ws = 0; ws < 2000; ws += 250) {
+        window_rate r = window_rate_of(st, n, 1, ws + 3000, ws + 12000);
+        assert_float_equal(r.rate, 0.2e9, 1);
+        assert_int_equal(r.streams, 2);
+        assert_int_equal(r.cut, 0);
+    }
+    /* the same steps as one stream are off by the phase of the big step */
+    for (int i = 0; i < n; i++) st[i].stream = 0;
+    window_rate merged = window_rate_of(st, n, 1, 3500, 12500);
+    assert_true(merged.rate < 0.199e9 || merged.rate > 0.201e9);
+}
+
+/* A stream stopped mid-step (no step after the window) is measured up to its
+ * last step inside the window; one silent in and after it cannot be measured. */
+static void window_cut_at_the_last_step(void **state)
+{
+    (void)state;
+    step_rec st[7];
+    for (int i = 0; i < 7; i++) st[i] = (step_rec){(i + 1) * 100, 10, 0}; /* the last at 700 */
+    window_rate r = window_rate_of(st, 7, 1, 250, 1000);
+    assert_float_equal(r.rate, 0.1e9, 1e-3); /* (5 + 4 x 10) samples in 450 ns */
+    assert_int_equal(r.cut, 1);
+    assert_int_equal(r.cut_end_ns, 700);
+    assert_true(r.measurable);
+    r = window_rate_of(st, 7, 1, 800, 1000);
+    assert_false(r.measurable);
+    assert_float_equal(r.rate, 0, 0);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(basics), cmocka_unit_test(window)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(basics), cmocka_unit_test(window), cmocka_unit_test(window_streams),
+                                       cmocka_unit_test(window_cut_at_the_last_step)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,121 @@
+"""The validity suite: cotenant's figures against workloads whose true rates
+are known exactly (validity_synth), each within a stated tolerance, or
+flagged with the reason it cannot be trusted.
+
+    python3 tests/validity/test_validity.py BIN_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from checks import check, finish  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/bin")
+SYNTH = os.path.join(BIN, "validity_synth")
+TOL = 0.005  # throughput cases: 0.5%
+WORK = tempfile.mkdtemp(prefix="cotenant-validity-")
+
+
+def run(name, yaml_text):
+    path = os.path.join(WORK, name + ".yaml")
+    with open(path, "w") as f:
+        f.write(yaml_text)
+    out = os.path.join(WORK, name)
+    p = subprocess.run([os.path.join(BIN, "cotenant"), "run", path, "-o", out, "-q"], capture_output=True, text=True)
+    print("# %s: exit %d" % (name, p.returncode))
+    if p.returncode != 0:
+        print(p.stderr[-3000:], file=sys.stderr)
+    with open(os.path.join(out, "metrics.json")) as f:
+        return json.load(f), p.stderr
+
+
+def workload(metrics, name):
+    for w in metrics["modes"][0]["workloads"]:
+        if w["name"] == name:
+            return w
+    return {}
+
+
+def mean(w, key):
+    return (w.get(key) or {}).get("mean")
+
+
+def close(got, want, what):
+    ok = got is not None and abs(got - want) <= TOL * abs(want)
+    check(ok, "%s: %s, true %.4f (within %.1f%%)" % (what, "none" if got is None else "%.4f" % got, want, TOL * 100))
+
+
+def flags_of(metrics, name):
+    return " ".join(" ".join(f["flags"]) for f in metrics.get("flagged") or [] if f["workload"] == name)
+
+
+def synth(peers, *streams, extra=""):
+    args = ", ".join('"--stream", "%s"' % s for s in streams)
+    return '[%s, %s, "--peers", "%s"%s]' % (SYNTH, args, peers, extra)
+
+
+# 1. The window's end: steps of seconds, from workloads that exit at once on
+# SIGTERM (Python's default). Alone and shared periods give NP 0.370.
+peers = os.path.join(WORK, "peers1")
+m, _ = run("edges", """name: edges
+device: cpu
+modes: [timeslice]
+duration: 12s
+warmup: 1s
+repeats: 1
+workloads:
+  - {name: big, command: %s}
+  - {name: huge, command: %s}
+""" % (synth(peers, "-:100:0.925:2.5", extra=', "--on-term", "exit"'),
+       synth(peers, "-:100:1.998:5.4", extra=', "--on-term", "exit"')))
+for name, alone, shared in (("big", 0.925, 2.5), ("huge", 1.998, 5.4)):
+    w = workload(m, name)
+    close(mean(w, "alone_throughput"), 100 / alone, "%s (%.1f s steps) alone /s" % (name, shared))
+    close(mean(w, "shared_throughput"), 100 / shared, "%s (%.1f s steps) shared /s" % (name, shared))
+    close(mean(w, "normalized_progress"), alone / shared, "%s (%.1f s steps) NP" % (name, shared))
+
+# 2. The same when the grace period is too short to wait for the step after
+# the window's end: measured up to the last step inside it. Clocks that are
+# not cotenant's, lost lines and several step streams alongside.
+peers = os.path.join(WORK, "peers2")
+raw_offset = None
+m, err = run("clocks", """name: clocks
+device: cpu
+modes: [timeslice]
+duration: 12s
+warmup: 1s
+grace: 1s
+repeats: 1
+workloads:
+  - {name: cut, command: %s}
+  - {name: raw, command: %s}
+  - {name: behind, command: %s}
+  - {name: ahead, command: %s}
+  - {name: lossy, command: %s}
+  - {name: streams, command: %s}
+""" % (synth(peers, "-:100:1.998:5.4", extra=', "--on-term", "exit"'),
+       synth(peers, "-:1:0.01", extra=', "--clock", "raw"'),
+       synth(peers, "-:1:0.01", extra=', "--clock-offset", "-20"'),
+       synth(peers, "-:1:0.01", extra=', "--clock-offset", "3.5"'),
+       synth(peers, "-:1:0.01", extra=', "--oversize-every", "10"'),
+       synth(peers, "slow:200:2", "fast:1:0.01")))
+w = workload(m, "cut")
+close(mean(w, "shared_throughput"), 100 / 5.4, "cut (5.4 s steps, 1 s grace) shared /s")
+close(mean(w, "normalized_progress"), 1.998 / 5.4, "cut (5.4 s steps, 1 s grace) NP")
+for name in ("raw", "behind", "ahead"):
+    w = workload(m, name)
+    close(mean(w, "alone_throughput"), 100, "%s clock: alone /s" % name)
+    close(mean(w, "shared_throughput"), 100, "%s clock: shared /s" % name)
+for name, words in (("behind", "20.0"), ("ahead", "3.5")):
+    f = flags_of(m, name)
+    check(words in f and "corrected" in f, "%s clock: flagged as corrected by its offset (%s)" % (name, f[:120]))
+f = flags_of(m, "lossy")
+check("could not be read" in f, "lost lines: flagged with the count (%s)" % f[:160])
+check("could not be read" in err, "lost lines: said on stderr")
+w = workload(m, "streams")
+close(mean(w, "alone_throughput"), 200, "two named streams (200 every 2 s, 1 every 10 ms): alone /s")
+close(mean(w, "shared_throughput"), 200, "two named streams: shared /s")
+finish()
