@@ -9,6 +9,7 @@
 
 #include "analysis/events_load.h"
 #include "analysis/gpu_figures.h"
+#include "analysis/latency.h"
 #include "analysis/other_procs.h"
 #include "analysis/stats.h"
 #include "analysis/system_figures.h"
@@ -22,7 +23,6 @@
 typedef struct {
     bool valid;
     double throughput;  /* samples per second in the window (runs/s for wall time) */
-    double p[4];        /* latency percentiles, ms: 50, 95, 99, 99.9; NAN if none */
     double slo_attained;/* fraction of requests ok and within the SLO; NAN if none */
     int nlat;
     double gpu[7];      /* GPU figures, as GPU_FIELDS names them; NAN: no telemetry */
@@ -42,16 +42,13 @@ static const char *const SEG_GPU_UNITS[SG_N] = {"%", "%", "MiB", "W", "J"};
 #define GPU_TIMELINE_POINTS 300
 
 enum { ALONE = 0, SHARED = 1 };
-static const double PCTS[4] = {50, 95, 99, 99.9};
-static const char *const PCT_NAMES[4] = {"p50", "p95", "p99", "p99_9"};
 
 typedef struct {
     scenario sc;
     json_t *run;
     cell *cells;                 /* [mode][repeat][kind][workload] */
     char units[SCENARIO_MAX_WORKLOADS][EVENT_UNIT_MAX];
-    double *cdf[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS]; /* pooled shared latencies, ms */
-    int ncdf[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS], cdf_cap[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS];
+    latency_pool lat[SCENARIO_MAX_MODES][2][SCENARIO_MAX_WORKLOADS]; /* every repeat's requests, ms */
     json_t *excluded, *timeseries;
     json_t *other_procs;         /* segments whose window had GPU processes not their own */
     json_t *flagged;             /* workloads whose figures count, with doubts (segment.json's flags) */
@@ -80,18 +77,22 @@ static void exclude(analysis *a, const char *seg, const char *wl, const char *wh
     json_array_append_new(a->excluded, json_pack("{s:s, s:s, s:s}", "segment", seg, "workload", wl, "reason", why));
 }
 
-static void pool_latency(analysis *a, int m, int w, const double *ms, int n)
+/* A segment's requests due in its window: into the pool of its mode, kind
+ * and workload; the SLO attainment of the segment into its cell. */
+static void add_latencies(analysis *a, int m, int k, int w, cell *c, const wl_events *ev, int64_t ws, int64_t we)
 {
-    int need = a->ncdf[m][w] + n;
-    if (need > a->cdf_cap[m][w]) {
-        int cap = need * 2;
-        double *nv = realloc(a->cdf[m][w], (size_t)cap * sizeof *nv);
-        if (!nv) return;
-        a->cdf[m][w] = nv;
-        a->cdf_cap[m][w] = cap;
+    const workload_spec *spec = &a->sc.workloads[w];
+    int total = 0, good = 0;
+    for (int i = 0; i < ev->nlat; i++) {
+        int64_t due = ev->lat[i].t_ns - ev->lat[i].latency_ns;
+        if (due <= ws || due > we) continue;
+        double v = (double)ev->lat[i].latency_ns / 1e6;
+        total++;
+        good += ev->lat[i].ok && spec->slo_ms > 0 && v <= spec->slo_ms;
+        latency_pool_add(&a->lat[m][k][w], v, ev->lat[i].ok);
     }
-    memcpy(a->cdf[m][w] + a->ncdf[m][w], ms, (size_t)n * sizeof *ms);
-    a->ncdf[m][w] = need;
+    c->nlat = total;
+    if (spec->slo_ms > 0 && total > 0) c->slo_attained = (double)good / total;
 }
 
 /* Throughput over time in a shared segment, one series per workload: the
@@ -276,7 +277,6 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
             json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:O}", "segment", id, "workload", wname, "flags",
                                                         json_object_get(res, "flags") ?: json_array()));
         cell *c = cell_at(a, m, r, k, w);
-        for (int i = 0; i < 4; i++) c->p[i] = NAN;
         for (int i = 0; i < GF_N; i++) c->gpu[i] = NAN;
         c->slo_attained = NAN;
         const workload_spec *spec = &a->sc.workloads[w];
@@ -328,25 +328,7 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         c->throughput = sm->samples * 1e9 / (double)(we - ws);
         c->valid = true;
         sm->c = c;
-        /* Latencies of requests that completed inside the window. */
-        double *ms = malloc((size_t)(ev.nlat ? ev.nlat : 1) * sizeof *ms);
-        int n = 0, good = 0;
-        for (int i = 0; ms && i < ev.nlat; i++) {
-            if (ev.lat[i].t_ns <= ws || ev.lat[i].t_ns > we) continue;
-            double v = (double)ev.lat[i].latency_ns / 1e6;
-            if (ev.lat[i].ok) ms[n++] = v; /* failed requests count against the SLO, not in percentiles */
-            if (ev.lat[i].ok && spec->slo_ms > 0 && v <= spec->slo_ms) good++;
-        }
-        int total = 0;
-        for (int i = 0; i < ev.nlat; i++) total += ev.lat[i].t_ns > ws && ev.lat[i].t_ns <= we;
-        if (ms && n > 0) {
-            stats_sort(ms, n);
-            for (int i = 0; i < 4; i++) c->p[i] = stats_percentile_sorted(ms, n, PCTS[i]);
-            if (k == SHARED) pool_latency(a, m, w, ms, n);
-        }
-        c->nlat = total;
-        if (spec->slo_ms > 0 && total > 0) c->slo_attained = (double)good / total;
-        free(ms);
+        add_latencies(a, m, k, w, c, &ev, ws, we);
         if (k == SHARED && !a->have_series[m]) add_series(a, m, id, w, &ev, t0, end, ws, we, &series);
         wl_events_free(&ev);
     }
@@ -365,10 +347,6 @@ static double f_tp(const cell *c, int arg)
     (void)arg;
     return c->throughput;
 }
-static double f_pct(const cell *c, int arg)
-{
-    return c->p[arg];
-}
 static double f_slo(const cell *c, int arg)
 {
     (void)arg;
@@ -379,7 +357,8 @@ static double f_gpu(const cell *c, int arg)
     return c->gpu[arg];
 }
 
-static json_t *across_repeats(analysis *a, int m, int k, int w, cell_fn fn, int arg)
+/* Its interval clamped to [lo, hi], the range the figure can take. */
+static json_t *across_repeats_in(analysis *a, int m, int k, int w, cell_fn fn, int arg, double lo, double hi)
 {
     double v[SCENARIO_MAX_REPEATS];
     int n = 0;
@@ -387,7 +366,12 @@ static json_t *across_repeats(analysis *a, int m, int k, int w, cell_fn fn, int 
         cell *c = cell_at(a, m, r, k, w);
         if (c->valid && isfinite(fn(c, arg))) v[n++] = fn(c, arg);
     }
-    return stats_summary_json(v, n);
+    return stats_summary_json_in(v, n, lo, hi);
+}
+
+static json_t *across_repeats(analysis *a, int m, int k, int w, cell_fn fn, int arg)
+{
+    return across_repeats_in(a, m, k, w, fn, arg, 0, INFINITY); /* throughputs, GPU figures: never negative */
 }
 
 /* Across a mode's repeats: each workload's NP per complete pair of cells,
@@ -453,17 +437,22 @@ static json_t *workload_json(analysis *a, int m, int w, bool shares, const mode_
     json_object_set_new(wo, "alone_throughput", across_repeats(a, m, ALONE, w, f_tp, 0));
     if (shares) {
         json_object_set_new(wo, "shared_throughput", across_repeats(a, m, SHARED, w, f_tp, 0));
-        json_object_set_new(wo, "normalized_progress", stats_summary_json(f->np[w], f->nnp[w]));
+        json_object_set_new(wo, "normalized_progress", stats_summary_json_in(f->np[w], f->nnp[w], 0, INFINITY));
     }
-    json_t *lat = per_kind(a, m, w, shares, f_pct, 4, PCT_NAMES);
-    if (lat) json_object_set_new(wo, "latency_ms", lat);
+    json_t *lat = json_object();
+    for (int k = 0; k < (shares ? 2 : 1); k++) {
+        json_t *pool = latency_pool_json(&a->lat[m][k][w]);
+        if (pool) json_object_set_new(lat, k == ALONE ? "alone" : "shared", pool);
+    }
+    if (json_object_size(lat)) json_object_set_new(wo, "latency_ms", lat);
+    else json_decref(lat);
     json_t *gpu = per_kind(a, m, w, shares, f_gpu, GF_N, GPU_FIELDS);
     if (gpu) json_object_set_new(wo, "gpu", gpu);
     if (spec->slo_ms > 0) {
         json_object_set_new(wo, "slo_ms", json_real(spec->slo_ms));
         json_t *att = json_object();
-        json_object_set_new(att, "alone", across_repeats(a, m, ALONE, w, f_slo, 0));
-        if (shares) json_object_set_new(att, "shared", across_repeats(a, m, SHARED, w, f_slo, 0));
+        json_object_set_new(att, "alone", across_repeats_in(a, m, ALONE, w, f_slo, 0, 0, 1));
+        if (shares) json_object_set_new(att, "shared", across_repeats_in(a, m, SHARED, w, f_slo, 0, 0, 1));
         json_object_set_new(wo, "slo_attainment", att);
     }
     return wo;
@@ -506,9 +495,9 @@ static json_t *mode_metrics(analysis *a, int m)
     if (shares) {
         json_t *g = gpu_shared_json(a, m);
         if (g) json_object_set_new(mo, "gpu_shared", g);
-        json_object_set_new(mo, "stp", stats_summary_json(f.stp, f.nsys));
-        json_object_set_new(mo, "antt", stats_summary_json(f.antt, f.nsys));
-        json_object_set_new(mo, "jain", stats_summary_json(f.jain, f.nsys));
+        json_object_set_new(mo, "stp", stats_summary_json_in(f.stp, f.nsys, 0, INFINITY));
+        json_object_set_new(mo, "antt", stats_summary_json_in(f.antt, f.nsys, 0, INFINITY));
+        json_object_set_new(mo, "jain", stats_summary_json_in(f.jain, f.nsys, 0, 1));
     }
     json_object_set_new(mo, "repeats_complete", json_integer(f.nsys));
     return mo;
@@ -519,9 +508,9 @@ static json_t *latency_cdfs(analysis *a)
     json_t *out = json_array();
     for (int m = 0; m < a->sc.nmodes; m++)
         for (int w = 0; w < a->sc.nworkloads; w++) {
-            int n = a->ncdf[m][w];
+            int n = a->lat[m][SHARED][w].n;
             if (n == 0) continue;
-            double *v = a->cdf[m][w];
+            double *v = a->lat[m][SHARED][w].ms;
             stats_sort(v, n);
             json_t *pts = json_array();
             int npts = n < CDF_POINTS ? n : CDF_POINTS;
@@ -538,7 +527,10 @@ static json_t *latency_cdfs(analysis *a)
 static void csv_row(FILE *f, const char *mode, const char *wl, const char *metric, const char *unit, const json_t *s)
 {
     if (!s || json_is_null(s)) return;
-    double mean = json_number_value(json_object_get(s, "mean"));
+    /* a mean across repeats, or a pooled percentile's value */
+    json_t *v = json_object_get(s, "mean") ? json_object_get(s, "mean") : json_object_get(s, "value");
+    if (!json_is_number(v)) return;
+    double mean = json_number_value(v);
     json_t *lo = json_object_get(s, "ci95_low"), *hi = json_object_get(s, "ci95_high");
     fprintf(f, "%s,%s,%s,%s,%.6g,", mode, wl, metric, unit, mean);
     if (json_is_number(lo)) fprintf(f, "%.6g", json_number_value(lo));
@@ -571,10 +563,10 @@ static int write_summary_csv(const char *dir, json_t *modes, cot_err *err)
             const char *k;
             json_t *lk;
             json_object_foreach(lat, k, lk) {
-                for (int p = 0; p < 4; p++) {
+                for (int p = 0; p < LATENCY_PCTS; p++) {
                     char metric[64];
-                    snprintf(metric, sizeof metric, "%s_latency_%s", k, PCT_NAMES[p]);
-                    csv_row(f, m, w, metric, "ms", json_object_get(lk, PCT_NAMES[p]));
+                    snprintf(metric, sizeof metric, "%s_latency_%s", k, latency_pct_names[p]);
+                    csv_row(f, m, w, metric, "ms", json_object_get(lk, latency_pct_names[p]));
                 }
             }
             json_t *gpu = json_object_get(wo, "gpu");
@@ -630,6 +622,8 @@ int analyze_run(const char *dir, cot_err *err)
         return cot_errf(err, "out of memory analysing %s", dir);
     }
     for (size_t k = 0; k < nsg; k++) a.seg_gpu[k] = NAN;
+    for (int m = 0; m < SCENARIO_MAX_MODES; m++)
+        for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) latency_pool_init(&a.lat[m][ALONE][w]), latency_pool_init(&a.lat[m][SHARED][w]);
     a.excluded = json_array();
     a.timeseries = json_array();
     a.other_procs = json_array();
@@ -663,7 +657,7 @@ int analyze_run(const char *dir, cot_err *err)
     if (rc == 0) rc = write_summary_csv(dir, modes, err);
     json_decref(doc);
     for (int m = 0; m < SCENARIO_MAX_MODES; m++)
-        for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) free(a.cdf[m][w]);
+        for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) latency_pool_free(&a.lat[m][ALONE][w]), latency_pool_free(&a.lat[m][SHARED][w]);
     free(a.cells);
     free(a.seg_gpu);
     json_decref(a.run);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
+#include "analysis/stats.h"
 #include "report/plots.h"
 #include "util/fs.h"
 
@@ -23,9 +24,26 @@ static const char *str(const json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* A pooled percentile (analysis/latency.h): "17.3 [16.9–17.8]", "≥ 17.3 ..."
+ * where requests still unanswered may lie above it, "n too small (37 of 100)". */
+static const char *fmt_pooled(const json_t *s, char *buf, size_t cap)
+{
+    double v = num(s, "value"), lo = num(s, "ci95_low"), hi = num(s, "ci95_high");
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "n too small (%d of %d)", (int)json_integer_value(json_object_get(s, "n")),
+                 (int)json_integer_value(json_object_get(s, "need")));
+        return buf;
+    }
+    const char *at_least = json_is_true(json_object_get(s, "at_least")) ? "≥ " : "";
+    if (isfinite(lo) && isfinite(hi)) snprintf(buf, cap, "%s%.4g [%.4g–%.4g]", at_least, v, lo, hi);
+    else snprintf(buf, cap, "%s%.4g", at_least, v);
+    return buf;
+}
+
 /* "1234 ± 12" (mean ± 95% CI half-width), "1234" for a single repeat, "–" for none. */
 static const char *fmt(const json_t *s, char *buf, size_t cap)
 {
+    if (json_object_get(s, "value") && !json_object_get(s, "mean")) return fmt_pooled(s, buf, cap);
     double m = num(s, "mean"), lo = num(s, "ci95_low"), hi = num(s, "ci95_high");
     if (!isfinite(m)) return "–";
     /* four significant digits, but large numbers whole: 13662 MiB, not 1.366e+04 */
@@ -188,82 +206,141 @@ static void mode_section(FILE *f, const json_t *mo)
     if (any_gpu(mo)) gpu_table(f, mo, shares);
 }
 
-/* The worst shared p99 across workloads that report latency; NAN if none. */
-static double worst_p99(const json_t *mo)
+/* The worst shared p99 across workloads that report latency (its pooled
+ * value and interval); NULL if none. */
+static const json_t *worst_p99(const json_t *mo)
 {
-    double worst = NAN;
+    const json_t *worst = NULL;
     size_t i;
     json_t *wo;
     json_array_foreach(json_object_get(mo, "workloads"), i, wo) {
-        double v = num(json_object_get(json_object_get(json_object_get(wo, "latency_ms"), "shared"), "p99"), "mean");
-        if (isfinite(v) && (!isfinite(worst) || v > worst)) worst = v;
+        const json_t *p = json_object_get(json_object_get(json_object_get(wo, "latency_ms"), "shared"), "p99");
+        double v = num(p, "value");
+        if (isfinite(v) && (!worst || v > num(worst, "value"))) worst = p;
     }
     return worst;
 }
 
-typedef double (*score_fn)(const json_t *mo, double *lo, double *hi);
+/* A mode's figure for one objective: shown as value [lo, hi], ranked by
+ * score (higher is better: a latency's score is its negative). */
+typedef struct {
+    const json_t *mo;
+    double v, lo, hi;  /* as shown; lo/hi NAN: no interval */
+    double sd;         /* the spread across repeats; NAN: pooled, or one repeat */
+    bool lower_better;
+} scored;
 
-static double score_summary(const json_t *s, double *lo, double *hi)
+typedef scored (*score_fn)(const json_t *mo);
+
+/* Modes compared in one recommendation (a scenario has at most 8). */
+#define REPORT_MAX_MODES 16
+
+static scored from_summary(const json_t *mo, const json_t *s)
 {
-    *lo = num(s, "ci95_low");
-    *hi = num(s, "ci95_high");
-    return num(s, "mean");
+    return (scored){mo, num(s, "mean"), num(s, "ci95_low"), num(s, "ci95_high"), num(s, "stddev"), false};
 }
-static double s_stp(const json_t *mo, double *lo, double *hi)
+static scored s_stp(const json_t *mo)
 {
-    return score_summary(json_object_get(mo, "stp"), lo, hi);
+    return from_summary(mo, json_object_get(mo, "stp"));
 }
-static double s_jain(const json_t *mo, double *lo, double *hi)
+static scored s_jain(const json_t *mo)
 {
-    return score_summary(json_object_get(mo, "jain"), lo, hi);
+    return from_summary(mo, json_object_get(mo, "jain"));
 }
-static double s_p99(const json_t *mo, double *lo, double *hi)
+static scored s_p99(const json_t *mo)
 {
-    *lo = *hi = NAN;
-    return -worst_p99(mo); /* higher is better for every score */
+    const json_t *p = worst_p99(mo);
+    return (scored){mo, num(p, "value"), num(p, "ci95_low"), num(p, "ci95_high"), NAN, true};
 }
 
-/* One line of the recommendation: the best shared mode by a score, and
- * whether the 95% intervals separate it from the runner-up. */
+static double score_of(const scored *x)
+{
+    return x->lower_better ? -x->v : x->v;
+}
+
+static bool has_interval(const scored *x)
+{
+    return isfinite(x->lo) && isfinite(x->hi);
+}
+
+/* a's interval lies wholly on the better side of b's */
+static bool separates(const scored *a, const scored *b)
+{
+    return has_interval(a) && has_interval(b) && (a->lower_better ? a->hi < b->lo : a->lo > b->hi);
+}
+
+static void print_scored(FILE *f, const scored *x, bool named)
+{
+    if (named) fprintf(f, "%s ", str(x->mo, "mode"));
+    fprintf(f, "%.4g", x->v);
+    if (has_interval(x)) fprintf(f, " [%.4g, %.4g]", x->lo, x->hi);
+}
+
+/* One line of the recommendation: a mode is named the best only where its
+ * 95% interval separates from the runner-up's (or the runner-up has none,
+ * which is said); otherwise the modes it cannot be told from are named,
+ * with what would likely separate them. */
 static void recommend(FILE *f, const json_t *metrics, const char *objective, score_fn fn, const char *what)
 {
-    const json_t *best = NULL, *second = NULL;
-    double bs = NAN, ss = NAN, blo = NAN, bhi = NAN, slo = NAN, shi = NAN;
+    scored all[REPORT_MAX_MODES];
+    int n = 0;
     size_t i;
     json_t *mo;
     json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
-        if (!json_is_true(json_object_get(mo, "shares"))) continue;
-        double lo, hi, s = fn(mo, &lo, &hi);
-        if (!isfinite(s)) continue;
-        if (!best || s > bs) {
-            second = best, ss = bs, slo = blo, shi = bhi;
-            best = mo, bs = s, blo = lo, bhi = hi;
-        } else if (!second || s > ss) {
-            second = mo, ss = s, slo = lo, shi = hi;
-        }
+        if (!json_is_true(json_object_get(mo, "shares")) || n == REPORT_MAX_MODES) continue;
+        scored x = fn(mo);
+        if (!isfinite(x.v)) continue;
+        int k = n++;
+        for (; k > 0 && score_of(&all[k - 1]) < score_of(&x); k--) all[k] = all[k - 1];
+        all[k] = x;
     }
     fprintf(f, "- **%s**: ", objective);
-    if (!best) {
+    if (n == 0) {
         fprintf(f, "no figures (%s).\n", what);
         return;
     }
-    bool neg = fn == s_p99;
-    /* Scores within 0.1% of each other print alike: naming one of them
-     * the winner would be reading noise. */
-    if (second && fabs(bs - ss) <= 1e-3 * fmax(fabs(bs), fabs(ss))) {
-        fprintf(f, "%s and %s tie (%.4g and %.4g).\n", str(best, "mode"), str(second, "mode"), neg ? -bs : bs,
-                neg ? -ss : ss);
+    const scored *best = &all[0], *second = n > 1 ? &all[1] : NULL;
+    if (!second) {
+        fprintf(f, "%s (", str(best->mo, "mode"));
+        print_scored(f, best, false);
+        fprintf(f, ").\n");
         return;
     }
-    fprintf(f, "%s (%.4g", str(best, "mode"), neg ? -bs : bs);
-    if (second) fprintf(f, " against %s %.4g", str(second, "mode"), neg ? -ss : ss);
-    fprintf(f, ")");
-    if (second && isfinite(blo) && isfinite(shi) && blo <= shi)
-        fprintf(f, "; the 95%% intervals overlap, so the difference is within noise: add repeats to separate them");
-    else if (second && !isfinite(blo) && !neg)
-        fprintf(f, "; one repeat gives no interval, so the difference may be noise");
-    (void)slo;
-    (void)shi;
+    bool tie = fabs(best->v - second->v) <= 1e-3 * fmax(fabs(best->v), fabs(second->v));
+    if (!tie && separates(best, second)) {
+        fprintf(f, "%s (", str(best->mo, "mode"));
+        print_scored(f, best, false);
+        fprintf(f, " against ");
+        print_scored(f, second, true);
+        fprintf(f, "; the 95%% intervals do not overlap).\n");
+        return;
+    }
+    if (!tie && (!has_interval(best) || !has_interval(second))) {
+        fprintf(f, "%s (", str(best->mo, "mode"));
+        print_scored(f, best, false);
+        fprintf(f, " against ");
+        print_scored(f, second, true);
+        fprintf(f, "); %s has no interval (%s), so the difference is not tested against noise.\n",
+                has_interval(second) ? str(best->mo, "mode") : str(second->mo, "mode"),
+                best->lower_better ? "too few requests" : "one repeat: run three or more to test it");
+        return;
+    }
+    /* every mode the best cannot be told from */
+    int k = 1;
+    while (k < n && (tie || !separates(best, &all[k]))) k++;
+    for (int j = 0; j < k; j++) {
+        fprintf(f, "%s", j == 0 ? "" : j == k - 1 ? " and " : ", ");
+        print_scored(f, &all[j], true);
+    }
+    fprintf(f, " cannot be told apart: %s", tie ? "they are within 0.1% of each other" : "their 95% intervals overlap");
+    int more = stats_repeats_to_separate(fabs(best->v - second->v), best->sd, second->sd, 1000);
+    if (best->lower_better)
+        fprintf(f, "; more requests (a longer duration or more repeats) would narrow the intervals");
+    else if (more > 0)
+        fprintf(f, "; about %d repeats would likely separate %s from %s, from the spread seen", more,
+                str(best->mo, "mode"), str(second->mo, "mode"));
+    else if (!tie)
+        fprintf(f, "; the spread seen is too large for a practical number of repeats to separate them: treat them as equal");
     fprintf(f, ".\n");
 }
 
@@ -385,7 +462,9 @@ int report_run(const char *dir, cot_err *err)
     other_procs_warning(f, metrics);
     flagged_warning(f, metrics);
     setup_section(f, run);
-    fprintf(f, "## Results per mode\n\nFigures are means across repeats ± the half-width of their 95%% confidence interval. "
+    fprintf(f, "## Results per mode\n\nFigures are means across repeats ± the half-width of their 95%% confidence interval; "
+               "latency percentiles are taken over every repeat's requests together, with their 95%% interval in brackets "
+               "(≥: requests unanswered at the end may lie above). "
                "Normalized progress (NP) is a workload's throughput shared over its throughput alone in the same mode and repeat; "
                "STP is the sum of NP (higher is better), ANTT the mean of 1/NP (lower is better); docs/metrics.md defines each.\n\n");
     size_t i;
@@ -398,13 +477,12 @@ int report_run(const char *dir, cot_err *err)
     json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
         if (!json_is_true(json_object_get(mo, "shares"))) continue;
         shared_modes++;
-        char a[64], b[64], c[64];
-        double p99 = worst_p99(mo);
+        char a[64], b[64], c[64], d[64];
+        const json_t *p99 = worst_p99(mo);
         fprintf(f, "| %s%s | %s | %s | %s | ", str(mo, "mode"), json_object_get(mo, "caveat") ? " (caveat above)" : "",
                 fmt(json_object_get(mo, "stp"), a, sizeof a),
                 fmt(json_object_get(mo, "antt"), b, sizeof b), fmt(json_object_get(mo, "jain"), c, sizeof c));
-        if (isfinite(p99)) fprintf(f, "%.4g | ", p99);
-        else fprintf(f, "– | ");
+        fprintf(f, "%s | ", p99 ? fmt(p99, d, sizeof d) : "–");
         const json_t *sg = json_object_get(mo, "gpu_shared");
         fprintf(f, "%s | %s |\n", fmt(json_object_get(sg, "power_w"), a, sizeof a),
                 fmt(json_object_get(sg, "sm_active_pct"), b, sizeof b));

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "analysis/latency.h"
 #include "analysis/stats.h"
 #include "analysis/throughput.h"
 
@@ -79,9 +80,77 @@ static void window_cut_at_the_last_step(void **state)
     assert_float_equal(r.rate, 0, 0);
 }
 
+/* Order-statistic intervals against the binomial by hand: for the median of
+ * 20 samples, ranks 6 and 15 (P(B <= 5) = 0.0207, P(B <= 14) = 0.9793 for
+ * B ~ Bin(20, 0.5)); for p99 of 100, rank 97 below (P(B <= 96) = 0.0184)
+ * and none above (P(B <= 99) = 0.634); 99 samples are too few for p99. */
+static void quantile_intervals(void **state)
+{
+    (void)state;
+    double x[100];
+    for (int i = 0; i < 100; i++) x[i] = i + 1;
+    stats_quantile q = stats_quantile_ci(x, 20, 50);
+    assert_float_equal(q.value, 10.5, 1e-12);
+    assert_float_equal(q.lo, 6, 0);
+    assert_float_equal(q.hi, 15, 0);
+    q = stats_quantile_ci(x, 100, 99);
+    assert_float_equal(q.value, 99.01, 1e-9);
+    assert_float_equal(q.lo, 97, 0);
+    assert_false(isfinite(q.hi));
+    q = stats_quantile_ci(x, 99, 99);
+    assert_false(isfinite(q.value));
+    assert_int_equal(q.need, 100);
+    assert_int_equal(stats_quantile_ci(x, 100, 99.9).need, 1000);
+}
+
+/* Pooled across repeats: 10 requests of 10 ms in one repeat, 1000 of 0.1 ..
+ * 100 ms in the other. The mean of per-repeat p99s is (10 + 99.001) / 2 =
+ * 54.5; the p99 of the 1010 together is 98.991 (rank 998.91 of the pool:
+ * 98.9 + 0.91 x 0.1). An unanswered request's age below it makes it a
+ * lower bound. */
+static void pooled_percentiles(void **state)
+{
+    (void)state;
+    latency_pool p;
+    latency_pool_init(&p);
+    for (int i = 0; i < 10; i++) latency_pool_add(&p, 10.0, true);
+    for (int i = 1; i <= 1000; i++) latency_pool_add(&p, i / 10.0, true);
+    json_t *j = latency_pool_json(&p);
+    json_t *p99 = json_object_get(j, "p99");
+    assert_float_equal(json_real_value(json_object_get(p99, "value")), 98.991, 1e-9);
+    assert_int_equal(json_integer_value(json_object_get(p99, "n")), 1010);
+    assert_true(json_is_false(json_object_get(p99, "at_least")));
+    assert_true(json_real_value(json_object_get(p99, "ci95_low")) <= 98.991);
+    assert_true(json_real_value(json_object_get(p99, "ci95_high")) >= 98.991);
+    /* p99.9 of 1010: a value, and no upper bound (P(B <= 1009) = 1 - 0.999^1010 = 0.636 < 0.975) */
+    assert_true(json_is_real(json_object_get(json_object_get(j, "p99_9"), "value")));
+    assert_true(json_is_null(json_object_get(json_object_get(j, "p99_9"), "ci95_high")));
+    json_decref(j);
+    latency_pool_add(&p, 50, false);
+    j = latency_pool_json(&p);
+    assert_int_equal(json_integer_value(json_object_get(j, "failed_or_unanswered")), 1);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "p99"), "at_least")));
+    json_decref(j);
+    latency_pool_free(&p);
+}
+
+/* Intervals of a bounded figure stay in its range. */
+static void bounded_intervals(void **state)
+{
+    (void)state;
+    double jain[3] = {0.99, 1.0, 0.97};
+    json_t *s = stats_summary_json_in(jain, 3, 0, 1);
+    assert_float_equal(json_real_value(json_object_get(s, "ci95_high")), 1.0, 0);
+    assert_true(json_real_value(json_object_get(s, "ci95_low")) < 0.99);
+    json_decref(s);
+    assert_int_equal(stats_repeats_to_separate(0.1, 0.0322, 0.0322, 1000), 5);
+    assert_int_equal(stats_repeats_to_separate(0, 0.03, 0.03, 1000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(basics), cmocka_unit_test(window), cmocka_unit_test(window_streams),
-                                       cmocka_unit_test(window_cut_at_the_last_step)};
+                                       cmocka_unit_test(window_cut_at_the_last_step), cmocka_unit_test(quantile_intervals),
+                                       cmocka_unit_test(pooled_percentiles), cmocka_unit_test(bounded_intervals)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,4 +118,32 @@ check("could not be read" in err, "lost lines: said on stderr")
 w = workload(m, "streams")
 close(mean(w, "alone_throughput"), 200, "two named streams (200 every 2 s, 1 every 10 ms): alone /s")
 close(mean(w, "shared_throughput"), 200, "two named streams: shared /s")
+
+# 3. An open-loop client at 1.5x its server's capacity (one request at a
+# time, 200 ms each: 5/s, against 7.5/s asked, on a constant schedule).
+# Requests belong to the window in which they were due: 105 in 14 s, those
+# still queued at its end included (with their age, so the percentile is a
+# lower bound); counting completions instead would give about 70.
+m, _ = run("overload", """name: overload
+device: cpu
+modes: [timeslice]
+duration: 14s
+warmup: 1s
+repeats: 1
+workloads:
+  - {name: server, kind: serve-cpu, args: [--max-batch, "1", --batch-time, 200ms, --max-queue-delay, "0"]}
+  - {name: client, kind: loadgen, target: server, args: [--rate, "7.5", --arrival, constant, --concurrency, "64",
+     --timeout, 60s], slo: 1s}
+""")
+lat = (workload(m, "client").get("latency_ms") or {}).get("alone") or {}
+due = lat.get("requests")
+check(due is not None and abs(due - 105) <= 1,
+      "overload: requests due in the window %s, true 105 (7.5/s x 14 s, +-1 for the phase)" % due)
+check((lat.get("failed_or_unanswered") or 0) > 0, "overload: the backlog at the window's end is counted (%s unanswered)"
+      % lat.get("failed_or_unanswered"))
+p99 = lat.get("p99") or {}
+check(p99.get("at_least") is True and (p99.get("value") or 0) > 1000,
+      "overload: p99 %s ms is marked a lower bound (at_least)" % p99.get("value"))
+check(p99.get("n") == due, "overload: p99's sample count is the requests due (%s)" % p99.get("n"))
+check(lat.get("p99_9", {}).get("n_too_small") is not None, "overload: p99.9 of %s requests is 'n too small'" % due)
 finish()
