@@ -383,7 +383,17 @@ typedef struct {
     int nsys;
 } mode_figures;
 
-static void compute_mode_figures(analysis *a, int m, mode_figures *f)
+/* The mode whose alone runs are the common baseline; -1 where the run has none. */
+static int baseline_mode(const scenario *sc)
+{
+    for (int m = 0; m < sc->nmodes; m++)
+        if (mode_desc_lookup(sc->modes[m]) == mode_desc_baseline()) return m;
+    return -1;
+}
+
+/* Mode m's shared runs against the alone runs of mode alone_m: its own
+ * (in-mode NP), or the baseline's (NP against the whole GPU). */
+static void compute_mode_figures(analysis *a, int m, int alone_m, mode_figures *f)
 {
     const scenario *sc = &a->sc;
     memset(f, 0, sizeof *f);
@@ -392,7 +402,7 @@ static void compute_mode_figures(analysis *a, int m, mode_figures *f)
     for (int r = 1; r <= sc->repeats; r++) {
         double np[SCENARIO_MAX_WORKLOADS];
         for (int w = 0; w < sc->nworkloads; w++) {
-            cell *al = cell_at(a, m, r, ALONE, w), *sh = cell_at(a, m, r, SHARED, w);
+            cell *al = cell_at(a, alone_m, r, ALONE, w), *sh = cell_at(a, m, r, SHARED, w);
             np[w] = al->valid && sh->valid ? figure_np(sh->throughput, al->throughput) : NAN;
             if (isfinite(np[w])) f->np[w][f->nnp[w]++] = np[w];
         }
@@ -429,7 +439,7 @@ static json_t *per_kind(analysis *a, int m, int w, bool shares, double (*fn)(con
     return NULL;
 }
 
-static json_t *workload_json(analysis *a, int m, int w, bool shares, const mode_figures *f)
+static json_t *workload_json(analysis *a, int m, int w, bool shares, const mode_figures *f, const mode_figures *fc)
 {
     const workload_spec *spec = &a->sc.workloads[w];
     json_t *wo = json_pack("{s:s, s:s, s:s}", "name", spec->name, "unit", a->units[w][0] ? a->units[w] : "samples",
@@ -438,6 +448,9 @@ static json_t *workload_json(analysis *a, int m, int w, bool shares, const mode_
     if (shares) {
         json_object_set_new(wo, "shared_throughput", across_repeats(a, m, SHARED, w, f_tp, 0));
         json_object_set_new(wo, "normalized_progress", stats_summary_json_in(f->np[w], f->nnp[w], 0, INFINITY));
+        if (fc)
+            json_object_set_new(wo, "normalized_progress_common",
+                                stats_summary_json_in(fc->np[w], fc->nnp[w], 0, INFINITY));
     }
     json_t *lat = json_object();
     for (int k = 0; k < (shares ? 2 : 1); k++) {
@@ -484,13 +497,17 @@ static json_t *mode_metrics(analysis *a, int m)
     const scenario *sc = &a->sc;
     const mode_desc *desc = mode_desc_lookup(sc->modes[m]);
     bool shares = plan_mode_shares(sc, m);
-    mode_figures f;
-    if (shares) compute_mode_figures(a, m, &f);
+    int base = baseline_mode(sc);
+    mode_figures f, fc;
+    if (shares) compute_mode_figures(a, m, m, &f);
     else memset(&f, 0, sizeof f);
+    bool common = shares && base >= 0 && base != m;
+    if (common) compute_mode_figures(a, m, base, &fc);
     json_t *mo = json_pack("{s:s, s:b}", "mode", sc->modes[m], "shares", shares);
     if (desc && desc->caveat) json_object_set_new(mo, "caveat", json_string(desc->caveat));
     json_t *ws = json_array();
-    for (int w = 0; w < sc->nworkloads; w++) json_array_append_new(ws, workload_json(a, m, w, shares, &f));
+    for (int w = 0; w < sc->nworkloads; w++)
+        json_array_append_new(ws, workload_json(a, m, w, shares, &f, common ? &fc : NULL));
     json_object_set_new(mo, "workloads", ws);
     if (shares) {
         json_t *g = gpu_shared_json(a, m);
@@ -498,6 +515,13 @@ static json_t *mode_metrics(analysis *a, int m)
         json_object_set_new(mo, "stp", stats_summary_json_in(f.stp, f.nsys, 0, INFINITY));
         json_object_set_new(mo, "antt", stats_summary_json_in(f.antt, f.nsys, 0, INFINITY));
         json_object_set_new(mo, "jain", stats_summary_json_in(f.jain, f.nsys, 0, 1));
+    }
+    if (common) { /* the same against each workload alone on the whole GPU */
+        json_object_set_new(mo, "baseline", json_string(sc->modes[base]));
+        json_object_set_new(mo, "stp_common", stats_summary_json_in(fc.stp, fc.nsys, 0, INFINITY));
+        json_object_set_new(mo, "antt_common", stats_summary_json_in(fc.antt, fc.nsys, 0, INFINITY));
+        json_object_set_new(mo, "jain_common", stats_summary_json_in(fc.jain, fc.nsys, 0, 1));
+        json_object_set_new(mo, "repeats_complete_common", json_integer(fc.nsys));
     }
     json_object_set_new(mo, "repeats_complete", json_integer(f.nsys));
     return mo;

@@ -320,6 +320,8 @@ int cmd_run(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    /* after the checks: only modes that can run are compared */
+    scenario_add_baseline(&sc);
     if (o.plan_only) {
         print_plan(&sc);
         goto out;

@@ -168,13 +168,15 @@ static void gpu_table(FILE *f, const json_t *mo, bool shares)
 
 static void mode_section(FILE *f, const json_t *mo)
 {
-    char a[64], b[64], c[64], d[64], e[64], g[64], h[64];
+    char a[64], b[64], c[64], d[64], e[64], g[64], h[64], k[64];
     bool shares = json_is_true(json_object_get(mo, "shares"));
+    bool common = json_object_get(mo, "stp_common") != NULL;
     fprintf(f, "### %s\n\n", str(mo, "mode"));
     if (json_object_get(mo, "caveat")) fprintf(f, "> **%s**: %s.\n\n", str(mo, "mode"), str(mo, "caveat"));
     if (shares)
-        fprintf(f, "| Workload | Unit | Alone /s | Shared /s | Normalized progress | p99 shared (ms) | SLO attained (shared) | "
-                   "Energy alone → shared (J/unit) |\n|---|---|---|---|---|---|---|---|\n");
+        fprintf(f, "| Workload | Unit | Alone /s | Shared /s | Normalized progress | %sp99 shared (ms) | SLO attained (shared) | "
+                   "Energy alone → shared (J/unit) |\n|---|---|---|---|---|---|---|---|%s\n",
+                common ? "NP vs whole GPU | " : "", common ? "---|" : "");
     else
         fprintf(f, "| Workload | Unit | Alone /s | p99 (ms) | Energy (J/unit) |\n|---|---|---|---|---|\n");
     size_t i;
@@ -182,11 +184,12 @@ static void mode_section(FILE *f, const json_t *mo)
     json_array_foreach(json_object_get(mo, "workloads"), i, wo) {
         const json_t *lat = json_object_get(wo, "latency_ms");
         if (shares)
-            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s → %s |\n", str(wo, "name"), str(wo, "unit"),
+            fprintf(f, "| %s | %s | %s | %s | %s | %s%s%s | %s | %s → %s |\n", str(wo, "name"), str(wo, "unit"),
                     fmt(json_object_get(wo, "alone_throughput"), a, sizeof a),
                     fmt(json_object_get(wo, "shared_throughput"), b, sizeof b),
                     fmt(json_object_get(wo, "normalized_progress"), c, sizeof c),
-                    fmt(json_object_get(json_object_get(lat, "shared"), "p99"), d, sizeof d),
+                    common ? fmt(json_object_get(wo, "normalized_progress_common"), k, sizeof k) : "",
+                    common ? " | " : "", fmt(json_object_get(json_object_get(lat, "shared"), "p99"), d, sizeof d),
                     fmt(json_object_get(json_object_get(wo, "slo_attainment"), "shared"), e, sizeof e),
                     fmt(gpu_fig(wo, "alone", "energy_per_sample_j"), g, sizeof g),
                     fmt(gpu_fig(wo, "shared", "energy_per_sample_j"), h, sizeof h));
@@ -197,10 +200,16 @@ static void mode_section(FILE *f, const json_t *mo)
                     fmt(gpu_fig(wo, "alone", "energy_per_sample_j"), c, sizeof c));
     }
     if (shares)
-        fprintf(f, "\nSystem: STP %s, ANTT %s, Jain fairness %s (over %d complete repeat%s).\n\n",
+        fprintf(f, "\nSystem: STP %s, ANTT %s, Jain fairness %s (over %d complete repeat%s).\n",
                 fmt(json_object_get(mo, "stp"), a, sizeof a), fmt(json_object_get(mo, "antt"), b, sizeof b),
                 fmt(json_object_get(mo, "jain"), c, sizeof c), (int)json_integer_value(json_object_get(mo, "repeats_complete")),
                 json_integer_value(json_object_get(mo, "repeats_complete")) == 1 ? "" : "s");
+    if (shares && common)
+        fprintf(f, "Against each workload alone on the whole GPU (%s): STP %s, ANTT %s, Jain fairness %s.\n",
+                str(mo, "baseline"), fmt(json_object_get(mo, "stp_common"), a, sizeof a),
+                fmt(json_object_get(mo, "antt_common"), b, sizeof b), fmt(json_object_get(mo, "jain_common"), c, sizeof c));
+    if (shares)
+        fputc('\n', f);
     else
         fputc('\n', f);
     if (any_gpu(mo)) gpu_table(f, mo, shares);
@@ -242,6 +251,14 @@ static scored from_summary(const json_t *mo, const json_t *s)
 static scored s_stp(const json_t *mo)
 {
     return from_summary(mo, json_object_get(mo, "stp"));
+}
+static scored s_stp_common(const json_t *mo)
+{
+    return from_summary(mo, json_object_get(mo, "stp_common"));
+}
+static scored s_jain_common(const json_t *mo)
+{
+    return from_summary(mo, json_object_get(mo, "jain_common"));
 }
 static scored s_jain(const json_t *mo)
 {
@@ -462,25 +479,32 @@ int report_run(const char *dir, cot_err *err)
     other_procs_warning(f, metrics);
     flagged_warning(f, metrics);
     setup_section(f, run);
+    size_t i;
+    json_t *mo;
+    bool common = false;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) common |= json_object_get(mo, "stp_common") != NULL;
     fprintf(f, "## Results per mode\n\nFigures are means across repeats ± the half-width of their 95%% confidence interval; "
                "latency percentiles are taken over every repeat's requests together, with their 95%% interval in brackets "
                "(≥: requests unanswered at the end may lie above). "
                "Normalized progress (NP) is a workload's throughput shared over its throughput alone in the same mode and repeat; "
-               "STP is the sum of NP (higher is better), ANTT the mean of 1/NP (lower is better); docs/metrics.md defines each.\n\n");
-    size_t i;
-    json_t *mo;
+               "%sSTP is the sum of NP (higher is better), ANTT the mean of 1/NP (lower is better); docs/metrics.md defines "
+               "each.\n\n",
+            common ? "NP vs whole GPU is over its throughput alone on the whole GPU (the common baseline) in the same "
+                     "repeat; " : "");
     json_array_foreach(json_object_get(metrics, "modes"), i, mo) mode_section(f, mo);
 
-    fprintf(f, "## Comparison\n\n| Mode | STP | ANTT | Jain fairness | worst p99 shared (ms) | GPU power shared (W) | "
-               "SM active shared (%%) |\n|---|---|---|---|---|---|---|\n");
+    fprintf(f, "## Comparison\n\n| Mode | %sSTP | ANTT | Jain fairness | worst p99 shared (ms) | GPU power shared (W) | "
+               "SM active shared (%%) |\n|---|---|---|---|---|---|---|%s\n",
+            common ? "STP vs whole GPU | " : "", common ? "---|" : "");
     int shared_modes = 0;
     json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
         if (!json_is_true(json_object_get(mo, "shares"))) continue;
         shared_modes++;
         char a[64], b[64], c[64], d[64];
         const json_t *p99 = worst_p99(mo);
-        fprintf(f, "| %s%s | %s | %s | %s | ", str(mo, "mode"), json_object_get(mo, "caveat") ? " (caveat above)" : "",
-                fmt(json_object_get(mo, "stp"), a, sizeof a),
+        fprintf(f, "| %s%s | ", str(mo, "mode"), json_object_get(mo, "caveat") ? " (caveat above)" : "");
+        if (common) fprintf(f, "%s | ", fmt(json_object_get(mo, "stp_common"), d, sizeof d));
+        fprintf(f, "%s | %s | %s | ", fmt(json_object_get(mo, "stp"), a, sizeof a),
                 fmt(json_object_get(mo, "antt"), b, sizeof b), fmt(json_object_get(mo, "jain"), c, sizeof c));
         fprintf(f, "%s | ", p99 ? fmt(p99, d, sizeof d) : "–");
         const json_t *sg = json_object_get(mo, "gpu_shared");
@@ -491,9 +515,21 @@ int report_run(const char *dir, cot_err *err)
     if (shared_modes == 0) {
         fprintf(f, "No mode shared the GPU in this run (one workload, or only exclusive), so there is nothing to compare.\n\n");
     } else {
-        recommend(f, metrics, "Highest system throughput (STP)", s_stp, "no repeat finished with every workload");
-        recommend(f, metrics, "Best tail latency (lowest worst p99)", s_p99, "no workload reports latency events");
-        recommend(f, metrics, "Fairest (Jain index over NP)", s_jain, "no repeat finished with every workload");
+        if (common) {
+            recommend(f, metrics, "Highest system throughput (STP against each workload alone on the whole GPU)",
+                      s_stp_common, "no repeat finished with every workload and its whole-GPU baseline");
+            recommend(f, metrics, "Best tail latency (lowest worst p99)", s_p99, "no workload reports latency events");
+            recommend(f, metrics, "Fairest (Jain index over NP against the whole GPU)", s_jain_common,
+                      "no repeat finished with every workload and its whole-GPU baseline");
+            fprintf(f, "\nModes are ranked on the common baseline: every workload alone on the whole GPU, measured in "
+                       "each repeat. The in-mode figures in the tables compare each mode's shared run with its own alone "
+                       "runs; where a mode partitions the GPU (MPS limits, MIG), its alone runs are already partitioned, "
+                       "so in-mode NP measures interference within the partition, not what the partition costs.\n");
+        } else {
+            recommend(f, metrics, "Highest system throughput (STP)", s_stp, "no repeat finished with every workload");
+            recommend(f, metrics, "Best tail latency (lowest worst p99)", s_p99, "no workload reports latency events");
+            recommend(f, metrics, "Fairest (Jain index over NP)", s_jain, "no repeat finished with every workload");
+        }
         if (shared_modes == 1) fprintf(f, "\nOnly one sharing mode ran, so these name it without a comparison.\n");
         json_array_foreach(json_object_get(metrics, "modes"), i, mo)
             if (json_object_get(mo, "caveat")) fprintf(f, "\n%s is %s.\n", str(mo, "mode"), str(mo, "caveat"));

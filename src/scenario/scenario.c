@@ -84,6 +84,20 @@ static json_t *strv_json(char **v, int n)
     return a;
 }
 
+void scenario_add_baseline(scenario *sc)
+{
+    const mode_desc *base = mode_desc_baseline();
+    bool sharing = false;
+    for (int i = 0; i < sc->nmodes; i++) {
+        const mode_desc *d = mode_desc_lookup(sc->modes[i]);
+        if (d == base) return;
+        sharing |= d && d->shares;
+    }
+    if (!base || sc->nmodes < 2 || !sharing || sc->nmodes == SCENARIO_MAX_MODES) return;
+    sc->modes[sc->nmodes++] = strdup(base->name);
+    sc->baseline_added = true;
+}
+
 json_t *scenario_to_json(const scenario *sc)
 {
     json_t *o = json_object();
@@ -92,6 +106,7 @@ json_t *scenario_to_json(const scenario *sc)
     json_object_set_new(o, "gpu", json_string(sc->gpu ? sc->gpu : "0"));
     json_object_set_new(o, "device", json_string(sc->device == DEVICE_CPU ? "cpu" : "gpu"));
     json_object_set_new(o, "builtin_default", json_boolean(sc->builtin_default));
+    json_object_set_new(o, "baseline_added", json_boolean(sc->baseline_added));
     json_object_set_new(o, "modes", strv_json((char **)sc->modes, sc->nmodes));
     json_object_set_new(o, "duration_s", json_real(sc->duration_s));
     json_object_set_new(o, "warmup_s", json_real(sc->warmup_s));
@@ -169,6 +184,7 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
     const char *dev = json_string_value(json_object_get(o, "device"));
     sc->device = dev && strcmp(dev, "cpu") == 0 ? DEVICE_CPU : DEVICE_GPU;
     sc->builtin_default = json_is_true(json_object_get(o, "builtin_default"));
+    sc->baseline_added = json_is_true(json_object_get(o, "baseline_added"));
     json_t *modes = json_object_get(o, "modes");
     for (size_t i = 0; i < json_array_size(modes) && i < SCENARIO_MAX_MODES; i++) {
         sc->modes[sc->nmodes++] = strdup(json_string_value(json_array_get(modes, i)) ?: "");

@@ -50,6 +50,7 @@ typedef struct {
     char *gpu;          /* index ("0") or UUID ("GPU-...") */
     device_kind device;
     bool builtin_default;
+    bool baseline_added; /* the common baseline's mode was added to those named (scenario_add_baseline) */
     char *modes[SCENARIO_MAX_MODES];
     int nmodes;
     double duration_s, warmup_s, startup_timeout_s, grace_s, timeout_s;
@@ -66,6 +67,11 @@ void scenario_free(scenario *sc);
 /* Sets the modes a scenario that names none compares, for its device
  * (mode/desc/mode_desc.h says which). */
 void scenario_default_modes(scenario *sc);
+/* A scenario that compares modes (two or more, one of them sharing) also
+ * measures each workload alone on the whole GPU, once a repeat: the common
+ * baseline every mode's figures are also taken against (docs/metrics.md).
+ * Appends the baseline's mode where none of those named is it. */
+void scenario_add_baseline(scenario *sc);
 /* The scenario as resolved (defaults and overrides applied), for run.json. */
 json_t *scenario_to_json(const scenario *sc);
 /* The inverse, for `cotenant analyze/report` on an existing results folder. */

@@ -160,9 +160,35 @@ static void builtin_defaults(void **state)
     }
 }
 
+/* A run that compares modes measures the whole-GPU baseline too: added
+ * after the modes named (so their segments keep their places), once, and
+ * only where two or more modes, one of them sharing, are compared. */
+static void common_baseline(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in[3];
+        int n;
+        const char *added; /* NULL: none */
+    } cases[] = {{{"timeslice", "mps"}, 2, "exclusive"}, {{"timeslice"}, 1, NULL}, {{"exclusive", "timeslice"}, 2, NULL},
+                 {{"mps", "exclusive", "timeslice"}, 3, NULL}, {{"mig", "mig-emulated"}, 2, "exclusive"}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        scenario sc;
+        scenario_init_defaults(&sc);
+        for (int i = 0; i < cases[c].n; i++) sc.modes[sc.nmodes++] = strdup(cases[c].in[i]);
+        scenario_add_baseline(&sc);
+        assert_int_equal(sc.nmodes, cases[c].n + (cases[c].added != NULL));
+        assert_int_equal(sc.baseline_added, cases[c].added != NULL);
+        if (cases[c].added) assert_string_equal(sc.modes[sc.nmodes - 1], cases[c].added);
+        scenario_add_baseline(&sc); /* twice: still once */
+        assert_int_equal(sc.nmodes, cases[c].n + (cases[c].added != NULL));
+        scenario_free(&sc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture), cmocka_unit_test(served_plan),
-                                       cmocka_unit_test(builtin_defaults)};
+                                       cmocka_unit_test(builtin_defaults), cmocka_unit_test(common_baseline)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,10 @@
  *                        finish the step under way first (default)
  *   --clock mono|raw     the clock events are stamped with (default mono)
  *   --clock-offset S     added to every stamp (seconds, may be negative)
- *   --oversize-every K   every K-th step line is padded over 65536 bytes */
+ *   --oversize-every K   every K-th step line is padded over 65536 bytes
+ *   --alone-in MODE:S    alone under sharing mode MODE (COTENANT_MODE), the
+ *                        period is S instead of ALONE: a mode that throttles
+ *                        a workload even alone (MPS limits, a MIG slice) */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +46,7 @@ static int nstreams, events_fd = -1, oversize_every, finish_on_term = 1;
 static clockid_t stamp_clock = CLOCK_MONOTONIC;
 static int64_t stamp_offset_ns;
 static const char *peers;
+static double mode_alone_s; /* > 0: --alone-in applies to this run */
 static atomic_int stop, lines;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -110,7 +114,7 @@ static void *run_stream(void *arg)
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     while (!atomic_load(&stop)) {
-        double period = has_peer() ? s->shared_s : s->alone_s;
+        double period = has_peer() ? s->shared_s : mode_alone_s > 0 ? mode_alone_s : s->alone_s;
         int64_t ns = next.tv_nsec + (int64_t)(period * 1e9);
         next.tv_sec += ns / 1000000000;
         next.tv_nsec = ns % 1000000000;
@@ -164,6 +168,12 @@ int main(int argc, char **argv)
             stamp_clock = strcmp(v, "raw") ? CLOCK_MONOTONIC : CLOCK_MONOTONIC_RAW;
         } else if (!strcmp(argv[i], "--clock-offset")) {
             stamp_offset_ns = (int64_t)(atof(v) * 1e9);
+        } else if (!strcmp(argv[i], "--alone-in")) {
+            char mode[64];
+            double s;
+            const char *cur = getenv("COTENANT_MODE");
+            if (sscanf(v, "%63[^:]:%lf", mode, &s) != 2 || s <= 0) return usage("--alone-in MODE:SECONDS");
+            if (cur && !strcmp(cur, mode)) mode_alone_s = s;
         } else if (!strcmp(argv[i], "--oversize-every")) {
             oversize_every = atoi(v);
         } else {

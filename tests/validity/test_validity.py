@@ -119,7 +119,32 @@ w = workload(m, "streams")
 close(mean(w, "alone_throughput"), 200, "two named streams (200 every 2 s, 1 every 10 ms): alone /s")
 close(mean(w, "shared_throughput"), 200, "two named streams: shared /s")
 
-# 3. An open-loop client at 1.5x its server's capacity (one request at a
+# 3. One baseline across modes: a mode that throttles a workload even alone
+# (as MPS limits do) is judged against each workload alone on the whole GPU
+# too. a: 100/s alone on the whole GPU (exclusive), 80/s alone under
+# timeslice (throttled), 50/s shared; b: 100/s alone, 50/s shared. In-mode
+# NP: 0.625 and 0.5 (STP 1.125); against the whole GPU: 0.5 and 0.5 (STP 1).
+peers = os.path.join(WORK, "peers4")
+m, _ = run("baseline", """name: baseline
+device: cpu
+modes: [exclusive, timeslice]
+duration: 4s
+warmup: 0.5s
+repeats: 2
+workloads:
+  - {name: a, command: %s}
+  - {name: b, command: %s}
+""" % (synth(peers, "-:1:0.01:0.02", extra=', "--alone-in", "timeslice:0.0125"'), synth(peers, "-:1:0.01:0.02")))
+ts = [mo for mo in m["modes"] if mo["mode"] == "timeslice"][0]
+for w, np_in in (("a", 0.625), ("b", 0.5)):
+    wo = [x for x in ts["workloads"] if x["name"] == w][0]
+    close(mean(wo, "normalized_progress"), np_in, "baseline: %s's in-mode NP (against its own alone run in timeslice)" % w)
+    close(mean(wo, "normalized_progress_common"), 0.5, "baseline: %s's NP against the whole GPU" % w)
+close((ts.get("stp") or {}).get("mean"), 1.125, "baseline: in-mode STP")
+close((ts.get("stp_common") or {}).get("mean"), 1.0, "baseline: STP against the whole GPU")
+check(ts.get("baseline") == "exclusive", "baseline: named (%s)" % ts.get("baseline"))
+
+# 4. An open-loop client at 1.5x its server's capacity (one request at a
 # time, 200 ms each: 5/s, against 7.5/s asked, on a constant schedule).
 # Requests belong to the window in which they were due: 105 in 14 s, those
 # still queued at its end included (with their age, so the percentile is a

@@ -8,6 +8,7 @@ static const mode_desc modes[] = {
     {.name = "exclusive",
      .summary = "each workload alone on the GPU: the baseline",
      .shares = false,
+     .baseline = true,
      .cpu_ok = true,
      .plugin_config = "exclusive"},
     {.name = "timeslice",
@@ -65,6 +66,13 @@ const char *mode_desc_names(void)
 {
     pthread_once(&names_once, build_names);
     return names;
+}
+
+const mode_desc *mode_desc_baseline(void)
+{
+    for (int i = 0; i < NMODES; i++)
+        if (modes[i].baseline) return &modes[i];
+    return NULL;
 }
 
 int mode_desc_defaults(bool cpu, const char **out, int cap)

@@ -17,6 +17,7 @@ typedef struct {
     const char *summary;
     const char *caveat;            /* what the mode's figures do not show; NULL: none */
     bool shares;                   /* false: each workload only ever runs alone (the baseline) */
+    bool baseline;                 /* alone under it is alone on the whole GPU: the common baseline of every mode */
     bool cpu_ok;                   /* meaningful for device: cpu scenarios */
     bool by_default;               /* compared when a scenario names no modes (those of them its device allows) */
     bool mps_clients;              /* workloads are clients of an MPS daemon (cotenant's, Compose's service, the plugin's) */
@@ -31,6 +32,8 @@ typedef struct {
 const mode_desc *mode_desc_lookup(const char *name);
 /* "exclusive, timeslice, ...", from the table. */
 const char *mode_desc_names(void);
+/* The mode whose alone runs are the common baseline (docs/metrics.md). */
+const mode_desc *mode_desc_baseline(void);
 /* The modes a scenario without a list compares, for a GPU or a CPU
  * scenario: up to cap names into out; returns the count. */
 int mode_desc_defaults(bool cpu, const char **out, int cap);
