@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "analysis/events_load.h"
+#include "analysis/conditions.h"
 #include "analysis/gpu_figures.h"
 #include "analysis/latency.h"
 #include "analysis/other_procs.h"
 #include "analysis/stats.h"
 #include "analysis/system_figures.h"
 #include "analysis/throughput.h"
+#include "analysis/validity.h"
 #include "plan/plan.h"
 #include "scenario/names.h"
 #include "scenario/scenario.h"
@@ -26,6 +28,7 @@ typedef struct {
     double slo_attained;/* fraction of requests ok and within the SLO; NAN if none */
     int nlat;
     double gpu[7];      /* GPU figures, as GPU_FIELDS names them; NAN: no telemetry */
+    run_conditions cond; /* the GPU's clock and limits over its interval */
 } cell;
 
 /* A workload's GPU figures in a segment (docs/metrics.md). */
@@ -57,6 +60,7 @@ typedef struct {
     char split[SCENARIO_MAX_MODES][16]; /* how shared energy was split: sm_util, equal or mixed */
     json_t *gpu_timeline[SCENARIO_MAX_MODES]; /* one segment per mode, a shared one where there is one */
     bool gpu_timeline_shared[SCENARIO_MAX_MODES];
+    int short_windows[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS]; /* runs whose window held under two of its steps */
 } analysis;
 
 static cell *cell_at(analysis *a, int m, int r, int k, int w)
@@ -72,9 +76,13 @@ static int mode_index(const scenario *sc, const char *name)
     return -1;
 }
 
-static void exclude(analysis *a, const char *seg, const char *wl, const char *why)
+/* A run left out of the figures (m: its mode, -1 where unknown). */
+static json_t *exclude(analysis *a, int m, const char *seg, const char *wl, const char *why)
 {
-    json_array_append_new(a->excluded, json_pack("{s:s, s:s, s:s}", "segment", seg, "workload", wl, "reason", why));
+    json_t *x = json_pack("{s:s, s:s, s:s}", "segment", seg, "workload", wl, "reason", why);
+    if (m >= 0) json_object_set_new(x, "mode", json_string(a->sc.modes[m]));
+    json_array_append_new(a->excluded, x);
+    return x;
 }
 
 /* A segment's requests due in its window: into the pool of its mode, kind
@@ -177,7 +185,8 @@ static void load_segment_gpu(analysis *a, const char *dir, const char *id, int m
     telem_series s;
     cot_err e;
     if (telem_series_load(path, names, a->sc.nworkloads, &s, &e) != 0) {
-        exclude(a, id, "*", e.msg); /* the GPU figures only: throughput stands */
+        /* the GPU figures only: throughput stands */
+        json_object_set_new(exclude(a, m, id, "*", e.msg), "scope", json_string("gpu figures"));
         return;
     }
     int idx[SCENARIO_MAX_WORKLOADS];
@@ -201,6 +210,8 @@ static void load_segment_gpu(analysis *a, const char *dir, const char *id, int m
         c->gpu[GF_POWER] = f.power_w;
         c->gpu[GF_ENERGY] = f.energy_j * share[i];
         c->gpu[GF_ENERGY_PER_SAMPLE] = mem[i].samples > 0 ? c->gpu[GF_ENERGY] / mem[i].samples : NAN;
+        c->cond = (run_conditions){.known = f.nticks > 0, .sm_clock_mhz = f.sm_clock_mhz, .temp_c = f.temp_c_max,
+                                   .limits = conditions_limit_bits(f.throttle), .limits_known = f.throttle_known};
     }
     int64_t a0 = we > ws ? ws : t0, a1 = we > ws ? we : end;
     gpu_figures f;
@@ -238,7 +249,7 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
     if (!name_is_safe_id(id, sizeof ((plan_segment *)0)->id - 1)) { /* a path below: never "../" */
         char shown[80];
         name_printable(shown, sizeof shown, id);
-        exclude(a, shown, "*", "the segment id in run.json is not a plain name (letters, digits, '_', '-', '.')");
+        exclude(a, m, shown, "*", "the segment id in run.json is not a plain name (letters, digits, '_', '-', '.')");
         return;
     }
     int k = strcmp(kind_name, "shared") == 0 ? SHARED : ALONE;
@@ -248,7 +259,7 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
     json_t *seg = fs_path_exists(path) ? fs_read_json_file(path, 16 << 20, &e) : NULL;
     if (!seg) {
         const char *st = json_string_value(json_object_get(entry, "status"));
-        exclude(a, id, "*", st && !strcmp(st, "pending") ? "not run" : "segment.json missing or unreadable");
+        exclude(a, m, id, "*", st && !strcmp(st, "pending") ? "not run" : "segment.json missing or unreadable");
         return;
     }
     json_t *window = json_object_get(seg, "window");
@@ -270,11 +281,12 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         bool flagged = status && !strcmp(status, "flagged");
         if (!status || (strcmp(status, "ok") != 0 && !flagged)) {
             const char *reason = json_string_value(json_object_get(res, "reason"));
-            exclude(a, id, wname, reason ? reason : status ? status : "no status");
+            exclude(a, m, id, wname, reason ? reason : status ? status : "no status");
             continue;
         }
         if (flagged)
-            json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:O}", "segment", id, "workload", wname, "flags",
+            json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:s, s:O}", "segment", id, "mode", a->sc.modes[m],
+                                                        "workload", wname, "flags",
                                                         json_object_get(res, "flags") ?: json_array()));
         cell *c = cell_at(a, m, r, k, w);
         for (int i = 0; i < GF_N; i++) c->gpu[i] = NAN;
@@ -283,7 +295,7 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         if (spec->measure == MEASURE_WALL_TIME) {
             double wall = json_number_value(json_object_get(res, "wall_s"));
             if (wall <= 0) {
-                exclude(a, id, wname, "no wall time recorded");
+                exclude(a, m, id, wname, "no wall time recorded");
                 continue;
             }
             c->throughput = 1.0 / wall;
@@ -297,13 +309,13 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
             continue;
         }
         if (we <= ws) {
-            exclude(a, id, wname, "the segment has no measured window");
+            exclude(a, m, id, wname, "the segment has no measured window");
             continue;
         }
         snprintf(path, sizeof path, "%s/segments/%s/%s/events.jsonl", dir, id, wname);
         wl_events ev;
         if (wl_events_load(path, &ev, &e) != 0) {
-            exclude(a, id, wname, e.msg);
+            exclude(a, m, id, wname, e.msg);
             continue;
         }
         snprintf(a->units[w], sizeof a->units[w], "%s", ev.unit);
@@ -316,11 +328,12 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
                                     "longer than the window; lengthen duration"
                                   : NULL;
         if (why_not) {
-            exclude(a, id, wname, why_not);
+            exclude(a, m, id, wname, why_not);
             wl_events_free(&ev);
             continue;
         }
         sm->samples = wr.rate * (double)(we - ws) / 1e9;
+        if (ev.nsteps > 0 && wr.min_steps_inside < 2) a->short_windows[m][w]++;
         if (ev.nsteps == 0) { /* a server or load generator: its work is the requests answered */
             sm->samples = 0;
             for (int i = 0; i < ev.nlat; i++) sm->samples += ev.lat[i].ok && ev.lat[i].t_ns > ws && ev.lat[i].t_ns <= we;
@@ -445,6 +458,7 @@ static json_t *workload_json(analysis *a, int m, int w, bool shares, const mode_
     json_t *wo = json_pack("{s:s, s:s, s:s}", "name", spec->name, "unit", a->units[w][0] ? a->units[w] : "samples",
                            "measure", spec->measure == MEASURE_WALL_TIME ? "wall_time" : "events");
     json_object_set_new(wo, "alone_throughput", across_repeats(a, m, ALONE, w, f_tp, 0));
+    if (a->short_windows[m][w]) json_object_set_new(wo, "short_windows", json_integer(a->short_windows[m][w]));
     if (shares) {
         json_object_set_new(wo, "shared_throughput", across_repeats(a, m, SHARED, w, f_tp, 0));
         json_object_set_new(wo, "normalized_progress", stats_summary_json_in(f->np[w], f->nnp[w], 0, INFINITY));
@@ -492,6 +506,25 @@ static json_t *gpu_shared_json(analysis *a, int m)
     return g;
 }
 
+/* Each workload's alone and shared runs of a repeat whose GPU conditions
+ * differ enough to explain part of the difference between them; NULL: none. */
+static json_t *conditions_of_mode(analysis *a, int m)
+{
+    json_t *out = json_array();
+    for (int r = 1; r <= a->sc.repeats; r++)
+        for (int w = 0; w < a->sc.nworkloads; w++) {
+            const cell *al = cell_at(a, m, r, ALONE, w), *sh = cell_at(a, m, r, SHARED, w);
+            char why[600];
+            if (!al->valid || !sh->valid || !conditions_differ(&al->cond, &sh->cond, why, sizeof why)) continue;
+            json_array_append_new(out, json_pack("{s:i, s:s, s:o, s:o, s:s}", "repeat", r, "workload",
+                                                 a->sc.workloads[w].name, "alone", conditions_json(&al->cond), "shared",
+                                                 conditions_json(&sh->cond), "why", why));
+        }
+    if (json_array_size(out)) return out;
+    json_decref(out);
+    return NULL;
+}
+
 static json_t *mode_metrics(analysis *a, int m)
 {
     const scenario *sc = &a->sc;
@@ -515,6 +548,8 @@ static json_t *mode_metrics(analysis *a, int m)
         json_object_set_new(mo, "stp", stats_summary_json_in(f.stp, f.nsys, 0, INFINITY));
         json_object_set_new(mo, "antt", stats_summary_json_in(f.antt, f.nsys, 0, INFINITY));
         json_object_set_new(mo, "jain", stats_summary_json_in(f.jain, f.nsys, 0, 1));
+        json_t *cond = conditions_of_mode(a, m);
+        if (cond) json_object_set_new(mo, "conditions_differ", cond);
     }
     if (common) { /* the same against each workload alone on the whole GPU */
         json_object_set_new(mo, "baseline", json_string(sc->modes[base]));
@@ -677,6 +712,7 @@ int analyze_run(const char *dir, cot_err *err)
     json_object_set_new(doc, "other_gpu_processes", a.other_procs);
     json_object_set_new(doc, "flagged", a.flagged);
     json_object_set_new(doc, "failures", json_incref(json_object_get(a.run, "failures")));
+    validity_annotate(doc, a.sc.repeats);
     int rc = fs_path_join(path, sizeof path, dir, "metrics.json", err) ? -1 : fs_write_json_atomic(path, doc, err);
     if (rc == 0) rc = write_summary_csv(dir, modes, err);
     json_decref(doc);

@@ -48,8 +48,9 @@ static double energy_over(const telem_series *s, int64_t a, int64_t b, double me
 void gpu_figures_compute(const telem_series *s, int nw, int64_t a, int64_t b, gpu_figures *out)
 {
     memset(out, 0, sizeof *out);
-    double su = 0, ss = 0, sp = 0, wsm[SCENARIO_MAX_WORKLOADS] = {0};
-    int nu = 0, ns = 0, np = 0;
+    double su = 0, ss = 0, sp = 0, sc = 0, wsm[SCENARIO_MAX_WORKLOADS] = {0};
+    int nu = 0, ns = 0, np = 0, nc = 0;
+    out->temp_c_max = NAN;
     bool wl_util_seen[SCENARIO_MAX_WORKLOADS] = {false};
     out->peak_mem_mib = NAN;
     for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) out->wl_peak_mem_mib[w] = out->wl_sm_util[w] = NAN;
@@ -71,12 +72,19 @@ void gpu_figures_compute(const telem_series *s, int nw, int64_t a, int64_t b, gp
         stats_add_finite(k->util_gpu, &su, &nu);
         stats_add_finite(k->sm_active, &ss, &ns);
         stats_add_finite(k->power_w, &sp, &np);
+        stats_add_finite(k->sm_clock_mhz, &sc, &nc);
+        if (isfinite(k->temp_c) && !(k->temp_c <= out->temp_c_max)) out->temp_c_max = k->temp_c;
+        if (isfinite(k->throttle) && k->throttle >= 0) {
+            out->throttle |= (unsigned long long)k->throttle;
+            out->throttle_known = true;
+        }
         /* a workload with no process on the GPU at this tick used none of it */
         for (int w = 0; w < nw; w++) wsm[w] += sm[w];
     }
     out->util_gpu = nu ? su / nu : NAN;
     out->sm_active = ns ? ss / ns : NAN;
     out->power_w = np ? sp / np : NAN;
+    out->sm_clock_mhz = nc ? sc / nc : NAN;
     for (int w = 0; w < nw; w++)
         if (wl_util_seen[w]) out->wl_sm_util[w] = wsm[w] / out->nticks;
     out->energy_j = b > a && s->nticks ? energy_over(s, a, b, out->power_w) : NAN;

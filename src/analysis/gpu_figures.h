@@ -13,6 +13,10 @@ typedef struct {
     double power_w;              /* mean over the interval */
     double energy_j;             /* used over the interval */
     double peak_mem_mib;         /* the GPU's, over the whole segment */
+    double sm_clock_mhz;         /* mean over the interval; NAN: not available */
+    double temp_c_max;           /* the hottest sample of the interval */
+    unsigned long long throttle; /* every clocks event reason seen in the interval, OR'd */
+    bool throttle_known;
     double wl_sm_util[SCENARIO_MAX_WORKLOADS];      /* each workload's processes' SM use, mean over the interval */
     double wl_peak_mem_mib[SCENARIO_MAX_WORKLOADS]; /* each workload's processes' memory, peak over the segment */
 } gpu_figures;

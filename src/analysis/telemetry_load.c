@@ -119,6 +119,9 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
                 .power_w = number(field(f, nf, col, TCOL_POWER_W)),
                 .energy_j = number(field(f, nf, col, TCOL_ENERGY_J)),
                 .sm_active = number(field(f, nf, col, TCOL_SM_ACTIVE)),
+                .sm_clock_mhz = number(field(f, nf, col, TCOL_SM_CLOCK_MHZ)),
+                .temp_c = number(field(f, nf, col, TCOL_TEMP_C)),
+                .throttle = number(field(f, nf, col, TCOL_THROTTLE_REASONS)),
                 .first_proc = s->nprocs,
             };
         } else if (!strcmp(rec, TELEMETRY_RECORD_PROCESS)) {

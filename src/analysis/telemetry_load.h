@@ -19,6 +19,7 @@
 typedef struct {
     int64_t t_ns;
     double util_gpu, util_mem, mem_used_mib, power_w, energy_j, sm_active; /* NAN: not available */
+    double sm_clock_mhz, temp_c, throttle; /* throttle: NVML's clocks event reasons, as a number */
     int first_proc, nprocs; /* its processes: procs[first_proc .. first_proc + nprocs) */
 } telem_tick;
 

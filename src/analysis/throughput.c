@@ -37,11 +37,13 @@ window_rate window_rate_of(const step_rec *steps, int n, int64_t start_ns, int64
     window_rate r = {0};
     bool seen[THROUGHPUT_MAX_STREAMS] = {0}, after[THROUGHPUT_MAX_STREAMS] = {0};
     int64_t last_in[THROUGHPUT_MAX_STREAMS] = {0}, end[THROUGHPUT_MAX_STREAMS];
+    int inside[THROUGHPUT_MAX_STREAMS] = {0};
     for (int i = 0; i < n; i++) {
         int s = steps[i].stream;
         seen[s] = true;
         if (steps[i].t_ns > we) after[s] = true;
         else last_in[s] = steps[i].t_ns;
+        inside[s] += steps[i].t_ns > ws && steps[i].t_ns <= we;
     }
     for (int s = 0; s < THROUGHPUT_MAX_STREAMS; s++) end[s] = after[s] ? we : last_in[s];
     double per[THROUGHPUT_MAX_STREAMS];
@@ -50,6 +52,7 @@ window_rate window_rate_of(const step_rec *steps, int n, int64_t start_ns, int64
         if (!seen[s]) continue;
         r.streams++;
         if (end[s] <= ws) continue; /* silent in and after the window: no work of it there */
+        if (!r.measurable || inside[s] < r.min_steps_inside) r.min_steps_inside = inside[s];
         r.measurable = true;
         r.rate += per[s] * 1e9 / (double)(end[s] - ws);
         if (!after[s] && end[s] < we) {

@@ -29,6 +29,7 @@ typedef struct {
     int cut;              /* streams measured up to their last step inside the window */
     int64_t cut_end_ns;   /* the earliest of those last steps; 0: none cut */
     bool measurable;      /* some stream stepped inside the window or after it */
+    int min_steps_inside; /* the fewest steps a measured stream finished inside the window */
 } window_rate;
 
 /* steps sorted by time; start_ns: when the streams began (the start event),

@@ -43,8 +43,11 @@ int plan_build(const scenario *sc, plan *p)
     if (!p->segs) return -1;
     uint64_t rng = sc->seed;
     for (int r = 1; r <= sc->repeats; r++) {
+        /* Counterbalanced unless shuffled: the modes rotate one place each
+         * repeat, and alone and shared swap order every other repeat, so a
+         * drift over the run (heat, clocks, a neighbour) favours no side. */
         int modes[SCENARIO_MAX_MODES];
-        for (int m = 0; m < sc->nmodes; m++) modes[m] = m;
+        for (int m = 0; m < sc->nmodes; m++) modes[m] = (m + r - 1) % sc->nmodes;
         if (sc->shuffle) shuffle_ints(modes, sc->nmodes, &rng);
         for (int mi = 0; mi < sc->nmodes; mi++) {
             int m = modes[mi];
@@ -55,6 +58,12 @@ int plan_build(const scenario *sc, plan *p)
                 if (scenario_driver_of(sc, i) < 0) order[nslots++] = i;
             if (plan_mode_shares(sc, m)) order[nslots++] = sc->nworkloads;
             if (sc->shuffle) shuffle_ints(order, nslots, &rng);
+            else if (r % 2 == 0)
+                for (int k = 0; k < nslots / 2; k++) {
+                    int t = order[k];
+                    order[k] = order[nslots - 1 - k];
+                    order[nslots - 1 - k] = t;
+                }
             for (int k = 0; k < nslots; k++) {
                 plan_segment *s = &p->segs[p->n++];
                 s->index = p->n;

@@ -79,7 +79,7 @@ static void setup_section(FILE *f, const json_t *run)
     fprintf(f, " |\n| Measurement | %g s window after %g s warm-up, %d repeat%s, order %s |\n", num(sc, "duration_s"),
             num(sc, "warmup_s"), (int)json_integer_value(json_object_get(sc, "repeats")),
             json_integer_value(json_object_get(sc, "repeats")) == 1 ? "" : "s",
-            json_is_true(json_object_get(sc, "shuffle")) ? "shuffled" : "as planned");
+            json_is_true(json_object_get(sc, "shuffle")) ? "shuffled" : "counterbalanced (modes rotate each repeat, alone and shared swap every other)");
     const json_t *tel = json_object_get(run, "telemetry");
     if (json_is_true(json_object_get(tel, "enabled")) && json_object_get(tel, "source"))
         fprintf(f, "| GPU telemetry | every %g ms, per segment in `telemetry.csv`, from %s |\n", num(tel, "interval_ms"),
@@ -166,6 +166,8 @@ static void gpu_table(FILE *f, const json_t *mo, bool shares)
     fputc('\n', f);
 }
 
+static void validity_of_mode(FILE *f, const json_t *mo);
+
 static void mode_section(FILE *f, const json_t *mo)
 {
     char a[64], b[64], c[64], d[64], e[64], g[64], h[64], k[64];
@@ -212,6 +214,7 @@ static void mode_section(FILE *f, const json_t *mo)
         fputc('\n', f);
     else
         fputc('\n', f);
+    validity_of_mode(f, mo);
     if (any_gpu(mo)) gpu_table(f, mo, shares);
 }
 
@@ -397,6 +400,75 @@ static void flagged_stderr(const json_t *metrics, const char *dir)
     }
 }
 
+/* The validity summary (docs/metrics.md, "Validity"): how many figures are
+ * INVALID, and of what kinds; each mode's section lists its own. */
+static void validity_summary(FILE *f, const json_t *metrics)
+{
+    const json_t *v = json_object_get(metrics, "validity");
+    if (!v) return;
+    long n = (long)json_integer_value(json_object_get(v, "figures")), bad = (long)json_integer_value(json_object_get(v, "invalid"));
+    if (bad == 0) {
+        fprintf(f, "**Validity**: all %ld figures are VALID (docs/metrics.md, \"Validity\").\n\n", n);
+        return;
+    }
+    fprintf(f, "> **Validity**: %ld of %ld figures are INVALID (docs/metrics.md, \"Validity\"); each mode's section says "
+               "which and why. Reasons:", bad, n);
+    const char *kind;
+    json_t *count;
+    int k = 0;
+    json_object_foreach(json_object_get(v, "reasons"), kind, count)
+        fprintf(f, "%s %s (%lld)", k++ ? "," : "", kind, (long long)json_integer_value(count));
+    fprintf(f, ".\n\n");
+}
+
+/* A mode's INVALID figures, each with its reasons. */
+static void validity_of_mode(FILE *f, const json_t *mo)
+{
+    size_t i, j;
+    json_t *wo, *r;
+    bool any = false;
+    json_array_foreach(json_object_get(mo, "workloads"), i, wo) {
+        const char *fig;
+        json_t *fv;
+        json_object_foreach(json_object_get(wo, "validity"), fig, fv) {
+            if (!strcmp(str(fv, "verdict"), "VALID")) continue;
+            if (!any) fprintf(f, "INVALID figures:\n\n");
+            any = true;
+            fprintf(f, "- %s's %s:", str(wo, "name"), fig);
+            json_array_foreach(json_object_get(fv, "reasons"), j, r) fprintf(f, "%s %s", j ? ";" : "", json_string_value(r));
+            fputc('\n', f);
+        }
+    }
+    const json_t *mv = json_object_get(mo, "validity");
+    if (!strcmp(str(mv, "verdict"), "INVALID")) {
+        if (!any) fprintf(f, "INVALID figures:\n\n");
+        any = true;
+        fprintf(f, "- the mode's system figures:");
+        json_array_foreach(json_object_get(mv, "reasons"), j, r) fprintf(f, "%s %s", j ? ";" : "", json_string_value(r));
+        fputc('\n', f);
+    }
+    if (any) fputc('\n', f);
+}
+
+/* Alone and shared runs under different GPU conditions (docs/metrics.md,
+ * "Conditions"): said before the figures they may explain. */
+static size_t conditions_warning(FILE *f, const json_t *metrics)
+{
+    size_t n = 0, i, j;
+    json_t *mo, *c;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) n += json_array_size(json_object_get(mo, "conditions_differ"));
+    if (!n || !f) return n;
+    fprintf(f, "> **GPU conditions differed.** In %zu pair%s of alone and shared runs the GPU did not run under the same "
+               "conditions; part of the difference between them may come from that, not from sharing:\n>\n",
+            n, n == 1 ? "" : "s");
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo)
+        json_array_foreach(json_object_get(mo, "conditions_differ"), j, c)
+            fprintf(f, "> - %s, repeat %d, %s: %s\n", str(mo, "mode"), (int)json_integer_value(json_object_get(c, "repeat")),
+                    str(c, "workload"), str(c, "why"));
+    fputc('\n', f);
+    return n;
+}
+
 /* A segment whose window had someone else's GPU processes measured them too.
  * Said before any figure: an alone baseline that was not alone skews every
  * NP and STP of its mode. */
@@ -478,6 +550,8 @@ int report_run(const char *dir, cot_err *err)
                    "nothing about GPU sharing.\n\n");
     other_procs_warning(f, metrics);
     flagged_warning(f, metrics);
+    conditions_warning(f, metrics);
+    validity_summary(f, metrics);
     setup_section(f, run);
     size_t i;
     json_t *mo;
@@ -555,6 +629,10 @@ int report_run(const char *dir, cot_err *err)
     free(md);
     size_t crowded = json_array_size(json_object_get(metrics, "other_gpu_processes"));
     if (rc == 0) flagged_stderr(metrics, dir);
+    size_t differ = conditions_warning(NULL, metrics);
+    if (rc == 0 && differ)
+        cot_warn("the GPU ran %zu pair%s of alone and shared runs under different conditions (clocks, power or thermal "
+                 "limits); %s/report.md lists them", differ, differ == 1 ? "" : "s", dir);
     json_decref(run);
     json_decref(metrics);
     if (rc == 0 && prc != 0) cot_warn("%s", perr.msg);

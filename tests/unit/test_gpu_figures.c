@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "analysis/conditions.h"
 #include "analysis/gpu_figures.h"
 #include "analysis/other_procs.h"
 #include "analysis/telemetry_load.h"
@@ -276,9 +277,44 @@ static void other_processes(void **state)
     telem_series_free(&s);
 }
 
+/* The clock, temperature and limits of an interval, read from telemetry.csv,
+ * and whether two runs' conditions differ enough to say so. */
+static void conditions(void **state)
+{
+    (void)state;
+    const char *text = HDR "1000000000,0,gpu,,,,90,10,1000,81559,690,1,1980,2619,61,0,80,,,,,,,,,\n"
+                           "1100000000,0,gpu,,,,90,10,1000,81559,700,2,1755,2619,64,4,80,,,,,,,,,\n"
+                           "1200000000,0,gpu,,,,90,10,1000,81559,700,3,1755,2619,66,5,80,,,,,,,,,\n";
+    telem_series s;
+    cot_err e;
+    assert_int_equal(read_text(text, &s, &e), 0);
+    gpu_figures f;
+    gpu_figures_compute(&s, 2, 900000000, 1300000000, &f);
+    assert_float_equal(f.sm_clock_mhz, (1980 + 1755 + 1755) / 3.0, 1e-9);
+    assert_float_equal(f.temp_c_max, 66, 0);
+    assert_true(f.throttle_known);
+    assert_int_equal(f.throttle, 5); /* 0x4 (power cap) | 0x1 (idle) */
+    telem_series_free(&s);
+    assert_int_equal(conditions_limit_bits(0x1 | 0x4 | 0x40 | 0x100), 0x44);
+    /* the shared run: clocks 11% lower under the power cap */
+    run_conditions alone = {true, 1980, 60, 0, true}, shared = {true, 1755, 66, 0x4, true};
+    char why[400];
+    const char *d = conditions_differ(&alone, &shared, why, sizeof why);
+    assert_non_null(d);
+    assert_non_null(strstr(d, "the SM clock averaged 1980 MHz alone and 1755 MHz shared"));
+    assert_non_null(strstr(d, "the GPU hit its software power cap shared only"));
+    /* 4% apart and the same limits: alike; unknown: nothing said */
+    shared = (run_conditions){true, 1905, 66, 0, true};
+    assert_null(conditions_differ(&alone, &shared, why, sizeof why));
+    shared.known = false;
+    shared.sm_clock_mhz = 1000;
+    assert_null(conditions_differ(&alone, &shared, why, sizeof why));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conditions),
         cmocka_unit_test(load_rows),
         cmocka_unit_test(figures),
         cmocka_unit_test(process_trees),

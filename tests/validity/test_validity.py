@@ -48,6 +48,11 @@ def close(got, want, what):
     check(ok, "%s: %s, true %.4f (within %.1f%%)" % (what, "none" if got is None else "%.4f" % got, want, TOL * 100))
 
 
+def verdict(metrics, name, figure="throughput"):
+    v = (workload(metrics, name).get("validity") or {}).get(figure) or {}
+    return v.get("verdict"), " ".join(v.get("reasons") or [])
+
+
 def flags_of(metrics, name):
     return " ".join(" ".join(f["flags"]) for f in metrics.get("flagged") or [] if f["workload"] == name)
 
@@ -77,9 +82,13 @@ for name, alone, shared in (("big", 0.925, 2.5), ("huge", 1.998, 5.4)):
     close(mean(w, "shared_throughput"), 100 / shared, "%s (%.1f s steps) shared /s" % (name, shared))
     close(mean(w, "normalized_progress"), alone / shared, "%s (%.1f s steps) NP" % (name, shared))
 
+for name in ("big", "huge"):
+    check(verdict(m, name)[0] == "VALID", "%s: VALID %s" % (name, verdict(m, name)))
+
 # 2. The same when the grace period is too short to wait for the step after
 # the window's end: measured up to the last step inside it. Clocks that are
-# not cotenant's, lost lines and several step streams alongside.
+# not cotenant's, lost lines, several step streams, and steps too long for
+# the window alongside.
 peers = os.path.join(WORK, "peers2")
 raw_offset = None
 m, err = run("clocks", """name: clocks
@@ -93,31 +102,42 @@ workloads:
   - {name: cut, command: %s}
   - {name: raw, command: %s}
   - {name: behind, command: %s}
-  - {name: ahead, command: %s}
+  - {name: slow, command: %s}
   - {name: lossy, command: %s}
   - {name: streams, command: %s}
 """ % (synth(peers, "-:100:1.998:5.4", extra=', "--on-term", "exit"'),
        synth(peers, "-:1:0.01", extra=', "--clock", "raw"'),
        synth(peers, "-:1:0.01", extra=', "--clock-offset", "-20"'),
-       synth(peers, "-:1:0.01", extra=', "--clock-offset", "3.5"'),
+       synth(peers, "-:100:7"),
        synth(peers, "-:1:0.01", extra=', "--oversize-every", "10"'),
-       synth(peers, "slow:200:2", "fast:1:0.01")))
+       synth(peers, "slow:200:2", "fast:1:0.01", extra=', "--on-term", "exit"')))
 w = workload(m, "cut")
 close(mean(w, "shared_throughput"), 100 / 5.4, "cut (5.4 s steps, 1 s grace) shared /s")
 close(mean(w, "normalized_progress"), 1.998 / 5.4, "cut (5.4 s steps, 1 s grace) NP")
-for name in ("raw", "behind", "ahead"):
+for name in ("raw", "behind"):
     w = workload(m, name)
     close(mean(w, "alone_throughput"), 100, "%s clock: alone /s" % name)
     close(mean(w, "shared_throughput"), 100, "%s clock: shared /s" % name)
-for name, words in (("behind", "20.0"), ("ahead", "3.5")):
-    f = flags_of(m, name)
-    check(words in f and "corrected" in f, "%s clock: flagged as corrected by its offset (%s)" % (name, f[:120]))
+f = flags_of(m, "behind")
+check("20.0" in f and "corrected" in f, "behind clock: flagged as corrected by its offset (%s)" % f[:120])
+check(verdict(m, "behind")[0] == "VALID", "behind clock: corrected, so VALID %s" % (verdict(m, "behind"),))
 f = flags_of(m, "lossy")
 check("could not be read" in f, "lost lines: flagged with the count (%s)" % f[:160])
 check("could not be read" in err, "lost lines: said on stderr")
+v = verdict(m, "lossy")
+check(v[0] == "INVALID" and "event lines lost" in v[1], "lost lines: INVALID with the reason %s" % (v,))
+v = verdict(m, "slow")
+check(v[0] == "INVALID" and "fewer than two of its steps" in v[1], "7 s steps in a 12 s window: INVALID %s" % (v,))
+reasons = m["validity"]["reasons"]
+check(m["validity"]["invalid"] >= 2 and "lost event lines" in reasons and "a window too short for the steps" in reasons,
+      "the summary counts the invalid figures and their reasons: %s" % m["validity"])
+with open(os.path.join(WORK, "clocks", "report.md")) as rf:
+    report = rf.read()
+check("figures are INVALID" in report and "lost event lines" in report, "the report's summary says how many are INVALID and why")
 w = workload(m, "streams")
 close(mean(w, "alone_throughput"), 200, "two named streams (200 every 2 s, 1 every 10 ms): alone /s")
 close(mean(w, "shared_throughput"), 200, "two named streams: shared /s")
+check(verdict(m, "streams")[0] == "VALID", "two named streams: VALID %s" % (verdict(m, "streams"),))
 
 # 3. One baseline across modes: a mode that throttles a workload even alone
 # (as MPS limits do) is judged against each workload alone on the whole GPU
@@ -171,4 +191,6 @@ check(p99.get("at_least") is True and (p99.get("value") or 0) > 1000,
       "overload: p99 %s ms is marked a lower bound (at_least)" % p99.get("value"))
 check(p99.get("n") == due, "overload: p99's sample count is the requests due (%s)" % p99.get("n"))
 check(lat.get("p99_9", {}).get("n_too_small") is not None, "overload: p99.9 of %s requests is 'n too small'" % due)
+v = verdict(m, "client", "latency")
+check(v[0] == "INVALID" and "lower bound" in v[1], "overload: the client's latency is INVALID as a lower bound %s" % (v,))
 finish()
