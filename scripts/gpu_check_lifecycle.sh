@@ -8,6 +8,7 @@
 set -uo pipefail
 B=${1:-build/bin}
 OUT=${2:-$(mktemp -d)}
+mkdir -p "$OUT"
 export PATH=/usr/local/nvidia/bin:$PATH
 [[ -x $B/cotenant ]] || { echo "gpu_check_lifecycle: $B/cotenant not found; build first (scripts/build.sh)" >&2; exit 2; }
 fail=0

@@ -515,10 +515,12 @@ static json_t *conditions_of_mode(analysis *a, int m)
         for (int w = 0; w < a->sc.nworkloads; w++) {
             const cell *al = cell_at(a, m, r, ALONE, w), *sh = cell_at(a, m, r, SHARED, w);
             char why[600];
-            if (!al->valid || !sh->valid || !conditions_differ(&al->cond, &sh->cond, why, sizeof why)) continue;
-            json_array_append_new(out, json_pack("{s:i, s:s, s:o, s:o, s:s}", "repeat", r, "workload",
+            bool invalidates;
+            if (!al->valid || !sh->valid || !conditions_differ(&al->cond, &sh->cond, why, sizeof why, &invalidates))
+                continue;
+            json_array_append_new(out, json_pack("{s:i, s:s, s:o, s:o, s:s, s:b}", "repeat", r, "workload",
                                                  a->sc.workloads[w].name, "alone", conditions_json(&al->cond), "shared",
-                                                 conditions_json(&sh->cond), "why", why));
+                                                 conditions_json(&sh->cond), "why", why, "invalidates", invalidates));
         }
     if (json_array_size(out)) return out;
     json_decref(out);

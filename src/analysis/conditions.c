@@ -33,8 +33,13 @@ static size_t limit_names(unsigned long long bits, char *out, size_t cap)
     return k;
 }
 
-const char *conditions_differ(const run_conditions *a, const run_conditions *s, char *why, size_t cap)
+/* The limits that come from the GPU's environment rather than its load. */
+#define ENVIRONMENT_LIMITS (0x8ull | 0x20ull | 0x40ull | 0x80ull)
+
+const char *conditions_differ(const run_conditions *a, const run_conditions *s, char *why, size_t cap,
+                              bool *invalidates)
 {
+    *invalidates = false;
     if (!a->known || !s->known) return NULL;
     size_t k = 0;
     why[0] = 0;
@@ -43,6 +48,7 @@ const char *conditions_differ(const run_conditions *a, const run_conditions *s, 
         k += (size_t)snprintf(why + k, k < cap ? cap - k : 0, "the SM clock averaged %.0f MHz alone and %.0f MHz shared",
                               a->sm_clock_mhz, s->sm_clock_mhz);
     if (a->limits_known && s->limits_known && a->limits != s->limits) {
+        *invalidates = ((a->limits ^ s->limits) & ENVIRONMENT_LIMITS) != 0;
         char only_a[160], only_s[160];
         limit_names(a->limits & ~s->limits, only_a, sizeof only_a);
         limit_names(s->limits & ~a->limits, only_s, sizeof only_s);

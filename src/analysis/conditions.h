@@ -22,8 +22,13 @@ typedef struct {
 unsigned long long conditions_limit_bits(unsigned long long reasons);
 /* A sentence on how the two runs' conditions differ where that could
  * explain a difference between them; NULL where they are alike (or not
- * known). The SM clocks differ when their means are over 5% apart. */
-const char *conditions_differ(const run_conditions *alone, const run_conditions *shared, char *why, size_t cap);
+ * known). The SM clocks differ when their means are over 5% apart.
+ * *invalidates: the difference is of the GPU's environment (a thermal
+ * slowdown, a hardware slowdown or power brake in one run only), not of
+ * the load: a clock lowered, or the software power cap reached, by the
+ * shared run's greater draw is part of what sharing costs. */
+const char *conditions_differ(const run_conditions *alone, const run_conditions *shared, char *why, size_t cap,
+                              bool *invalidates);
 json_t *conditions_json(const run_conditions *c);
 
 #endif

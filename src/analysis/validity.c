@@ -65,9 +65,9 @@ static void throughput_reasons(const json_t *metrics, const json_t *mo, const js
             json_sprintf("the window held fewer than two of its steps in %lld run%s: lengthen duration", (long long)shortw,
                          shortw == 1 ? "" : "s"));
     json_array_foreach(json_object_get(mo, "conditions_differ"), i, x)
-        if (!strcmp(str(x, "workload"), name))
-            add(v, "GPU conditions differed",
-                json_sprintf("GPU conditions differed between its alone and shared runs of repeat %lld: %s",
+        if (!strcmp(str(x, "workload"), name) && json_is_true(json_object_get(x, "invalidates")))
+            add(v, "the GPU's environment differed",
+                json_sprintf("the GPU's environment differed between its alone and shared runs of repeat %lld: %s",
                              (long long)json_integer_value(json_object_get(x, "repeat")), str(x, "why")));
 }
 

@@ -459,12 +459,14 @@ static size_t conditions_warning(FILE *f, const json_t *metrics)
     json_array_foreach(json_object_get(metrics, "modes"), i, mo) n += json_array_size(json_object_get(mo, "conditions_differ"));
     if (!n || !f) return n;
     fprintf(f, "> **GPU conditions differed.** In %zu pair%s of alone and shared runs the GPU did not run under the same "
-               "conditions; part of the difference between them may come from that, not from sharing:\n>\n",
+               "conditions. A lower clock or the power cap in the shared run can be sharing's own cost (more power "
+               "drawn); a thermal or hardware slowdown in one run only is the environment's, and makes the figures "
+               "INVALID (marked *environment*):\n>\n",
             n, n == 1 ? "" : "s");
     json_array_foreach(json_object_get(metrics, "modes"), i, mo)
         json_array_foreach(json_object_get(mo, "conditions_differ"), j, c)
-            fprintf(f, "> - %s, repeat %d, %s: %s\n", str(mo, "mode"), (int)json_integer_value(json_object_get(c, "repeat")),
-                    str(c, "workload"), str(c, "why"));
+            fprintf(f, "> - %s, repeat %d, %s: %s%s\n", str(mo, "mode"), (int)json_integer_value(json_object_get(c, "repeat")),
+                    str(c, "workload"), str(c, "why"), json_is_true(json_object_get(c, "invalidates")) ? " (*environment*)" : "");
     fputc('\n', f);
     return n;
 }

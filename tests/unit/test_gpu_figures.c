@@ -299,16 +299,24 @@ static void conditions(void **state)
     /* the shared run: clocks 11% lower under the power cap */
     run_conditions alone = {true, 1980, 60, 0, true}, shared = {true, 1755, 66, 0x4, true};
     char why[400];
-    const char *d = conditions_differ(&alone, &shared, why, sizeof why);
+    bool env;
+    const char *d = conditions_differ(&alone, &shared, why, sizeof why, &env);
     assert_non_null(d);
     assert_non_null(strstr(d, "the SM clock averaged 1980 MHz alone and 1755 MHz shared"));
     assert_non_null(strstr(d, "the GPU hit its software power cap shared only"));
+    assert_false(env); /* the shared run's draw: sharing's own cost */
+    /* a thermal slowdown in the alone run only: the environment's */
+    alone.limits = 0x20;
+    d = conditions_differ(&alone, &shared, why, sizeof why, &env);
+    assert_non_null(strstr(d, "the GPU hit its software thermal slowdown alone only"));
+    assert_true(env);
+    alone.limits = 0;
     /* 4% apart and the same limits: alike; unknown: nothing said */
     shared = (run_conditions){true, 1905, 66, 0, true};
-    assert_null(conditions_differ(&alone, &shared, why, sizeof why));
+    assert_null(conditions_differ(&alone, &shared, why, sizeof why, &env));
     shared.known = false;
     shared.sm_clock_mhz = 1000;
-    assert_null(conditions_differ(&alone, &shared, why, sizeof why));
+    assert_null(conditions_differ(&alone, &shared, why, sizeof why, &env));
 }
 
 int main(void)
