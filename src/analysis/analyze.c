@@ -61,6 +61,8 @@ typedef struct {
     json_t *gpu_timeline[SCENARIO_MAX_MODES]; /* one segment per mode, a shared one where there is one */
     bool gpu_timeline_shared[SCENARIO_MAX_MODES];
     int short_windows[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS]; /* runs whose window held under two of its steps */
+    int mixed_steps[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS];   /* runs with unnamed steps of two sizes */
+    int64_t mixed_sizes[SCENARIO_MAX_MODES][SCENARIO_MAX_WORKLOADS][2];
 } analysis;
 
 static cell *cell_at(analysis *a, int m, int r, int k, int w)
@@ -334,6 +336,8 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         }
         sm->samples = wr.rate * (double)(we - ws) / 1e9;
         if (ev.nsteps > 0 && wr.min_steps_inside < 2) a->short_windows[m][w]++;
+        if (window_mixed_sizes(ev.steps, ev.nsteps, 0, ws, we, &a->mixed_sizes[m][w][0], &a->mixed_sizes[m][w][1]))
+            a->mixed_steps[m][w]++;
         if (ev.nsteps == 0) { /* a server or load generator: its work is the requests answered */
             sm->samples = 0;
             for (int i = 0; i < ev.nlat; i++) sm->samples += ev.lat[i].ok && ev.lat[i].t_ns > ws && ev.lat[i].t_ns <= we;
@@ -459,6 +463,10 @@ static json_t *workload_json(analysis *a, int m, int w, bool shares, const mode_
                            "measure", spec->measure == MEASURE_WALL_TIME ? "wall_time" : "events");
     json_object_set_new(wo, "alone_throughput", across_repeats(a, m, ALONE, w, f_tp, 0));
     if (a->short_windows[m][w]) json_object_set_new(wo, "short_windows", json_integer(a->short_windows[m][w]));
+    if (a->mixed_steps[m][w])
+        json_object_set_new(wo, "mixed_step_sizes", json_pack("{s:i, s:I, s:I}", "runs", a->mixed_steps[m][w], "small",
+                                                             (json_int_t)a->mixed_sizes[m][w][0], "large",
+                                                             (json_int_t)a->mixed_sizes[m][w][1]));
     if (shares) {
         json_object_set_new(wo, "shared_throughput", across_repeats(a, m, SHARED, w, f_tp, 0));
         json_object_set_new(wo, "normalized_progress", stats_summary_json_in(f->np[w], f->nnp[w], 0, INFINITY));

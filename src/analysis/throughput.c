@@ -1,5 +1,7 @@
 #include "analysis/throughput.h"
 
+#include <math.h>
+
 static double overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
 {
     int64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
@@ -69,4 +71,27 @@ void binned_rates(const step_rec *steps, int n, int64_t start_ns, int64_t t0, in
         int64_t ws = t0 + (int64_t)b * bin_ns;
         rates[b] = window_samples(steps, n, start_ns, ws, ws + bin_ns) * 1e9 / (double)bin_ns;
     }
+}
+
+bool window_mixed_sizes(const step_rec *steps, int n, int stream, int64_t ws, int64_t we, int64_t *small, int64_t *large)
+{
+    int64_t lo = INT64_MAX, hi = 0;
+    int count = 0;
+    for (int i = 0; i < n; i++)
+        if (steps[i].stream == stream && steps[i].t_ns > ws && steps[i].t_ns <= we && steps[i].n > 0) {
+            if (steps[i].n < lo) lo = steps[i].n;
+            if (steps[i].n > hi) hi = steps[i].n;
+            count++;
+        }
+    if (count < 2 || hi < 4 * lo) return false;
+    /* each size class must carry a tenth of the samples: a rare short last
+     * batch is not a second stream */
+    double mid = sqrt((double)lo * (double)hi), in_small = 0, total = 0;
+    for (int i = 0; i < n; i++)
+        if (steps[i].stream == stream && steps[i].t_ns > ws && steps[i].t_ns <= we && steps[i].n > 0) {
+            total += (double)steps[i].n;
+            if ((double)steps[i].n < mid) in_small += (double)steps[i].n;
+        }
+    *small = lo, *large = hi;
+    return in_small * 10 >= total && (total - in_small) * 10 >= total;
 }

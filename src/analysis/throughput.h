@@ -37,6 +37,12 @@ typedef struct {
 double window_samples(const step_rec *steps, int n, int64_t start_ns, int64_t ws_ns, int64_t we_ns);
 /* The rate in [ws, we], each stream cut at its last step where it sent none after we. */
 window_rate window_rate_of(const step_rec *steps, int n, int64_t start_ns, int64_t ws_ns, int64_t we_ns);
+/* Whether the steps of one stream inside [ws, we] come in two sizes at
+ * least 4 times apart, each carrying a tenth of the samples (threads of different
+ * step sizes reporting as one stream, whose edges are then apportioned
+ * against each other's steps); the two typical sizes into small, large. */
+bool window_mixed_sizes(const step_rec *steps, int n, int stream, int64_t ws_ns, int64_t we_ns, int64_t *small,
+                        int64_t *large);
 /* Rate per second in consecutive bins of bin_ns from t0 (for plots). */
 void binned_rates(const step_rec *steps, int n, int64_t start_ns, int64_t t0_ns, int64_t bin_ns, double *rates, int nbins);
 

@@ -64,6 +64,16 @@ static void throughput_reasons(const json_t *metrics, const json_t *mo, const js
         add(v, "a window too short for the steps",
             json_sprintf("the window held fewer than two of its steps in %lld run%s: lengthen duration", (long long)shortw,
                          shortw == 1 ? "" : "s"));
+    const json_t *mixed = json_object_get(wo, "mixed_step_sizes");
+    if (mixed)
+        add(v, "unnamed steps of different sizes",
+            json_sprintf("its steps come in two sizes (%lld and %lld samples) in one stream in %lld run%s: threads that "
+                         "step at different sizes must name their stream (docs/protocol.md), or the window's edges are "
+                         "apportioned against each other's steps",
+                         (long long)json_integer_value(json_object_get(mixed, "small")),
+                         (long long)json_integer_value(json_object_get(mixed, "large")),
+                         (long long)json_integer_value(json_object_get(mixed, "runs")),
+                         json_integer_value(json_object_get(mixed, "runs")) == 1 ? "" : "s"));
     json_array_foreach(json_object_get(mo, "conditions_differ"), i, x)
         if (!strcmp(str(x, "workload"), name) && json_is_true(json_object_get(x, "invalidates")))
             add(v, "the GPU's environment differed",

@@ -57,10 +57,20 @@ static void window_streams(void **state)
         assert_int_equal(r.streams, 2);
         assert_int_equal(r.cut, 0);
     }
-    /* the same steps as one stream are off by the phase of the big step */
+    /* the same steps as one stream are off by the phase of the big step,
+     * and are told apart as two sizes in one stream */
+    int64_t small, large;
+    assert_false(window_mixed_sizes(st, n, 0, 3500, 12500, &small, &large));
     for (int i = 0; i < n; i++) st[i].stream = 0;
     window_rate merged = window_rate_of(st, n, 1, 3500, 12500);
     assert_true(merged.rate < 0.199e9 || merged.rate > 0.201e9);
+    assert_true(window_mixed_sizes(st, n, 0, 3500, 12500, &small, &large));
+    assert_int_equal(small, 1);
+    assert_int_equal(large, 200);
+    /* a training run's short last batch is not a second stream */
+    step_rec epoch[100];
+    for (int i = 0; i < 100; i++) epoch[i] = (step_rec){(i + 1) * 100, i == 99 ? 32 : 128, 0};
+    assert_false(window_mixed_sizes(epoch, 100, 0, 0, 20000, &small, &large));
 }
 
 /* A stream stopped mid-step (no step after the window) is measured up to its

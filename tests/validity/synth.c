@@ -14,7 +14,8 @@
  *                        finish the step under way first (default)
  *   --clock mono|raw     the clock events are stamped with (default mono)
  *   --clock-offset S     added to every stamp (seconds, may be negative)
- *   --oversize-every K   every K-th step line is padded over 65536 bytes
+ *   --oversize-every K[:BYTES]   every K-th step line is padded to about BYTES
+ *                        (default 70000: over cotenant's 65536-byte limit)
  *   --alone-in MODE:S    alone under sharing mode MODE (COTENANT_MODE), the
  *                        period is S instead of ALONE: a mode that throttles
  *                        a workload even alone (MPS limits, a MIG slice) */
@@ -42,7 +43,7 @@ typedef struct {
 } stream;
 
 static stream streams[MAX_STREAMS];
-static int nstreams, events_fd = -1, oversize_every, finish_on_term = 1;
+static int nstreams, events_fd = -1, oversize_every, pad_bytes = PAD_BYTES, finish_on_term = 1;
 static clockid_t stamp_clock = CLOCK_MONOTONIC;
 static int64_t stamp_offset_ns;
 static const char *peers;
@@ -175,14 +176,15 @@ int main(int argc, char **argv)
             if (sscanf(v, "%63[^:]:%lf", mode, &s) != 2 || s <= 0) return usage("--alone-in MODE:SECONDS");
             if (cur && !strcmp(cur, mode)) mode_alone_s = s;
         } else if (!strcmp(argv[i], "--oversize-every")) {
-            oversize_every = atoi(v);
+            if (sscanf(v, "%d:%d", &oversize_every, &pad_bytes) < 1 || pad_bytes < 1 || pad_bytes > PAD_BYTES)
+                return usage("--oversize-every K[:BYTES], BYTES at most 70000");
         } else {
             return usage("unknown option");
         }
         i++;
     }
     if (nstreams == 0) return usage("no --stream");
-    memset(pad, 'x', PAD_BYTES);
+    memset(pad, 'x', (size_t)pad_bytes);
     const char *fd = getenv("COTENANT_EVENTS_FD");
     if (fd) events_fd = atoi(fd);
     if (peers) {

@@ -105,12 +105,16 @@ workloads:
   - {name: slow, command: %s}
   - {name: lossy, command: %s}
   - {name: streams, command: %s}
+  - {name: unnamed, command: %s}
+  - {name: longlines, command: %s}
 """ % (synth(peers, "-:100:1.998:5.4", extra=', "--on-term", "exit"'),
        synth(peers, "-:1:0.01", extra=', "--clock", "raw"'),
        synth(peers, "-:1:0.01", extra=', "--clock-offset", "-20"'),
        synth(peers, "-:100:7"),
        synth(peers, "-:1:0.01", extra=', "--oversize-every", "10"'),
-       synth(peers, "slow:200:2", "fast:1:0.01", extra=', "--on-term", "exit"')))
+       synth(peers, "slow:200:2", "fast:1:0.01", extra=', "--on-term", "exit"'),
+       synth(peers, "-:200:2", "-:1:0.01", extra=', "--on-term", "exit"'),
+       synth(peers, "-:1:0.01", extra=', "--oversize-every", "10:5000"')))
 w = workload(m, "cut")
 close(mean(w, "shared_throughput"), 100 / 5.4, "cut (5.4 s steps, 1 s grace) shared /s")
 close(mean(w, "normalized_progress"), 1.998 / 5.4, "cut (5.4 s steps, 1 s grace) NP")
@@ -138,6 +142,11 @@ w = workload(m, "streams")
 close(mean(w, "alone_throughput"), 200, "two named streams (200 every 2 s, 1 every 10 ms): alone /s")
 close(mean(w, "shared_throughput"), 200, "two named streams: shared /s")
 check(verdict(m, "streams")[0] == "VALID", "two named streams: VALID %s" % (verdict(m, "streams"),))
+v = verdict(m, "unnamed")
+check(v[0] == "INVALID" and "must name their stream" in v[1], "the same streams unnamed: INVALID %s" % (v,))
+w = workload(m, "longlines")
+close(mean(w, "shared_throughput"), 100, "every 10th line 5000 bytes long (over the old 4096-byte limit): shared /s")
+check(verdict(m, "longlines")[0] == "VALID", "lines of 5000 bytes: VALID %s" % (verdict(m, "longlines"),))
 
 # 3. One baseline across modes: a mode that throttles a workload even alone
 # (as MPS limits do) is judged against each workload alone on the whole GPU
