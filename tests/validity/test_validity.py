@@ -57,6 +57,13 @@ def flags_of(metrics, name):
     return " ".join(" ".join(f["flags"]) for f in metrics.get("flagged") or [] if f["workload"] == name)
 
 
+def scenario(name, workloads, duration="12s", warmup="1s", modes="[timeslice]", repeats=1, extra=""):
+    """A CPU scenario's YAML; workloads: (name, the rest of its flow mapping)."""
+    rows = "".join("  - {name: %s, %s}\n" % w for w in workloads)
+    return "name: %s\ndevice: cpu\nmodes: %s\nduration: %s\nwarmup: %s\nrepeats: %d\n%sworkloads:\n%s" % (
+        name, modes, duration, warmup, repeats, extra, rows)
+
+
 def synth(peers, *streams, extra=""):
     args = ", ".join('"--stream", "%s"' % s for s in streams)
     return '[%s, %s, "--peers", "%s"%s]' % (SYNTH, args, peers, extra)
@@ -65,17 +72,9 @@ def synth(peers, *streams, extra=""):
 # 1. The window's end: steps of seconds, from workloads that exit at once on
 # SIGTERM (Python's default). Alone and shared periods give NP 0.370.
 peers = os.path.join(WORK, "peers1")
-m, _ = run("edges", """name: edges
-device: cpu
-modes: [timeslice]
-duration: 12s
-warmup: 1s
-repeats: 1
-workloads:
-  - {name: big, command: %s}
-  - {name: huge, command: %s}
-""" % (synth(peers, "-:100:0.925:2.5", extra=', "--on-term", "exit"'),
-       synth(peers, "-:100:1.998:5.4", extra=', "--on-term", "exit"')))
+m, _ = run("edges", scenario("edges", [
+    ("big", "command: " + synth(peers, "-:100:0.925:2.5", extra=', "--on-term", "exit"')),
+    ("huge", "command: " + synth(peers, "-:100:1.998:5.4", extra=', "--on-term", "exit"'))]))
 for name, alone, shared in (("big", 0.925, 2.5), ("huge", 1.998, 5.4)):
     w = workload(m, name)
     close(mean(w, "alone_throughput"), 100 / alone, "%s (%.1f s steps) alone /s" % (name, shared))
@@ -90,31 +89,15 @@ for name in ("big", "huge"):
 # not cotenant's, lost lines, several step streams, and steps too long for
 # the window alongside.
 peers = os.path.join(WORK, "peers2")
-raw_offset = None
-m, err = run("clocks", """name: clocks
-device: cpu
-modes: [timeslice]
-duration: 12s
-warmup: 1s
-grace: 1s
-repeats: 1
-workloads:
-  - {name: cut, command: %s}
-  - {name: raw, command: %s}
-  - {name: behind, command: %s}
-  - {name: slow, command: %s}
-  - {name: lossy, command: %s}
-  - {name: streams, command: %s}
-  - {name: unnamed, command: %s}
-  - {name: longlines, command: %s}
-""" % (synth(peers, "-:100:1.998:5.4", extra=', "--on-term", "exit"'),
-       synth(peers, "-:1:0.01", extra=', "--clock", "raw"'),
-       synth(peers, "-:1:0.01", extra=', "--clock-offset", "-20"'),
-       synth(peers, "-:100:7"),
-       synth(peers, "-:1:0.01", extra=', "--oversize-every", "10"'),
-       synth(peers, "slow:200:2", "fast:1:0.01", extra=', "--on-term", "exit"'),
-       synth(peers, "-:200:2", "-:1:0.01", extra=', "--on-term", "exit"'),
-       synth(peers, "-:1:0.01", extra=', "--oversize-every", "10:5000"')))
+m, err = run("clocks", scenario("clocks", [
+    ("cut", "command: " + synth(peers, "-:100:1.998:5.4", extra=', "--on-term", "exit"')),
+    ("raw", "command: " + synth(peers, "-:1:0.01", extra=', "--clock", "raw"')),
+    ("behind", "command: " + synth(peers, "-:1:0.01", extra=', "--clock-offset", "-20"')),
+    ("slow", "command: " + synth(peers, "-:100:7")),
+    ("lossy", "command: " + synth(peers, "-:1:0.01", extra=', "--oversize-every", "10"')),
+    ("streams", "command: " + synth(peers, "slow:200:2", "fast:1:0.01", extra=', "--on-term", "exit"')),
+    ("unnamed", "command: " + synth(peers, "-:200:2", "-:1:0.01", extra=', "--on-term", "exit"')),
+    ("longlines", "command: " + synth(peers, "-:1:0.01", extra=', "--oversize-every", "10:5000"'))], extra="grace: 1s\n"))
 w = workload(m, "cut")
 close(mean(w, "shared_throughput"), 100 / 5.4, "cut (5.4 s steps, 1 s grace) shared /s")
 close(mean(w, "normalized_progress"), 1.998 / 5.4, "cut (5.4 s steps, 1 s grace) NP")
@@ -154,16 +137,10 @@ check(verdict(m, "longlines")[0] == "VALID", "lines of 5000 bytes: VALID %s" % (
 # timeslice (throttled), 50/s shared; b: 100/s alone, 50/s shared. In-mode
 # NP: 0.625 and 0.5 (STP 1.125); against the whole GPU: 0.5 and 0.5 (STP 1).
 peers = os.path.join(WORK, "peers4")
-m, _ = run("baseline", """name: baseline
-device: cpu
-modes: [exclusive, timeslice]
-duration: 4s
-warmup: 0.5s
-repeats: 2
-workloads:
-  - {name: a, command: %s}
-  - {name: b, command: %s}
-""" % (synth(peers, "-:1:0.01:0.02", extra=', "--alone-in", "timeslice:0.0125"'), synth(peers, "-:1:0.01:0.02")))
+m, _ = run("baseline", scenario("baseline", [
+    ("a", "command: " + synth(peers, "-:1:0.01:0.02", extra=', "--alone-in", "timeslice:0.0125"')),
+    ("b", "command: " + synth(peers, "-:1:0.01:0.02"))], duration="4s", warmup="0.5s", modes="[exclusive, timeslice]",
+    repeats=2))
 ts = [mo for mo in m["modes"] if mo["mode"] == "timeslice"][0]
 for w, np_in in (("a", 0.625), ("b", 0.5)):
     wo = [x for x in ts["workloads"] if x["name"] == w][0]
@@ -178,17 +155,10 @@ check(ts.get("baseline") == "exclusive", "baseline: named (%s)" % ts.get("baseli
 # Requests belong to the window in which they were due: 105 in 14 s, those
 # still queued at its end included (with their age, so the percentile is a
 # lower bound); counting completions instead would give about 70.
-m, _ = run("overload", """name: overload
-device: cpu
-modes: [timeslice]
-duration: 14s
-warmup: 1s
-repeats: 1
-workloads:
-  - {name: server, kind: serve-cpu, args: [--max-batch, "1", --batch-time, 200ms, --max-queue-delay, "0"]}
-  - {name: client, kind: loadgen, target: server, args: [--rate, "7.5", --arrival, constant, --concurrency, "64",
-     --timeout, 60s], slo: 1s}
-""")
+m, _ = run("overload", scenario("overload", [
+    ("server", 'kind: serve-cpu, args: [--max-batch, "1", --batch-time, 200ms, --max-queue-delay, "0"]'),
+    ("client", 'kind: loadgen, target: server, args: [--rate, "7.5", --arrival, constant, --concurrency, "64", '
+               '--timeout, 60s], slo: 1s')], duration="14s"))
 lat = (workload(m, "client").get("latency_ms") or {}).get("alone") or {}
 due = lat.get("requests")
 check(due is not None and abs(due - 105) <= 1,
