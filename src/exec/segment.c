@@ -327,6 +327,7 @@ static void stop_or_kill(seg_state *st, int64_t now, int64_t offset)
 /* Ticks until no workload runs. */
 static void watch(seg_state *st)
 {
+    for (int i = 0; i < st->n; i++) st->rt[i].read_each_tick = true;
     for (;;) {
         int64_t offset = read_all(st);
         int64_t now = now_ns();

@@ -80,8 +80,11 @@ static void on_line(void *arg, const char *line, size_t len, line_status st)
      * node's), to within the fastest delivery. */
     int64_t lag = now_ns() - ev.t_ns;
     if (lag < r->clock_offset_ns) r->clock_offset_ns = lag;
+    /* the offset before the window and in it, for the drift check: only
+     * while every workload is read each tick (not while the start-up waited
+     * on a server, when lines could sit in a pipe) */
     int64_t *phase_lag = r->watch_from_ns ? &r->lag_in_window_ns : &r->lag_before_window_ns;
-    if (lag < *phase_lag) *phase_lag = lag;
+    if (r->read_each_tick && lag < *phase_lag) *phase_lag = lag;
     int64_t t = seg_workload_time(r, ev.t_ns);
     /* a server, load generator or notebook makes progress one request at a time */
     if (ev.type == EV_STEP || ev.type == EV_LATENCY) {

@@ -49,6 +49,7 @@ typedef struct {
     int64_t agent_ended_ns;
     int64_t clock_offset_ns;    /* our clock minus the workload's, at least (INT64_MAX: no event yet) */
     int64_t lag_before_window_ns, lag_in_window_ns; /* the same, before the window opened and after */
+    bool read_each_tick;        /* the segment reads it every tick now (its watch loop) */
     int64_t *invalid_at;        /* when each invalid line arrived (our clock) */
     int ninvalid_at, invalid_at_cap;
 } seg_workload;

@@ -14,6 +14,8 @@
  *                        finish the step under way first (default)
  *   --clock mono|raw     the clock events are stamped with (default mono)
  *   --clock-offset S     added to every stamp (seconds, may be negative)
+ *   --clock-rate R       stamps run R times as fast as CLOCK_MONOTONIC (a
+ *                        clock that drifts; 1.01 gains 10 ms a second)
  *   --oversize-every K[:BYTES]   every K-th step line is padded to about BYTES
  *                        (default 70000: over cotenant's 65536-byte limit)
  *   --alone-in MODE:S    alone under sharing mode MODE (COTENANT_MODE), the
@@ -45,7 +47,8 @@ typedef struct {
 static stream streams[MAX_STREAMS];
 static int nstreams, events_fd = -1, oversize_every, pad_bytes = PAD_BYTES, finish_on_term = 1;
 static clockid_t stamp_clock = CLOCK_MONOTONIC;
-static int64_t stamp_offset_ns;
+static int64_t stamp_offset_ns, stamp_from_ns;
+static double stamp_rate = 1;
 static const char *peers;
 static double mode_alone_s; /* > 0: --alone-in applies to this run */
 static atomic_int stop, lines;
@@ -65,7 +68,8 @@ static void emit(const char *ev, const char *stream_name, long n)
 {
     if (events_fd < 0) return;
     char line[256];
-    int64_t t = clock_ns(stamp_clock) + stamp_offset_ns;
+    int64_t now = clock_ns(stamp_clock);
+    int64_t t = now + stamp_offset_ns + (int64_t)((double)(now - stamp_from_ns) * (stamp_rate - 1));
     int k = n >= 0 ? atomic_fetch_add(&lines, 1) + 1 : 0;
     const char *p = oversize_every > 0 && k > 0 && k % oversize_every == 0 ? pad : "";
     int len;
@@ -175,6 +179,8 @@ int main(int argc, char **argv)
             const char *cur = getenv("COTENANT_MODE");
             if (sscanf(v, "%63[^:]:%lf", mode, &s) != 2 || s <= 0) return usage("--alone-in MODE:SECONDS");
             if (cur && !strcmp(cur, mode)) mode_alone_s = s;
+        } else if (!strcmp(argv[i], "--clock-rate")) {
+            stamp_rate = atof(v);
         } else if (!strcmp(argv[i], "--oversize-every")) {
             if (sscanf(v, "%d:%d", &oversize_every, &pad_bytes) < 1 || pad_bytes < 1 || pad_bytes > PAD_BYTES)
                 return usage("--oversize-every K[:BYTES], BYTES at most 70000");
@@ -185,6 +191,7 @@ int main(int argc, char **argv)
     }
     if (nstreams == 0) return usage("no --stream");
     memset(pad, 'x', (size_t)pad_bytes);
+    stamp_from_ns = clock_ns(stamp_clock);
     const char *fd = getenv("COTENANT_EVENTS_FD");
     if (fd) events_fd = atoi(fd);
     if (peers) {

@@ -97,7 +97,8 @@ m, err = run("clocks", scenario("clocks", [
     ("lossy", "command: " + synth(peers, "-:1:0.01", extra=', "--oversize-every", "10"')),
     ("streams", "command: " + synth(peers, "slow:200:2", "fast:1:0.01", extra=', "--on-term", "exit"')),
     ("unnamed", "command: " + synth(peers, "-:200:2", "-:1:0.01", extra=', "--on-term", "exit"')),
-    ("longlines", "command: " + synth(peers, "-:1:0.01", extra=', "--oversize-every", "10:5000"'))], extra="grace: 1s\n"))
+    ("longlines", "command: " + synth(peers, "-:1:0.01", extra=', "--oversize-every", "10:5000"')),
+    ("drifting", "command: " + synth(peers, "-:1:0.01", extra=', "--clock-rate", "1.01"'))], extra="grace: 1s\n"))
 w = workload(m, "cut")
 close(mean(w, "shared_throughput"), 100 / 5.4, "cut (5.4 s steps, 1 s grace) shared /s")
 close(mean(w, "normalized_progress"), 1.998 / 5.4, "cut (5.4 s steps, 1 s grace) NP")
@@ -130,6 +131,8 @@ check(v[0] == "INVALID" and "must name their stream" in v[1], "the same streams 
 w = workload(m, "longlines")
 close(mean(w, "shared_throughput"), 100, "every 10th line 5000 bytes long (over the old 4096-byte limit): shared /s")
 check(verdict(m, "longlines")[0] == "VALID", "lines of 5000 bytes: VALID %s" % (verdict(m, "longlines"),))
+v = verdict(m, "drifting")
+check(v[0] == "INVALID" and "drift" in v[1], "a clock 1%% fast (drifting) cannot be corrected: INVALID %s %s" % (v[0], v[1][:160]))
 
 # 3. One baseline across modes: a mode that throttles a workload even alone
 # (as MPS limits do) is judged against each workload alone on the whole GPU
