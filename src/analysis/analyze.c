@@ -241,6 +241,101 @@ static void load_segment_gpu(analysis *a, const char *dir, const char *id, int m
     telem_series_free(&s);
 }
 
+/* One segment as load_segment reads it. */
+typedef struct {
+    const char *dir, *id;
+    int m, r, k;
+    int64_t ws, we, t0, end;
+    json_t *series; /* the mode's plotted throughput, where this segment gives it */
+} seg_ctx;
+
+/* A workload measured by its events: its throughput in the window (each
+ * stream apportioned, cut at its last step where it sent none after the
+ * end), its requests, and its plotted series. false: left out, with why. */
+static bool load_event_figures(analysis *a, seg_ctx *s, int w, const char *wname, const json_t *res, cell *c,
+                               seg_member *sm)
+{
+    const int m = s->m;
+    const int64_t ws = s->ws, we = s->we;
+    char path[PATH_MAX];
+    cot_err e;
+    snprintf(path, sizeof path, "%s/segments/%s/%s/events.jsonl", s->dir, s->id, wname);
+    wl_events ev;
+    if (wl_events_load(path, &ev, &e) != 0) {
+        exclude(a, m, s->id, wname, e.msg);
+        return false;
+    }
+    snprintf(a->units[w], sizeof a->units[w], "%s", ev.unit);
+    /* a clock found off cotenant's during the run: its events on cotenant's */
+    wl_events_shift(&ev, json_integer_value(json_object_get(res, "clock_correction_ns")));
+    window_rate wr = window_rate_of(ev.steps, ev.nsteps, ev.start_ns, ws, we);
+    const char *why_not = ev.too_many_streams ? "its steps name more step streams than cotenant reads (64)"
+                          : ev.nsteps && !wr.measurable
+                              ? "none of its steps ended inside the measured window or after it: its steps are "
+                                "longer than the window; lengthen duration"
+                              : NULL;
+    if (why_not) {
+        exclude(a, m, s->id, wname, why_not);
+        wl_events_free(&ev);
+        return false;
+    }
+    sm->samples = wr.rate * (double)(we - ws) / 1e9;
+    if (ev.nsteps > 0 && wr.min_steps_inside < 2) a->short_windows[m][w]++;
+    if (window_mixed_sizes(ev.steps, ev.nsteps, 0, ws, we, &a->mixed_sizes[m][w][0], &a->mixed_sizes[m][w][1]))
+        a->mixed_steps[m][w]++;
+    if (ev.nsteps == 0) { /* a server or load generator: its work is the requests answered */
+        sm->samples = 0;
+        for (int i = 0; i < ev.nlat; i++) sm->samples += ev.lat[i].ok && ev.lat[i].t_ns > ws && ev.lat[i].t_ns <= we;
+    }
+    c->throughput = sm->samples * 1e9 / (double)(we - ws);
+    add_latencies(a, m, s->k, w, c, &ev, ws, we);
+    if (s->k == SHARED && !a->have_series[m]) add_series(a, m, s->id, w, &ev, s->t0, s->end, ws, we, &s->series);
+    wl_events_free(&ev);
+    return true;
+}
+
+/* One workload's result in the segment: into its cell, or left out (with
+ * why); flagged runs are listed. */
+static void load_workload(analysis *a, seg_ctx *s, int w, const char *wname, const json_t *res, seg_member *sm)
+{
+    const int m = s->m;
+    *sm = (seg_member){.w = w, .from = s->ws, .to = s->we};
+    const char *status = json_string_value(json_object_get(res, "status"));
+    bool flagged = status && !strcmp(status, "flagged");
+    if (!status || (strcmp(status, "ok") != 0 && !flagged)) {
+        const char *reason = json_string_value(json_object_get(res, "reason"));
+        exclude(a, m, s->id, wname, reason ? reason : status ? status : "no status");
+        return;
+    }
+    if (flagged)
+        json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:s, s:O}", "segment", s->id, "mode", a->sc.modes[m],
+                                                    "workload", wname, "flags",
+                                                    json_object_get(res, "flags") ?: json_array()));
+    cell *c = cell_at(a, m, s->r, s->k, w);
+    for (int i = 0; i < GF_N; i++) c->gpu[i] = NAN;
+    c->slo_attained = NAN;
+    if (a->sc.workloads[w].measure == MEASURE_WALL_TIME) {
+        double wall = json_number_value(json_object_get(res, "wall_s"));
+        if (wall <= 0) {
+            exclude(a, m, s->id, wname, "no wall time recorded");
+            return;
+        }
+        c->throughput = 1.0 / wall;
+        /* a run to completion: its figures cover its own run, per run */
+        sm->from = json_integer_value(json_object_get(res, "started_ns"));
+        sm->to = json_integer_value(json_object_get(res, "ended_ns"));
+        sm->samples = 1;
+        snprintf(a->units[w], sizeof a->units[w], "runs");
+    } else if (s->we <= s->ws) {
+        exclude(a, m, s->id, wname, "the segment has no measured window");
+        return;
+    } else if (!load_event_figures(a, s, w, wname, res, c, sm)) {
+        return;
+    }
+    c->valid = true;
+    sm->c = c;
+}
+
 static void load_segment(analysis *a, const char *dir, const json_t *entry)
 {
     const char *id = json_string_value(json_object_get(entry, "id"));
@@ -254,7 +349,6 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         exclude(a, m, shown, "*", "the segment id in run.json is not a plain name (letters, digits, '_', '-', '.')");
         return;
     }
-    int k = strcmp(kind_name, "shared") == 0 ? SHARED : ALONE;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/segments/%s/segment.json", dir, id);
     cot_err e;
@@ -265,11 +359,11 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
         return;
     }
     json_t *window = json_object_get(seg, "window");
-    int64_t ws = json_integer_value(json_object_get(window, "start_ns"));
-    int64_t we = json_integer_value(json_object_get(window, "end_ns"));
-    int64_t t0 = json_integer_value(json_object_get(seg, "t0_ns"));
-    int64_t end = json_integer_value(json_object_get(seg, "ended_ns"));
-    json_t *series = NULL;
+    seg_ctx s = {.dir = dir, .id = id, .m = m, .r = r, .k = strcmp(kind_name, "shared") == 0 ? SHARED : ALONE,
+                 .ws = json_integer_value(json_object_get(window, "start_ns")),
+                 .we = json_integer_value(json_object_get(window, "end_ns")),
+                 .t0 = json_integer_value(json_object_get(seg, "t0_ns")),
+                 .end = json_integer_value(json_object_get(seg, "ended_ns"))};
     const char *wname;
     json_t *res;
     seg_member mem[SCENARIO_MAX_WORKLOADS];
@@ -277,83 +371,13 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
     json_object_foreach(json_object_get(seg, "results"), wname, res) {
         int w = scenario_workload_index(&a->sc, wname);
         if (w < 0 || nmem >= SCENARIO_MAX_WORKLOADS) continue;
-        seg_member *sm = &mem[nmem++];
-        *sm = (seg_member){.w = w, .from = ws, .to = we};
-        const char *status = json_string_value(json_object_get(res, "status"));
-        bool flagged = status && !strcmp(status, "flagged");
-        if (!status || (strcmp(status, "ok") != 0 && !flagged)) {
-            const char *reason = json_string_value(json_object_get(res, "reason"));
-            exclude(a, m, id, wname, reason ? reason : status ? status : "no status");
-            continue;
-        }
-        if (flagged)
-            json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:s, s:O}", "segment", id, "mode", a->sc.modes[m],
-                                                        "workload", wname, "flags",
-                                                        json_object_get(res, "flags") ?: json_array()));
-        cell *c = cell_at(a, m, r, k, w);
-        for (int i = 0; i < GF_N; i++) c->gpu[i] = NAN;
-        c->slo_attained = NAN;
-        const workload_spec *spec = &a->sc.workloads[w];
-        if (spec->measure == MEASURE_WALL_TIME) {
-            double wall = json_number_value(json_object_get(res, "wall_s"));
-            if (wall <= 0) {
-                exclude(a, m, id, wname, "no wall time recorded");
-                continue;
-            }
-            c->throughput = 1.0 / wall;
-            c->valid = true;
-            /* a run to completion: its figures cover its own run, per run */
-            sm->from = json_integer_value(json_object_get(res, "started_ns"));
-            sm->to = json_integer_value(json_object_get(res, "ended_ns"));
-            sm->samples = 1;
-            sm->c = c;
-            snprintf(a->units[w], sizeof a->units[w], "runs");
-            continue;
-        }
-        if (we <= ws) {
-            exclude(a, m, id, wname, "the segment has no measured window");
-            continue;
-        }
-        snprintf(path, sizeof path, "%s/segments/%s/%s/events.jsonl", dir, id, wname);
-        wl_events ev;
-        if (wl_events_load(path, &ev, &e) != 0) {
-            exclude(a, m, id, wname, e.msg);
-            continue;
-        }
-        snprintf(a->units[w], sizeof a->units[w], "%s", ev.unit);
-        /* a clock found off cotenant's during the run: its events on cotenant's */
-        wl_events_shift(&ev, json_integer_value(json_object_get(res, "clock_correction_ns")));
-        window_rate wr = window_rate_of(ev.steps, ev.nsteps, ev.start_ns, ws, we);
-        const char *why_not = ev.too_many_streams ? "its steps name more step streams than cotenant reads (64)"
-                              : ev.nsteps && !wr.measurable
-                                  ? "none of its steps ended inside the measured window or after it: its steps are "
-                                    "longer than the window; lengthen duration"
-                                  : NULL;
-        if (why_not) {
-            exclude(a, m, id, wname, why_not);
-            wl_events_free(&ev);
-            continue;
-        }
-        sm->samples = wr.rate * (double)(we - ws) / 1e9;
-        if (ev.nsteps > 0 && wr.min_steps_inside < 2) a->short_windows[m][w]++;
-        if (window_mixed_sizes(ev.steps, ev.nsteps, 0, ws, we, &a->mixed_sizes[m][w][0], &a->mixed_sizes[m][w][1]))
-            a->mixed_steps[m][w]++;
-        if (ev.nsteps == 0) { /* a server or load generator: its work is the requests answered */
-            sm->samples = 0;
-            for (int i = 0; i < ev.nlat; i++) sm->samples += ev.lat[i].ok && ev.lat[i].t_ns > ws && ev.lat[i].t_ns <= we;
-        }
-        c->throughput = sm->samples * 1e9 / (double)(we - ws);
-        c->valid = true;
-        sm->c = c;
-        add_latencies(a, m, k, w, c, &ev, ws, we);
-        if (k == SHARED && !a->have_series[m]) add_series(a, m, id, w, &ev, t0, end, ws, we, &series);
-        wl_events_free(&ev);
+        load_workload(a, &s, w, wname, res, &mem[nmem++]);
     }
-    if (series) {
-        json_array_append_new(a->timeseries, series);
+    if (s.series) {
+        json_array_append_new(a->timeseries, s.series);
         a->have_series[m] = true;
     }
-    load_segment_gpu(a, dir, id, m, r, k, mem, nmem, t0, end, ws, we);
+    load_segment_gpu(a, dir, id, m, r, s.k, mem, nmem, s.t0, s.end, s.ws, s.we);
     json_decref(seg);
 }
 
