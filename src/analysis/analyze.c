@@ -308,9 +308,10 @@ static void load_workload(analysis *a, seg_ctx *s, int w, const char *wname, con
         return;
     }
     if (flagged)
-        json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:s, s:O}", "segment", s->id, "mode", a->sc.modes[m],
+        json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:s, s:O, s:O}", "segment", s->id, "mode", a->sc.modes[m],
                                                     "workload", wname, "flags",
-                                                    json_object_get(res, "flags") ?: json_array()));
+                                                    json_object_get(res, "flags") ?: json_array(), "flag_kinds",
+                                                    json_object_get(res, "flag_kinds") ?: json_array()));
     cell *c = cell_at(a, m, s->r, s->k, w);
     for (int i = 0; i < GF_N; i++) c->gpu[i] = NAN;
     c->slo_attained = NAN;

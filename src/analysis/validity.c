@@ -31,14 +31,15 @@ static json_t *close_verdict(verdict *v, int *figures, int *invalid)
 }
 
 /* Flags that make a throughput wrong, not merely noted (a corrected clock is
- * noted: its times were put right). */
+ * noted: its times were put right), by the kind code segment.json gives
+ * each flag (flag_kinds, docs/results.md). */
 static const struct {
-    const char *marker, *kind, *sentence;
+    const char *code, *kind, *sentence;
 } FLAG_KINDS[] = {
-    {"could not be read", "lost event lines", "event lines lost in the window"},
-    {"no progress", "a stall", "a stall in the window"},
-    {"SIGKILL", "killed after the grace period", "killed after the grace period: its last work may be missing"},
-    {"closed its event descriptor", "events stopped early", "its events stopped while it ran"},
+    {"lost_lines", "lost event lines", "event lines lost in the window"},
+    {"stall", "a stall", "a stall in the window"},
+    {"killed", "killed after the grace period", "killed after the grace period: its last work may be missing"},
+    {"events_closed", "events stopped early", "its events stopped while it ran"},
 };
 
 static void throughput_reasons(const json_t *metrics, const json_t *mo, const json_t *wo, verdict *v)
@@ -54,9 +55,9 @@ static void throughput_reasons(const json_t *metrics, const json_t *mo, const js
     }
     json_array_foreach(json_object_get(metrics, "flagged"), i, x) {
         if (strcmp(str(x, "mode"), mode) || strcmp(str(x, "workload"), name)) continue;
-        json_array_foreach(json_object_get(x, "flags"), j, fl)
+        json_array_foreach(json_object_get(x, "flag_kinds"), j, fl)
             for (size_t k = 0; k < sizeof FLAG_KINDS / sizeof FLAG_KINDS[0]; k++)
-                if (strstr(json_string_value(fl) ?: "", FLAG_KINDS[k].marker))
+                if (!strcmp(json_string_value(fl) ?: "", FLAG_KINDS[k].code))
                     add(v, FLAG_KINDS[k].kind, json_sprintf("%s (%s)", FLAG_KINDS[k].sentence, str(x, "segment")));
     }
     json_int_t shortw = json_integer_value(json_object_get(wo, "short_windows"));

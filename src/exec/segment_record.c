@@ -30,13 +30,26 @@ static json_t *argv_json(const seg_workload *r)
 #define STALL_FACTOR 10
 #define STALL_MIN_NS (1 * NS_PER_S)
 
+/* A workload's flags: a sentence each for people, and beside it a kind code
+ * (flag_kinds in segment.json, docs/results.md) that the analysis reads, so
+ * no rule depends on a sentence's wording. */
+typedef struct {
+    json_t *text, *kinds;
+} flag_list;
+
+static void flag(flag_list *f, const char *kind, json_t *sentence)
+{
+    json_array_append_new(f->text, sentence);
+    json_array_append_new(f->kinds, json_string(kind));
+}
+
 /* What makes an ok workload's figures doubtful: each a sentence, added to
  * flags. Returns a reason to fail it instead, or NULL. */
-static const char *flag_doubts(const segment_job *job, const seg_workload *r, int64_t ws, int64_t we, json_t *flags,
+static const char *flag_doubts(const segment_job *job, const seg_workload *r, int64_t ws, int64_t we, flag_list *flags,
                                char *why, size_t cap)
 {
     if (r->killed)
-        json_array_append_new(flags, json_sprintf("it ignored SIGTERM and was killed with SIGKILL after the grace period of "
+        flag(flags, "killed", json_sprintf("it ignored SIGTERM and was killed with SIGKILL after the grace period of "
                                                   "%g s: it may not have flushed or reported its last work",
                                                   job->sc->grace_s));
     if (r->w->measure != MEASURE_EVENTS || !ws || we <= ws) return NULL;
@@ -48,7 +61,7 @@ static const char *flag_doubts(const segment_job *job, const seg_workload *r, in
                                "progress after that is unknown, so its throughput would come out short", at);
             return why;
         }
-        json_array_append_new(flags, json_sprintf("closed its event descriptor while still running (%.2f s after the "
+        flag(flags, "events_closed", json_sprintf("closed its event descriptor while still running (%.2f s after the "
                                                   "window opened, after it closed)", at));
     }
     /* the stretch from the last event to the window's end counts too */
@@ -57,7 +70,7 @@ static const char *flag_doubts(const segment_job *job, const seg_workload *r, in
     if (last < we && we - last > gap) gap = we - last, from = last;
     int64_t mean = (we - ws) / (r->steps_watched + 1);
     if (gap >= STALL_MIN_NS && gap > STALL_FACTOR * mean)
-        json_array_append_new(flags, json_sprintf("reported no progress for %.2f s of the %.2f s window (from %.2f s into "
+        flag(flags, "stall", json_sprintf("reported no progress for %.2f s of the %.2f s window (from %.2f s into "
                                                   "it), %.0fx its mean gap between events: it may have stalled or hung, "
                                                   "and its throughput includes the stall",
                                                   (double)gap / 1e9, (double)(we - ws) / 1e9, (double)(from - ws) / 1e9,
@@ -75,7 +88,7 @@ static int64_t invalid_in_window(const segment_record_in *in, const seg_workload
 /* A clock that is not cotenant's, and event lines lost in the window: a
  * flag each where the figures can still be trusted; a reason to fail the
  * workload (returned) where they cannot. */
-static const char *clock_and_lines(const segment_record_in *in, const seg_workload *r, json_t *flags, char *why,
+static const char *clock_and_lines(const segment_record_in *in, const seg_workload *r, flag_list *flags, char *why,
                                    size_t cap)
 {
     if (r->w->measure != MEASURE_EVENTS) return NULL;
@@ -88,13 +101,13 @@ static const char *clock_and_lines(const segment_record_in *in, const seg_worklo
         return why;
     }
     if (corr)
-        json_array_append_new(flags, json_sprintf("its event times are %.3f s %s cotenant's CLOCK_MONOTONIC (are they "
+        flag(flags, "clock_corrected", json_sprintf("its event times are %.3f s %s cotenant's CLOCK_MONOTONIC (are they "
                                                   "stamped with another clock?); they were corrected by that offset, "
                                                   "measured to within a few ms (docs/protocol.md)",
                                                   fabs((double)corr / 1e9), corr > 0 ? "behind" : "ahead of"));
     int64_t lost = invalid_in_window(in, r);
     if (lost > 0)
-        json_array_append_new(flags, json_sprintf("%lld event line%s that arrived in the measured window could not be "
+        flag(flags, "lost_lines", json_sprintf("%lld event line%s that arrived in the measured window could not be "
                                                   "read (over the %d-byte limit, torn, or not an event; see "
                                                   "invalid_samples): its figures may be short by %s",
                                                   (long long)lost, lost == 1 ? "" : "s", EVENT_LINE_MAX,
@@ -105,7 +118,7 @@ static const char *clock_and_lines(const segment_record_in *in, const seg_worklo
 /* Whether a workload's figures count: "ok", "flagged" (they count, with
  * the flags beside them), "interrupted" or "failed", with the reason in
  * reason and how its process ended in how. */
-static const char *verdict(const segment_record_in *in, seg_workload *r, json_t *flags, char *reason, size_t cap,
+static const char *verdict(const segment_record_in *in, seg_workload *r, flag_list *flags, char *reason, size_t cap,
                            char *how, size_t how_cap)
 {
     const segment_job *job = in->job;
@@ -159,7 +172,7 @@ static const char *verdict(const segment_record_in *in, seg_workload *r, json_t 
         return "failed";
     }
     if (flag_doubts(job, r, ws, we, flags, reason, cap) || clock_and_lines(in, r, flags, reason, cap)) return "failed";
-    return json_array_size(flags) > 0 ? "flagged" : "ok";
+    return json_array_size(flags->text) > 0 ? "flagged" : "ok";
 }
 
 /* How its process ran and ended. */
@@ -194,9 +207,10 @@ static void logs_json(json_t *o, const seg_workload *r)
 json_t *segment_workload_result(const segment_record_in *in, seg_workload *r, segment_outcome *out)
 {
     const segment_job *job = in->job;
-    json_t *o = json_object(), *flags = json_array();
+    json_t *o = json_object();
+    flag_list flags = {json_array(), json_array()};
     char reason[4096] = "", how[160] = "";
-    const char *status = verdict(in, r, flags, reason, sizeof reason, how, sizeof how);
+    const char *status = verdict(in, r, &flags, reason, sizeof reason, how, sizeof how);
     /* a process that ran and ended on its own terms (not one that never
      * started, never answered ready, or whose stream was cut) */
     if (r->spawned && !r->not_ready[0] && !(r->remote && !r->agent_ended)) process_json(o, r, how);
@@ -212,8 +226,13 @@ json_t *segment_workload_result(const segment_record_in *in, seg_workload *r, se
     }
     json_object_set_new(o, "status", json_string(status));
     if (reason[0]) json_object_set_new(o, "reason", json_string(reason));
-    if (json_array_size(flags)) json_object_set_new(o, "flags", flags);
-    else json_decref(flags);
+    if (json_array_size(flags.text)) {
+        json_object_set_new(o, "flags", flags.text);
+        json_object_set_new(o, "flag_kinds", flags.kinds);
+    } else {
+        json_decref(flags.text);
+        json_decref(flags.kinds);
+    }
     logs_json(o, r);
     json_object_set_new(o, "measure", json_string(r->w->measure == MEASURE_WALL_TIME ? "wall_time" : "events"));
     json_object_set_new(o, "argv", argv_json(r));
