@@ -10,9 +10,12 @@ packages=(build-essential cmake pkg-config git libjansson-dev libyaml-dev libgsl
 # docker-compose and npm check the generated Compose files and Kubernetes
 # objects (tests/e2e/test_deploy_validate.sh), npm only where Node.js is not
 # already installed some other way; clang brings libFuzzer and the
-# sanitizers' runtimes for the fuzz targets.
+# sanitizers' runtimes for the fuzz targets; docker.io (the engine) and
+# mmdebstrap (the CPU image's Debian base) run the Compose executor for real
+# (tests/e2e/test_compose_engine.sh); prometheus brings promtool, which
+# checks the metrics exposition; help2man writes the man pages.
 if [ "${COTENANT_WITH_TEST_TOOLS:-0}" = 1 ]; then
-  packages+=(docker-compose clang)
+  packages+=(docker-compose clang docker.io mmdebstrap prometheus help2man)
   command -v npm >/dev/null || packages+=(npm)
 fi
 

@@ -79,17 +79,18 @@ static int parse_opts(int argc, char **argv, deploy_opts *o)
 static const char *pick_mode(const scenario *sc, const deploy_opts *o, cot_err *err)
 {
     const char *why;
+    const bool cpu_ok = !strcmp(o->target, "compose");
     if (o->mode) {
-        if ((why = deploy_mode_unsupported(sc, o->mode))) {
+        if ((why = deploy_mode_unsupported(sc, o->mode, cpu_ok))) {
             cot_errf(err, "--mode %s: %s (containers run exclusive, timeslice, mps and mig)", o->mode, why);
             return NULL;
         }
         return o->mode;
     }
     for (int i = 0; i < sc->nmodes; i++)
-        if (!deploy_mode_unsupported(sc, sc->modes[i])) return sc->modes[i];
+        if (!deploy_mode_unsupported(sc, sc->modes[i], cpu_ok)) return sc->modes[i];
     cot_errf(err, "none of the scenario's modes runs here (%s: %s)", sc->modes[0],
-             deploy_mode_unsupported(sc, sc->modes[0]));
+             deploy_mode_unsupported(sc, sc->modes[0], cpu_ok));
     return NULL;
 }
 

@@ -211,6 +211,64 @@ static int export_cmd(const mig_opts *o)
     return EXIT_OK;
 }
 
+/* What one entry of a mig-parted config means for this GPU. */
+typedef enum { ENTRY_OTHER_GPU, ENTRY_FOREIGN, ENTRY_OFF, ENTRY_FITS, ENTRY_TOO_BIG } entry_verdict;
+
+static entry_verdict judge_entry(const mig_gpu *g, const migparted_entry *en)
+{
+    char devs[128] = "all", layout[512], err[1024];
+    if (!en->all_devices) {
+        size_t k = 0;
+        for (int d = 0; d < en->ndevices && k < sizeof devs; d++)
+            k += (size_t)snprintf(devs + k, sizeof devs - k, "%s%d", d ? "," : "", en->devices[d]);
+    }
+    printf("    line %d, devices %s: ", en->line, devs);
+    if (en->nfilter) {
+        int k = 0;
+        while (k < en->nfilter && !mig_gpu_has_pci_id(g, en->filter[k])) k++;
+        if (k == en->nfilter) {
+            printf("for other GPUs (device-filter 0x%08X%s)\n", en->filter[0], en->nfilter > 1 ? ", ..." : "");
+            return ENTRY_OTHER_GPU;
+        }
+    }
+    if (!en->mig_enabled) {
+        printf("MIG disabled\n");
+        return ENTRY_OFF;
+    }
+    int has_ci;
+    migparted_layout_text(en, layout, sizeof layout, &has_ci);
+    if (!layout[0]) {
+        printf("MIG enabled, no instances\n");
+        return ENTRY_OFF;
+    }
+    const mig_profile *req[MIG_MAX_INSTANCES];
+    int n;
+    if (mig_layout_parse(g, layout, req, &n, err, sizeof err)) {
+        printf("%s: not for this GPU (%s)\n", layout, err);
+        return ENTRY_FOREIGN;
+    }
+    mig_plan plan;
+    mig_plan_layout(g, req, n, &plan);
+    const char *ci = has_ci ? " (GPU instances, each holding its compute instance)" : "";
+    if (plan.fits) printf("%s fits%s\n", layout, ci);
+    else printf("%s does not fit%s: %s\n", layout, ci, plan.why);
+    return plan.fits ? ENTRY_FITS : ENTRY_TOO_BIG;
+}
+
+/* A config's verdict: every entry for this GPU fits (or leaves MIG off),
+ * one does not fit, its profiles are another GPU's, or every entry is
+ * filtered to other GPUs. */
+static const char *judge_config(const mig_gpu *g, const migparted_config *cfg, int *too_big, int *foreign, int *other)
+{
+    int n[ENTRY_TOO_BIG + 1] = {0};
+    printf("  %s (line %d):\n", cfg->name, cfg->line);
+    for (int i = 0; i < cfg->nentries; i++) n[judge_entry(g, &cfg->entries[i])]++;
+    if (n[ENTRY_TOO_BIG]) return (*too_big)++, "does not fit";
+    if (n[ENTRY_FOREIGN]) return (*foreign)++, "not for this GPU";
+    if (n[ENTRY_OTHER_GPU] == cfg->nentries) return (*other)++, "for other GPUs";
+    return "applies";
+}
+
 static int import_cmd(const mig_opts *o)
 {
     migparted_file f;
@@ -234,47 +292,22 @@ static int import_cmd(const mig_opts *o)
     }
     printf("%s: %d config%s, checked against %s (%s)\n", o->layout, f.nconfigs, f.nconfigs == 1 ? "" : "s", g->model,
            source);
-    int bad = 0, foreign = 0;
+    int too_big = 0, foreign = 0, other = 0, judged = 0;
     for (int c = 0; c < f.nconfigs; c++) {
-        const migparted_config *cfg = &f.configs[c];
-        if (only && cfg != only) continue;
-        for (int i = 0; i < cfg->nentries; i++) {
-            const migparted_entry *en = &cfg->entries[i];
-            char devs[128] = "all", layout[512], err[1024];
-            if (!en->all_devices) {
-                size_t k = 0;
-                for (int d = 0; d < en->ndevices && k < sizeof devs; d++)
-                    k += (size_t)snprintf(devs + k, sizeof devs - k, "%s%d", d ? "," : "", en->devices[d]);
-            }
-            printf("  %s (line %d), devices %s: ", cfg->name, en->line, devs);
-            migparted_layout_text(en, layout, sizeof layout);
-            if (!en->mig_enabled) {
-                printf("MIG disabled\n");
-                continue;
-            }
-            if (!layout[0]) {
-                printf("MIG enabled, no instances\n");
-                continue;
-            }
-            const mig_profile *req[MIG_MAX_INSTANCES];
-            int n;
-            if (mig_layout_parse(g, layout, req, &n, err, sizeof err)) {
-                printf("%s: not for this GPU (%s)\n", layout, err);
-                foreign++;
-                continue;
-            }
-            mig_plan plan;
-            mig_plan_layout(g, req, n, &plan);
-            if (plan.fits) printf("%s fits\n", layout);
-            else printf("%s does not fit: %s\n", layout, plan.why), bad++;
-        }
+        if (only && &f.configs[c] != only) continue;
+        judged++;
+        printf("  => %s\n", judge_config(g, &f.configs[c], &too_big, &foreign, &other));
     }
     migparted_free(&f);
-    /* a whole file may hold configs for several GPU models; one named config must be for this one */
-    if (bad) return EXIT_RUN_FAILED;
-    return only && foreign ? EXIT_RUN_FAILED : EXIT_OK;
+    char fit[64] = "every one fits";
+    if (too_big) snprintf(fit, sizeof fit, "%d do%s not fit", too_big, too_big == 1 ? "es" : "");
+    printf("%s: %d of %d config%s for this GPU (%s); %d for other GPUs (device-filter), %d with another GPU's "
+           "profiles\n",
+           g->model, judged - other - foreign, judged, judged == 1 ? "" : "s", fit, other, foreign);
+    /* a whole file holds configs for several GPU models; one named config must be for this one */
+    if (too_big) return EXIT_RUN_FAILED;
+    return only && (foreign || other) ? EXIT_RUN_FAILED : EXIT_OK;
 }
-
 
 /* The GPU to read or change, with its own profiles (their NVML ids are what
  * the create calls take). 0, or EXIT_USAGE after saying why. */

@@ -173,7 +173,7 @@ static int check_modes(scenario *sc, const host_info *host, const executor_ops *
     for (int i = 0; i < sc->nmodes; i++) {
         cot_err why;
         const mode_ops *ops = mode_lookup(sc->modes[i]);
-        const char *no = ex->via_agent ? deploy_mode_unsupported(sc, sc->modes[i]) : NULL;
+        const char *no = ex->via_agent ? deploy_mode_unsupported(sc, sc->modes[i], ex->runs_cpu) : NULL;
         if (no) cot_errf(&why, "the %s executor does not run it: %s", ex->name, no);
         /* in containers, the MPS daemon is in the image */
         else if (!ex->same_host || (ex->via_agent && mode_desc_of(ops)->mps_clients)) continue;

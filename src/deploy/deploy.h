@@ -60,8 +60,10 @@ typedef struct {
 /* A mode's description (mode/desc/mode_desc.h); one that says nothing for
  * a name no mode has. */
 const mode_desc *deploy_mode(const char *mode);
-/* Which modes the container executors support, and why not the others. */
-const char *deploy_mode_unsupported(const scenario *sc, const char *mode);
+/* Which modes the container executors support, and why not the others.
+ * cpu_ok: the target runs CPU scenarios (Compose does: its containers need
+ * no GPU; Kubernetes here is for sharing a node's GPU). */
+const char *deploy_mode_unsupported(const scenario *sc, const char *mode, bool cpu_ok);
 
 /* A valid DNS-1123 label from text ("Train_A" -> "train-a"), at most max
  * characters. */

@@ -17,9 +17,11 @@ const mode_desc *deploy_mode(const char *mode)
     return m ? m : &none;
 }
 
-const char *deploy_mode_unsupported(const scenario *sc, const char *mode)
+const char *deploy_mode_unsupported(const scenario *sc, const char *mode, bool cpu_ok)
 {
-    if (sc->device == DEVICE_CPU) return "the scenario runs CPU workloads; containers here are for GPU sharing";
+    if (sc->device == DEVICE_CPU && !cpu_ok)
+        return "the scenario runs CPU workloads; Kubernetes Jobs here share a node's GPU (run CPU scenarios locally or "
+               "with --executor compose)";
     const mode_desc *m = mode_desc_lookup(mode);
     if (!m) return "unknown mode";
     return m->container_refusal;

@@ -29,8 +29,7 @@ static json_t *labels(const deploy_spec *d, const char *workload)
 static const char *device_of(const deploy_spec *d, int i)
 {
     if (deploy_mode(d->mode)->mig_devices) return d->mig_device[i];
-    const workload_spec *w = &d->sc->workloads[d->idx[i]];
-    return w->target ? NULL : d->gpu;
+    return deploy_uses_gpu(d->sc, d->idx[i]) ? d->gpu : NULL;
 }
 
 json_t *deploy_compose(const deploy_spec *d, cot_err *err)

@@ -21,7 +21,7 @@
 bool deploy_uses_gpu(const scenario *sc, int w)
 {
     const workload_spec *ws = &sc->workloads[w];
-    if (ws->target) return false;
+    if (ws->target || sc->device == DEVICE_CPU) return false;
     const builtin_kind *k = ws->kind ? kind_lookup(ws->kind) : NULL;
     return !k || k->device == DEVICE_GPU;
 }
@@ -97,7 +97,7 @@ json_t *deploy_k8s_mode_objects(const scenario *sc, const char *mode, const char
     /* every mode of the scenario, so the label can move between them
      * without waiting for a ConfigMap update to reach the plugin */
     for (int m = 0; m < sc->nmodes; m++) {
-        if (deploy_mode_unsupported(sc, sc->modes[m])) continue;
+        if (deploy_mode_unsupported(sc, sc->modes[m], false)) continue;
         json_t *cfg = deploy_plugin_config(sc, sc->modes[m], key, sizeof key);
         if (put_yaml(data, key, cfg, err) != 0) goto fail;
         if (!strcmp(sc->modes[m], mode)) snprintf(label_value, cap, "%s", key);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sys/proc.h"
 #include "util/fs.h"
 
 /* The results folder's name and six random hex digits. The suffix keeps two
@@ -74,10 +75,30 @@ int exec_follow_start(executor *ex, const exec_segment *s, int i, const char *di
     return rc;
 }
 
+/* Compose v2 (the docker CLI's plugin) where `docker compose version`
+ * answers, else v1 (docker-compose) where it is installed, else v2 again,
+ * so that the error names the command a user would install. Asked once per
+ * run; the probe is logged with the other commands. */
+static const char *const *compose_words(const char *log_path)
+{
+    static const char *const v2[] = {"docker", "compose", NULL}, *const v1[] = {"docker-compose", NULL};
+    static const char *const *chosen;
+    if (chosen) return chosen;
+    char *const probe[] = {"docker", "compose", "version", NULL};
+    char found[PATH_MAX];
+    cot_err e;
+    if (tool_run(probe, log_path, 30, NULL, 0, &e) == 0) chosen = v2;
+    else chosen = proc_find_executable("docker-compose", found, sizeof found) == 0 ? v1 : v2;
+    return chosen;
+}
+
 void exec_compose_argv(const exec_base *b, strvec *argv)
 {
-    static const char *const def[] = {"docker", "compose", NULL};
-    tool_argv(argv, "COTENANT_COMPOSE", def);
+    /* the probe only where COTENANT_COMPOSE does not say */
+    const char *v = getenv("COTENANT_COMPOSE");
+    bool said = v && v[strspn(v, " ")];
+    static const char *const unused[] = {NULL};
+    tool_argv(argv, "COTENANT_COMPOSE", said ? unused : compose_words(b->log_path));
     strvec_push(argv, "-f");
     strvec_push(argv, b->file);
     strvec_push(argv, "-p");

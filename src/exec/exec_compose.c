@@ -135,6 +135,7 @@ const executor_ops executor_compose = {
     .name = "compose",
     .same_host = true,
     .via_agent = true,
+    .runs_cpu = true,
     .open = open_compose,
     .close = exec_base_close,
     .mode_up = mode_up,

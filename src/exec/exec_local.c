@@ -95,6 +95,7 @@ const executor_ops executor_local = {
     .name = "local",
     .same_host = true,
     .via_agent = false,
+    .runs_cpu = true,
     .open = open_local,
     .close = close_local,
     .mode_up = mode_up,

@@ -57,6 +57,8 @@ struct executor_ops {
      * its program is looked up in the image (not on this host), and which
      * modes it runs is deploy_mode_unsupported's to say. */
     bool via_agent;
+    /* It runs CPU scenarios (device: cpu) too. */
+    bool runs_cpu;
     /* A new executor for a run whose results go to run_dir; NULL with err
      * for missing options. */
     executor *(*open)(const executor_opts *o, const char *run_dir, cot_err *err);

@@ -7,6 +7,9 @@ int mig_gpu_from_nvml(const nvml_api *n, nvml_device d, const char *device_name,
 {
     memset(g, 0, sizeof *g);
     snprintf(g->model, sizeof g->model, "%s", device_name);
+    /* its PCI ids from the built-in table of its model, for device-filter */
+    const mig_gpu *b = mig_gpu_by_device_name(device_name);
+    if (b) memcpy(g->pci_ids, b->pci_ids, sizeof g->pci_ids), g->npci_ids = b->npci_ids;
     if (!n->gi_profile_info || !n->gi_placements) {
         snprintf(why, cap, "this driver's NVML has no nvmlDeviceGetGpuInstanceProfileInfoV or "
                            "nvmlDeviceGetGpuInstancePossiblePlacements_v2");

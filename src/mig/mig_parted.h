@@ -12,7 +12,10 @@
  *
  * Read (every error with file:line:column) and written, so that a layout
  * planned here can be applied by mig-parted and a cluster's configs can be
- * checked here. */
+ * checked here. Read as strictly as mig-parted reads it: a quoted "true" or
+ * "2" is a string, not a boolean or a count; profile names follow its
+ * grammar ([<C>c.]<G>g.<M>gb, then +attributes or -attributes); counts may
+ * not all be 0; no config or entry list is empty. */
 #ifndef COTENANT_MIG_PARTED_H
 #define COTENANT_MIG_PARTED_H
 
@@ -24,11 +27,15 @@
 
 #define MIGPARTED_MAX_BYTES (1 << 20)
 #define MIGPARTED_MAX_DEVICES 64
+#define MIGPARTED_MAX_FILTER 16
 
 typedef struct {
     int line;                         /* where the entry starts, 1-based */
     int all_devices;
     int devices[MIGPARTED_MAX_DEVICES], ndevices;
+    /* device-filter: the PCI ids (0x233010DE) the entry is for; none: every GPU */
+    unsigned filter[MIGPARTED_MAX_FILTER];
+    int nfilter;
     int mig_enabled;
     int nprofiles;
     char profile[MIG_MAX_PROFILES][MIG_NAME_MAX]; /* as written, "MIG " prefix and all */
@@ -53,8 +60,11 @@ int migparted_parse_file(const char *path, migparted_file *out, cot_err *err);
 void migparted_free(migparted_file *f);
 const migparted_config *migparted_find(const migparted_file *f, const char *config);
 
-/* An entry's instances as a layout for mig_layout_parse ("1x3g.40gb,2x1g.10gb"). */
-void migparted_layout_text(const migparted_entry *e, char *buf, size_t cap);
+/* An entry's GPU instances as a layout for mig_layout_parse
+ * ("1x3g.40gb,2x1g.10gb"): a compute-instance profile (1c.3g.40gb) counts
+ * as its GPU instance (3g.40gb), which holds the compute instance; *has_ci
+ * says whether there was one. */
+void migparted_layout_text(const migparted_entry *e, char *buf, size_t cap, int *has_ci);
 
 /* A whole mig-parted file of one config of one entry, as a tree for
  * util/yaml_emit: devices (stolen: the string "all" or an array of GPU

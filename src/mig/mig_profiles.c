@@ -32,16 +32,21 @@ typedef struct {
     int sms_1g_wide;       /* a 1g instance with two memory slices (Hopper's have more SMs) */
     int name_gb[9];        /* the memory in a profile's name, by memory slices */
     double gib[8];         /* by shape, as the driver reports them where known; 0: nominal */
+    unsigned pci[MIG_MAX_PCI_IDS]; /* PCI device ids of its parts (0x2330 for 0x233010DE), 0-ended */
 } gpu_spec;
 
 static const gpu_spec specs[] = {
-    {"A100-40GB", 40, 108, {0, 14, 28, 42, 56, 0, 0, 98}, 14, {0, 5, 10, 0, 20, 0, 0, 0, 40}, {0}},
-    {"A100-80GB", 80, 108, {0, 14, 28, 42, 56, 0, 0, 98}, 14, {0, 10, 20, 0, 40, 0, 0, 0, 80}, {0}},
+    /* the PCI ids: SXM and PCIe parts, and the A800/H800 of the same memory */
+    {"A100-40GB", 40, 108, {0, 14, 28, 42, 56, 0, 0, 98}, 14, {0, 5, 10, 0, 20, 0, 0, 0, 40}, {0},
+     {0x20B0, 0x20B1, 0x20F1, 0x20F6}},
+    {"A100-80GB", 80, 108, {0, 14, 28, 42, 56, 0, 0, 98}, 14, {0, 10, 20, 0, 40, 0, 0, 0, 80}, {0},
+     {0x20B2, 0x20B5, 0x20F3, 0x20F5}},
     /* nvidia-smi mig -lgip on an H100 80GB HBM3, driver 580, MIG disabled */
     {"H100-80GB", 80, 132, {0, 16, 32, 60, 64, 0, 0, 132}, 26, {0, 10, 20, 0, 40, 0, 0, 0, 80},
-     {9.75, 9.75, 19.62, 19.62, 39.50, 39.50, 79.25}},
-    {"H100-94GB", 94, 132, {0, 16, 32, 60, 64, 0, 0, 132}, 26, {0, 12, 24, 0, 47, 0, 0, 0, 94}, {0}},
-    {"H200-141GB", 141, 132, {0, 16, 32, 60, 64, 0, 0, 132}, 26, {0, 18, 35, 0, 71, 0, 0, 0, 141}, {0}},
+     {9.75, 9.75, 19.62, 19.62, 39.50, 39.50, 79.25}, {0x2330, 0x2331, 0x2322, 0x2324}},
+    {"H100-94GB", 94, 132, {0, 16, 32, 60, 64, 0, 0, 132}, 26, {0, 12, 24, 0, 47, 0, 0, 0, 94}, {0}, {0x2321, 0x233A}},
+    {"H200-141GB", 141, 132, {0, 16, 32, 60, 64, 0, 0, 132}, 26, {0, 18, 35, 0, 71, 0, 0, 0, 141}, {0},
+     {0x2335, 0x233B}},
 };
 #define NGPUS (int)(sizeof specs / sizeof specs[0])
 
@@ -56,6 +61,7 @@ static void build_tables(void)
         snprintf(g->model, sizeof g->model, "%s", sp->model);
         g->sms = sp->sms, g->memory_gib = sp->memory_gib;
         g->compute_slices = MIG_COMPUTE_SLICES, g->memory_slices = MIG_MEMORY_SLICES;
+        for (int k = 0; k < MIG_MAX_PCI_IDS && sp->pci[k]; k++) g->pci_ids[g->npci_ids++] = sp->pci[k];
         for (int k = 0; k < NSHAPES; k++) {
             const shape *sh = &shapes[k];
             mig_profile *p = &g->profiles[g->nprofiles++];
@@ -96,6 +102,14 @@ const mig_gpu *mig_gpu_by_device_name(const char *n)
     if (strstr(n, "H200")) return mig_gpu_by_model("H200-141GB");
     if (strstr(n, "H100")) return mig_gpu_by_model(strstr(n, "NVL") || strstr(n, "94GB") ? "H100-94GB" : "H100-80GB");
     return NULL;
+}
+
+bool mig_gpu_has_pci_id(const mig_gpu *g, unsigned id)
+{
+    if ((id & 0xffffu) == 0x10DEu) id >>= 16; /* as mig-parted writes them: 0x233010DE */
+    for (int k = 0; k < g->npci_ids; k++)
+        if (g->pci_ids[k] == id) return true;
+    return false;
 }
 
 const char *mig_gpu_models(void) { return "A100-40GB, A100-80GB, H100-80GB, H100-94GB, H200-141GB"; }

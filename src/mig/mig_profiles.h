@@ -10,12 +10,14 @@
 #ifndef COTENANT_MIG_PROFILES_H
 #define COTENANT_MIG_PROFILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define MIG_COMPUTE_SLICES 7
 #define MIG_MEMORY_SLICES 8
 #define MIG_MAX_PROFILES 12
 #define MIG_NAME_MAX 32
+#define MIG_MAX_PCI_IDS 8
 
 typedef struct {
     char name[MIG_NAME_MAX]; /* "3g.40gb", "1g.10gb+me" */
@@ -37,6 +39,10 @@ typedef struct {
     double memory_gib;
     int nprofiles;
     mig_profile profiles[MIG_MAX_PROFILES];
+    /* the PCI device ids of the parts it stands for (0x2330: H100 SXM5 80GB),
+     * which mig-parted's device-filter names */
+    unsigned pci_ids[MIG_MAX_PCI_IDS];
+    int npci_ids;
 } mig_gpu;
 
 /* The built-in tables: A100-40GB, A100-80GB, H100-80GB, H100-94GB, H200-141GB. */
@@ -46,6 +52,8 @@ const mig_gpu *mig_gpu_at(int i);
 const mig_gpu *mig_gpu_by_model(const char *model);
 /* By NVML's device name ("NVIDIA H100 80GB HBM3"), or NULL for a GPU without MIG or unknown. */
 const mig_gpu *mig_gpu_by_device_name(const char *device_name);
+/* Does g stand for the part with this PCI device id (0x2330 or 0x233010DE)? */
+bool mig_gpu_has_pci_id(const mig_gpu *g, unsigned id);
 /* "A100-40GB, A100-80GB, ...": for usage and errors. */
 const char *mig_gpu_models(void);
 

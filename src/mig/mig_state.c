@@ -149,7 +149,7 @@ int mig_state_from_json(const json_t *j, mig_state *s, cot_err *err)
         mig_gi_state *gs = &s->gi[s->ngi++];
         char where[64];
         snprintf(where, sizeof where, "saved GPU instance %zu", i);
-        int id, pid;
+        int id = 0, pid = 0; /* set by get_int; -O2 cannot tell */
         if (get_int(g, "id", where, 0, 1 << 20, &id, err) || get_int(g, "profile_id", where, 0, 1 << 20, &pid, err) ||
             get_int(g, "start", where, 0, MIG_MEMORY_SLICES - 1, &gs->start, err) ||
             get_int(g, "size", where, 1, MIG_MEMORY_SLICES, &gs->size, err))

@@ -42,20 +42,40 @@ unset COTENANT_NVML_LIBRARY COTENANT_NVML_DOUBLE_MIG_PROFILES
 grep -A2 '^  - devices:$' "$WORK/mp.yaml" | tr '\n' ' ' | grep -q -- '- devices:     - 0     - 1 ' && grep -q '"1g.10gb": 2' "$WORK/mp.yaml" \
   || fail "export: $(cat "$WORK/mp.yaml")"; ok
 "$COT" mig import "$WORK/mp.yaml" --config lab --gpu-model H100-80GB >"$WORK/imp.txt" || fail "import what was exported"; ok
-grep -q "lab (line 5), devices 0,1: 1x3g.40gb,2x1g.10gb fits" "$WORK/imp.txt" || fail "import: $(cat "$WORK/imp.txt")"; ok
+grep -A1 "^  lab (line 4):" "$WORK/imp.txt" | grep -q "line 5, devices 0,1: 1x3g.40gb,2x1g.10gb fits" \
+  || fail "import: $(cat "$WORK/imp.txt")"; ok
 DATA=$COTENANT_SOURCE_DIR/tests/data/mig-parted-config.yaml
 set +e
 "$COT" mig import "$DATA" --gpu-model H100-80GB >"$WORK/all.txt"; rc=$?
 [ $rc = 1 ] || fail "a file with a config that does not fit exits 1, not $rc"; ok
-grep -q "too-much (line 41), devices all: 2x3g.40gb,1x1g.10gb does not fit: the layout needs 9 memory slices" "$WORK/all.txt" \
+grep -A1 "^  too-much (line 40):" "$WORK/all.txt" | grep -q "line 41, devices all: 2x3g.40gb,1x1g.10gb does not fit: the layout needs 9 memory slices" \
   || fail "too-much: $(cat "$WORK/all.txt")"; ok
-grep -q "all-1g.5gb (line 16), devices all: 7x1g.5gb: not for this GPU" "$WORK/all.txt" || fail "foreign config"; ok
+grep -A1 "^  all-1g.5gb (line 15):" "$WORK/all.txt" | grep -q "line 16, devices all: 7x1g.5gb: not for this GPU" || fail "foreign config: $(cat "$WORK/all.txt")"; ok
 "$COT" mig import "$DATA" --config all-balanced --gpu-model H100-80GB >/dev/null; rc=$?
 [ $rc = 0 ] || fail "all-balanced fits an H100: $rc"; ok
 "$COT" mig import "$DATA" --config all-1g.5gb --gpu-model H100-80GB >/dev/null; rc=$?
 [ $rc = 1 ] || fail "an A100 config named on an H100 exits 1: $rc"; ok
 "$COT" mig import "$DATA" --config nope --gpu-model H100-80GB 2>"$WORK/err"; rc=$?
 [ $rc = 2 ] && grep -q "has no config 'nope'" "$WORK/err" || fail "unknown config: $rc"; ok
+# The operator's shape: entries chosen by device-filter, one verdict per GPU.
+OP=$COTENANT_SOURCE_DIR/tests/data/operator-mig-parted-config.yaml
+for gpu_rc_config in "H100-80GB 0 all-balanced" "A100-40GB 0 all-balanced" "H200-141GB 0 all-balanced" \
+                     "A100-40GB 1 all-1g.10gb" "H100-80GB 1 all-1g.18gb" "H100-80GB 0 all-3g.40gb-ci" "H100-94GB 1 all-balanced"; do
+  read -r gpu want config <<<"$gpu_rc_config"
+  "$COT" mig import "$OP" --config "$config" --gpu-model "$gpu" >"$WORK/op.txt"; rc=$?
+  [ $rc = "$want" ] || fail "$config on $gpu exits $rc, not $want: $(cat "$WORK/op.txt")"; ok
+done
+grep -q "line 34, devices all: 2x3g.40gb fits (GPU instances, each holding its compute instance)" <("$COT" mig import "$OP" --gpu-model H100-80GB) \
+  || fail "a compute-instance profile"; ok
+"$COT" mig import "$OP" --gpu-model H100-80GB >"$WORK/op.txt"; rc=$?
+[ $rc = 0 ] || fail "the operator-shaped file on an H100 exits $rc: $(cat "$WORK/op.txt")"; ok
+grep -q "line 49, devices all: for other GPUs (device-filter 0x20B010DE, ...)" "$WORK/op.txt" \
+  && grep -q "line 57, devices all: 2x1g.10gb,1x2g.20gb,1x3g.40gb fits" "$WORK/op.txt" \
+  && grep -q "^H100-80GB: 5 of 6 configs for this GPU (every one fits); 1 for other GPUs" "$WORK/op.txt" \
+  || fail "the verdicts on an H100: $(cat "$WORK/op.txt")"; ok
+printf 'version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: true\n      mig-devices:\n        "1c.3g.40gb": "2"\n' >"$WORK/bad.yaml"
+"$COT" mig import "$WORK/bad.yaml" --gpu-model H100-80GB 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && grep -q "bad.yaml:7:23: the count of '1c.3g.40gb' is the string \"2\"" "$WORK/err" || fail "a quoted count: $rc $(cat "$WORK/err")"; ok
 printf 'version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: maybe\n' >"$WORK/bad.yaml"
 "$COT" mig import "$WORK/bad.yaml" --gpu-model H100-80GB 2>"$WORK/err"; rc=$?
 [ $rc = 2 ] && grep -q "bad.yaml:5:20: mig-enabled is 'maybe'; expected true or false" "$WORK/err" || fail "bad file: $rc $(cat "$WORK/err")"; ok

@@ -218,7 +218,8 @@ static void test_k8s_objects(void **state)
     const migparted_config *c = migparted_find(&mf, mig);
     assert_non_null(c);
     char layout[128];
-    migparted_layout_text(&c->entries[0], layout, sizeof layout);
+    int has_ci;
+    migparted_layout_text(&c->entries[0], layout, sizeof layout, &has_ci);
     assert_string_equal(layout, "2x3g.40gb");
     assert_true(c->entries[0].all_devices);
     migparted_free(&mf);
@@ -283,9 +284,21 @@ static void test_names_and_modes(void **state)
     fixture f;
     deploy_spec d;
     spec_for(&f, &d, "timeslice");
-    assert_null(deploy_mode_unsupported(&f.sc, "mps"));
-    assert_non_null(deploy_mode_unsupported(&f.sc, "mig-emulated"));
+    assert_null(deploy_mode_unsupported(&f.sc, "mps", false));
+    assert_non_null(deploy_mode_unsupported(&f.sc, "mig-emulated", true));
     assert_int_equal(deploy_gpu_workloads(&f.sc), 2);
+    /* a CPU scenario: Compose runs it, without a GPU for any service;
+     * Kubernetes refuses it */
+    f.sc.device = DEVICE_CPU;
+    assert_null(deploy_mode_unsupported(&f.sc, "timeslice", true));
+    assert_non_null(strstr(deploy_mode_unsupported(&f.sc, "timeslice", false), "--executor compose"));
+    assert_int_equal(deploy_gpu_workloads(&f.sc), 0);
+    json_t *doc = deploy_compose(&d, NULL);
+    assert_non_null(doc);
+    const char *svc;
+    json_t *v;
+    json_object_foreach(json_object_get(doc, "services"), svc, v) assert_null(json_object_get(v, "deploy"));
+    json_decref(doc);
     scenario_free(&f.sc);
 }
 

@@ -32,7 +32,8 @@ static void test_reads_configs(void **state)
     assert_true(c->entries[0].all_devices);
     assert_true(c->entries[0].mig_enabled);
     char layout[256];
-    migparted_layout_text(&c->entries[0], layout, sizeof layout);
+    int has_ci;
+    migparted_layout_text(&c->entries[0], layout, sizeof layout, &has_ci);
     assert_string_equal(layout, "2x1g.10gb,1x2g.20gb,1x3g.40gb");
     c = migparted_find(&f, "split");
     assert_int_equal(c->nentries, 2);
@@ -42,7 +43,7 @@ static void test_reads_configs(void **state)
     assert_int_equal(c->entries[1].devices[0], 2);
     assert_int_equal(c->entries[1].line, 34);
     c = migparted_find(&f, "all-enabled");
-    migparted_layout_text(&c->entries[0], layout, sizeof layout);
+    migparted_layout_text(&c->entries[0], layout, sizeof layout, &has_ci);
     assert_string_equal(layout, "");
     assert_null(migparted_find(&f, "nope"));
     migparted_free(&f);
@@ -61,7 +62,7 @@ static void test_faults(void **state)
 {
     (void)state;
     expect_error("version: v2\nmig-configs: {}\n", "c.yaml:1:10: version is 'v2'; this reads mig-parted's v1");
-    expect_error("mig-configs: {}\n", "no 'version: v1'");
+    expect_error("mig-configs:\n  a:\n    - devices: all\n      mig-enabled: false\n", "no 'version: v1'");
     /* the defences every YAML input has (util/yaml_read.h) */
     expect_error("version: v1\nmig-configs: {}\n---\nversion: v1\n", "c.yaml:4:1: a second YAML document");
     char deep[200] = "mig-configs: ";
@@ -94,11 +95,67 @@ static void test_faults(void **state)
     expect_error("version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: false\nmig-configs: {}\n",
                  "c.yaml:6:1: 'mig-configs' is given twice");
     expect_error("version: v1\nversion: v1\nmig-configs: {}\n", "c.yaml:2:1: 'version' is given twice");
+    /* as strict as mig-parted: quoted booleans and counts are strings */
+    expect_error("version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: \"true\"\n      mig-devices: {}\n",
+                 "c.yaml:5:20: mig-enabled is the string \"true\"; expected true or false, unquoted");
+    expect_error("version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: true\n      mig-devices:\n"
+                 "        \"1g.10gb\": \"2\"\n",
+                 "c.yaml:7:20: the count of '1g.10gb' is the string \"2\"");
+    expect_error("version: v1\nmig-configs:\n  a:\n    - devices: [\"0\"]\n      mig-enabled: false\n",
+                 "a device index is the string \"0\"");
+    expect_error("version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: true\n      mig-devices:\n"
+                 "        \"1g.10gb\": 0\n        \"2g.20gb\": 0\n",
+                 "c.yaml:7:9: mig-devices: every count is 0");
+    expect_error("version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: true\n",
+                 "c.yaml:4:7: mig-enabled is true but the entry has no 'mig-devices'");
+    expect_error("version: v1\nmig-configs: {}\n", "c.yaml:2:14: mig-configs is empty");
+    static const char *const bad_names[] = {"3g.40", "3x.40gb", "0g.10gb", "4c.3g.40gb", "1g.10gb+me-x", "1g.10gb+",
+                                            "1g.10gb+me,me", "1g.10gb+2me", "1g.10gb+.me", "g.10gb"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "version: v1\nmig-configs:\n  a:\n    - devices: all\n      mig-enabled: true\n      mig-devices:\n"
+                 "        \"%s\": 1\n", bad_names[i]);
+        expect_error(text, "is not a MIG profile name");
+    }
+    expect_error("version: v1\nmig-configs:\n  a:\n    - devices: all\n      device-filter: [\"H100\"]\n"
+                 "      mig-enabled: false\n",
+                 "c.yaml:5:23: device-filter: 'H100' is not a PCI device id");
     char *big = malloc(MIGPARTED_MAX_BYTES + 2);
     memset(big, ' ', MIGPARTED_MAX_BYTES + 1);
     big[MIGPARTED_MAX_BYTES + 1] = 0;
     expect_error(big, "limited to");
     free(big);
+}
+
+/* What the operator's configs hold beyond plain GPU instances:
+ * device-filter (one id or a list), compute-instance profiles, attributes. */
+static void test_filters_and_compute_instances(void **state)
+{
+    (void)state;
+    migparted_file f;
+    cot_err e;
+    const char *text = "version: v1\nmig-configs:\n  x:\n    - device-filter: \"0x20B710DE\"\n      devices: all\n"
+                       "      mig-enabled: false\n    - device-filter: [\"0x233010DE\", \"0x233110de\"]\n"
+                       "      devices: all\n      mig-enabled: true\n      mig-devices:\n        \"1c.3g.40gb\": 2\n"
+                       "        \"1g.10gb+me\": 1\n        \"1g.24gb-me\": 0\n";
+    if (parse(text, &f, &e)) fail_msg("%s", e.msg);
+    const migparted_config *c = migparted_find(&f, "x");
+    assert_int_equal(c->entries[0].nfilter, 1);
+    assert_int_equal(c->entries[0].filter[0], 0x20B710DE);
+    assert_int_equal(c->entries[1].nfilter, 2);
+    assert_int_equal(c->entries[1].filter[1], 0x233110DE);
+    const mig_gpu *h100 = mig_gpu_by_model("H100-80GB");
+    assert_true(mig_gpu_has_pci_id(h100, c->entries[1].filter[0]));
+    assert_true(mig_gpu_has_pci_id(h100, 0x2331));
+    assert_false(mig_gpu_has_pci_id(h100, c->entries[0].filter[0]));
+    assert_false(mig_gpu_has_pci_id(mig_gpu_by_model("A100-40GB"), 0x233010DE));
+    char layout[256];
+    int has_ci;
+    migparted_layout_text(&c->entries[1], layout, sizeof layout, &has_ci);
+    assert_string_equal(layout, "2x3g.40gb,1x1g.10gb+me");
+    assert_true(has_ci);
+    migparted_free(&f);
 }
 
 static void test_round_trip(void **state)
@@ -125,7 +182,8 @@ static void test_round_trip(void **state)
     assert_non_null(c);
     assert_int_equal(c->entries[0].ndevices, 2);
     char layout[256];
-    migparted_layout_text(&c->entries[0], layout, sizeof layout);
+    int has_ci;
+    migparted_layout_text(&c->entries[0], layout, sizeof layout, &has_ci);
     assert_string_equal(layout, "1x3g.20gb,1x2g.10gb,1x1g.5gb+me,1x1g.5gb");
     /* and it plans to the same instances */
     const mig_profile *back[MIG_MAX_INSTANCES];
@@ -142,6 +200,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_configs),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_filters_and_compute_instances),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
