@@ -24,15 +24,17 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libjansson4 libyaml-0-2 libgsl27 libmicrohttpd12t64 libncursesw6 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/cotenant /opt/cotenant
-# uid 1000 is the default user; Compose runs the containers as the invoking
-# user (to write the mounted results folder) and Kubernetes as this one
-RUN useradd --uid 1000 --create-home --shell /usr/sbin/nologin cotenant 2>/dev/null \
-    || useradd --uid 1001 --create-home --shell /usr/sbin/nologin cotenant \
- && mkdir -p /cotenant/results /cotenant/mps && chown -R cotenant /cotenant
+# uid:gid 1000:1000 is the image's user, given by number so that a kubelet
+# can check runAsNonRoot (the Jobs set runAsUser 1000 too); Ubuntu's base
+# image has its own user "ubuntu" there, which gives way. Compose runs the
+# containers as the invoking user (to write the mounted results folder).
+RUN (userdel --remove ubuntu 2>/dev/null || true) \
+ && groupadd --gid 1000 cotenant && useradd --uid 1000 --gid 1000 --create-home --shell /usr/sbin/nologin cotenant \
+ && mkdir -p /cotenant/results /cotenant/mps && chown -R 1000:1000 /cotenant
 ENV PATH=/opt/cotenant/bin:$PATH \
     NVIDIA_VISIBLE_DEVICES=none \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
-USER cotenant
+USER 1000:1000
 WORKDIR /cotenant
 ENTRYPOINT []
 CMD ["cotenant", "--help"]

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,39 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* What must hold before the workload starts, within --ready-timeout: its
+ * server answering ready (a load generator in its server's pod), and under
+ * MPS (CUDA_MPS_PIPE_DIRECTORY set) the control daemon's pipe, without
+ * which CUDA would run the workload as a plain client, silently not under
+ * MPS. 0, or -1 with the sentence in msg. */
+static int before_start(long ready_port, double ready_timeout, const char *program, char *msg, size_t cap)
+{
+    const int64_t deadline = now_ns() + (int64_t)(ready_timeout * 1e9);
+    char why[300];
+    if (ready_port && served_wait_ready((int)ready_port, deadline, stop_asked, NULL, why, sizeof why) != 0) {
+        snprintf(msg, cap, "cotenant agent: the server on 127.0.0.1:%ld %s (%s), so %s was not started", ready_port,
+                 stop_requests ? "was not ready when the stop came" : "did not answer ready within --ready-timeout", why,
+                 program);
+        return -1;
+    }
+    const char *pipe_dir = getenv("CUDA_MPS_PIPE_DIRECTORY");
+    if (!pipe_dir || !*pipe_dir) return 0;
+    char control[PATH_MAX];
+    snprintf(control, sizeof control, "%s/control", pipe_dir);
+    struct stat sb;
+    while (stat(control, &sb) != 0 || S_ISDIR(sb.st_mode)) {
+        if (stop_requests || now_ns() >= deadline) {
+            snprintf(msg, cap, "cotenant agent: the MPS control daemon's pipe %s %s, so %s was not started: it would "
+                               "have run without MPS (is the daemon running, and sharing that folder?)",
+                     control, stop_requests ? "had not appeared when the stop came" : "did not appear within --ready-timeout",
+                     program);
+            return -1;
+        }
+        usleep(100 * 1000);
+    }
+    return 0;
+}
+
 int cmd_agent(int argc, char **argv)
 {
     static const struct option longs[] = {
@@ -176,17 +210,9 @@ int cmd_agent(int argc, char **argv)
     line_reader_init(&st[2].lr, AGENT_TEXT_LINE_MAX);
     child_proc child;
     int status = 127 << 8, rc = -1;
-    char why_not[300];
-    /* A load generator beside its server (one pod): the server must answer
-     * ready first, as cotenant checks it for a local run. */
-    if (ready_port && served_wait_ready((int)ready_port, now_ns() + (int64_t)(ready_timeout * 1e9), stop_asked, NULL,
-                                        why_not, sizeof why_not) != 0) {
-        char msg[512];
-        int n = snprintf(msg, sizeof msg,
-                         "cotenant agent: the server on 127.0.0.1:%ld %s (%s), so %s was not started", ready_port,
-                         stop_requests ? "was not ready when the stop came" : "did not answer ready within --ready-timeout",
-                         why_not, argv[optind]);
-        emit(&st[2], msg, n < (int)sizeof msg ? (size_t)n : sizeof msg - 1);
+    char not_started[768];
+    if (before_start(ready_port, ready_timeout, argv[optind], not_started, sizeof not_started) != 0) {
+        emit(&st[2], not_started, strlen(not_started));
         status = 1 << 8;
     } else {
         spawn_opts o = {.argv = argv + optind, .envp = env.v, .events_pipe = true, .stdout_pipe = true, .stderr_pipe = true};

@@ -22,6 +22,8 @@
 /* Where the image keeps things, and where volumes are mounted. */
 #define DEPLOY_RESULTS_MOUNT "/cotenant/results"
 #define DEPLOY_MPS_MOUNT "/cotenant/mps"
+/* The image's user, by number, so a kubelet can check runAsNonRoot. */
+#define DEPLOY_IMAGE_UID 1000
 /* The labels that tie every object to its run (Kubernetes; Compose labels too). */
 #define DEPLOY_LABEL_RUN "cotenant.io/run"
 #define DEPLOY_LABEL_SEGMENT "cotenant.io/segment"
@@ -85,6 +87,13 @@ int deploy_gpu_workloads(const scenario *sc);
  * node ("devices: all"); its name, which says the layout, into name. */
 json_t *deploy_mig_parted_config(const scenario *sc, char *name, size_t cap);
 
+/* The replicas a sharing config offers: the GPU workloads, at least 2 (the
+ * device plugin refuses fewer). */
+int deploy_plugin_replicas(const scenario *sc);
+/* Workloads whose mps.active_thread_percentage is above what the device
+ * plugin's MPS daemon gives a replica (100 / replicas), so it caps them:
+ * how many, and the sentence saying which into why. */
+int deploy_mps_capped(const scenario *sc, char *why, size_t cap);
 /* The device plugin's config for a mode (version: v1 ...), its key in
  * DEPLOY_PLUGIN_CONFIGMAP, which DEPLOY_PLUGIN_CONFIG_LABEL selects. */
 json_t *deploy_plugin_config(const scenario *sc, const char *mode, char *key, size_t keycap);

@@ -53,13 +53,15 @@ json_t *deploy_agent_command(const deploy_spec *d, int i, const char *results_su
     if (workload_argv(w, &d->addr[i], &argv, err) != 0) return NULL;
     json_t *cmd = json_pack("[s, s, s, o, s, o]", "cotenant", "agent", "--stop-after", duration_text(d->stop_after_s),
                             "--grace", duration_text(d->grace_s));
-    /* a load generator starts once its server answers ready */
+    /* a load generator starts once its server answers ready; under MPS a
+     * workload once the daemon's pipe is there: both within the start-up
+     * timeout */
     if (d->addr[i].target_port > 0) {
         json_array_append_new(cmd, json_string("--wait-ready"));
         json_array_append_new(cmd, json_sprintf("%d", d->addr[i].target_port));
-        json_array_append_new(cmd, json_string("--ready-timeout"));
-        json_array_append_new(cmd, duration_text(d->sc->startup_timeout_s));
     }
+    json_array_append_new(cmd, json_string("--ready-timeout"));
+    json_array_append_new(cmd, duration_text(d->sc->startup_timeout_s));
     if (results_subdir) {
         json_array_append_new(cmd, json_string("--results"));
         json_array_append_new(cmd, json_sprintf("%s/%s", DEPLOY_RESULTS_MOUNT, results_subdir));

@@ -44,6 +44,11 @@ json_t *deploy_compose(const deploy_spec *d, cot_err *err)
                                    "./mps:" DEPLOY_MPS_MOUNT, "labels", labels(d, NULL), "deploy", gpu_reservation(d->gpu));
         /* the daemon's clients must be its own user */
         if (d->user) json_object_set_new(daemon, "user", json_string(d->user));
+        /* ready once its pipe exists: a client started before that would
+         * run without MPS, silently (each agent checks it too) */
+        json_object_set_new(daemon, "healthcheck",
+                            json_pack("{s:[s, s, s, s], s:s, s:s, s:i}", "test", "CMD", "test", "-e",
+                                      DEPLOY_MPS_MOUNT "/pipe/control", "interval", "1s", "timeout", "5s", "retries", 60));
         json_object_set_new(services, MPS_SERVICE, daemon);
     }
     for (int i = 0; i < d->n; i++) {
@@ -57,16 +62,17 @@ json_t *deploy_compose(const deploy_spec *d, cot_err *err)
                                 "network_mode", "host");
         json_t *vols = json_array();
         if (d->results_dir) json_array_append_new(vols, json_sprintf("%s:%s", d->results_dir, DEPLOY_RESULTS_MOUNT));
-        json_t *after = json_array();
+        json_t *after = json_object();
         if (mps) {
             json_object_set_new(svc, "ipc", json_string("host"));
             json_array_append_new(vols, json_string("./mps:" DEPLOY_MPS_MOUNT));
-            json_array_append_new(after, json_string(MPS_SERVICE));
+            json_object_set_new(after, MPS_SERVICE, json_pack("{s:s}", "condition", "service_healthy"));
         }
         /* a load generator starts after its server (and waits for it to answer ready) */
         int target = scenario_target_of(d->sc, d->idx[i]);
-        if (target >= 0) json_array_append_new(after, json_string(d->sc->workloads[target].name));
-        if (json_array_size(after)) json_object_set_new(svc, "depends_on", after);
+        if (target >= 0)
+            json_object_set_new(after, d->sc->workloads[target].name, json_pack("{s:s}", "condition", "service_started"));
+        if (json_object_size(after)) json_object_set_new(svc, "depends_on", after);
         else json_decref(after);
         if (json_array_size(vols)) json_object_set_new(svc, "volumes", vols);
         else json_decref(vols);

@@ -33,9 +33,38 @@ int deploy_gpu_workloads(const scenario *sc)
     return n;
 }
 
+int deploy_plugin_replicas(const scenario *sc)
+{
+    /* the device plugin refuses fewer than 2 replicas in a sharing config
+     * (api/config/v1/replicas.go): a scenario with one GPU workload still
+     * shares the GPU with its other modes' label, so it asks for 2 */
+    int n = deploy_gpu_workloads(sc);
+    return n < 2 ? 2 : n;
+}
+
+int deploy_mps_capped(const scenario *sc, char *why, size_t cap)
+{
+    int cap_pct = 100 / deploy_plugin_replicas(sc), n = 0;
+    size_t k = 0;
+    why[0] = 0;
+    for (int i = 0; i < sc->nworkloads; i++) {
+        const workload_spec *w = &sc->workloads[i];
+        if (w->mps_active_thread_pct <= cap_pct || !deploy_uses_gpu(sc, i)) continue;
+        k += (size_t)snprintf(why + k, k < cap ? cap - k : 0, "%s%s asks for %d%%", n ? ", " : "", w->name,
+                              w->mps_active_thread_pct);
+        n++;
+    }
+    if (n)
+        snprintf(why + (k < cap ? k : cap - 1), k < cap ? cap - k : 1,
+                 ", but the device plugin's MPS daemon gives each of its %d replicas %d%% of the SMs and a client cannot "
+                 "go above its daemon's limit: those workloads get %d%% (docs/containers.md)",
+                 deploy_plugin_replicas(sc), cap_pct, cap_pct);
+    return n;
+}
+
 json_t *deploy_plugin_config(const scenario *sc, const char *mode, char *key, size_t keycap)
 {
-    int replicas = deploy_gpu_workloads(sc);
+    int replicas = deploy_plugin_replicas(sc);
     const mode_desc *m = deploy_mode(mode);
     json_t *cfg = json_pack("{s:s, s:{s:s}}", "version", "v1", "flags", "migStrategy", m->mig_devices ? "mixed" : "none");
     if (m->plugin_sharing) {
@@ -93,7 +122,8 @@ json_t *deploy_k8s_mode_objects(const scenario *sc, const char *mode, const char
                                 char *label_value, size_t cap, char *mig_config, size_t mcap, cot_err *err)
 {
     json_t *data = json_object(), *objs = json_array();
-    char key[64];
+    char key[64], capped[1024];
+    if (deploy_mode(mode)->mps_clients && deploy_mps_capped(sc, capped, sizeof capped)) cot_warn("%s", capped);
     /* every mode of the scenario, so the label can move between them
      * without waiting for a ConfigMap update to reach the plugin */
     for (int m = 0; m < sc->nmodes; m++) {
@@ -106,8 +136,15 @@ json_t *deploy_k8s_mode_objects(const scenario *sc, const char *mode, const char
     data = NULL;
     if (mig_config) mig_config[0] = 0;
     if (deploy_mode(mode)->mig_devices && mig_config) {
-        json_t *mdata = json_object();
-        if (put_yaml(mdata, "config.yaml", deploy_mig_parted_config(sc, mig_config, mcap), err) != 0) {
+        json_t *mdata = json_object(), *parted = deploy_mig_parted_config(sc, mig_config, mcap);
+        /* The GPU Operator labels MIG-capable nodes all-disabled by default,
+         * and puts a node back to it: a MIG manager pointed at this
+         * ConfigMap must still find that config, and all-enabled. */
+        json_t *configs = json_object_get(parted, "mig-configs");
+        json_object_set_new(configs, "all-disabled", json_pack("[{s:s, s:b}]", "devices", "all", "mig-enabled", 0));
+        json_object_set_new(configs, "all-enabled",
+                            json_pack("[{s:s, s:b, s:{}}]", "devices", "all", "mig-enabled", 1, "mig-devices"));
+        if (put_yaml(mdata, "config.yaml", parted, err) != 0) {
             json_decref(mdata);
             goto fail;
         }

@@ -49,9 +49,11 @@ static json_t *node_selector(const deploy_spec *d)
 
 static json_t *job(const deploy_spec *d, const char *name, const char *workload, json_t *containers, bool host_pid)
 {
-    json_t *pod = json_pack("{s:s, s:i, s:o, s:{s:b}, s:o}", "restartPolicy", "Never", "terminationGracePeriodSeconds",
-                            (int)ceil(d->grace_s), "nodeSelector", node_selector(d), "securityContext", "runAsNonRoot", 1,
-                            "containers", containers);
+    /* runAsNonRoot needs a numeric user to check: the image's */
+    json_t *pod = json_pack("{s:s, s:i, s:o, s:{s:b, s:i, s:i}, s:o}", "restartPolicy", "Never",
+                            "terminationGracePeriodSeconds", (int)ceil(d->grace_s), "nodeSelector", node_selector(d),
+                            "securityContext", "runAsNonRoot", 1, "runAsUser", DEPLOY_IMAGE_UID, "runAsGroup",
+                            DEPLOY_IMAGE_UID, "containers", containers);
     if (host_pid) json_object_set_new(pod, "hostPID", json_true());
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:{s:i, s:I, s:{s:{s:o}, s:o}}}", "apiVersion", "batch/v1", "kind", "Job",
                      "metadata", "name", name, "namespace", d->k8s_namespace, "labels", job_labels(d, workload), "spec",

@@ -50,6 +50,11 @@ refuse "needs --mig-device server=MIG-<uuid>" compose "$S" --mode mig --mig-devi
 refuse "no workload nope" compose "$S" --mode mig --mig-device nope=MIG-1
 refuse "unknown target 'swarm'" swarm "$S"
 refuse "expected a target" compose
+# The image's user is a number (a kubelet checks runAsNonRoot against it),
+# and the one the Jobs give as runAsUser.
+grep -Eq '^USER [0-9]+:[0-9]+$' "$COTENANT_SOURCE_DIR/Dockerfile" || fail "Dockerfile: $(grep '^USER' "$COTENANT_SOURCE_DIR/Dockerfile")"; ok
+uid=$(sed -n 's/^USER \([0-9]*\):.*/\1/p' "$COTENANT_SOURCE_DIR/Dockerfile")
+grep -q "runAsUser: $uid$" "$COTENANT_SOURCE_DIR/tests/golden/deploy/k8s-timeslice.yaml" || fail "the Jobs run as another user than the image's $uid"; ok
 mkdir -p "$WORK/full" && touch "$WORK/full/x"
 rc=0; "$COT" deploy compose "$S" --out "$WORK/full" >"$WORK/r.out" 2>&1 || rc=$?
 [ $rc = 2 ] && grep -q "not empty" "$WORK/r.out" || fail "a full folder: $(cat "$WORK/r.out")"; ok

@@ -54,7 +54,7 @@ grep -q "^mode=timeslice wl=a pipe= pct=$" "$S/a/stdout.log" || fail "a's stdout
 [ "$(grep -c '"ev":"step"' "$S/b/events.jsonl")" -gt 1 ] || fail "b's events: $(head -3 "$S/b/events.jsonl")"; ok
 json "$S/segment.json" '[d["results"][w]["status"] for w in "ab"]' | grep -q "\['ok', 'ok'\]" \
   || fail "segment: $(json "$S/segment.json" 'd["results"]')"; ok
-grep -q "^mode=mps wl=b pipe=/cotenant/mps/pipe pct=40$" "$(seg "$R" mps shared)/b/stdout.log" \
+grep -q "^mode=mps wl=b pipe=$R/deploy/[0-9a-z-]*-mps-shared/mps/pipe pct=40$" "$(seg "$R" mps shared)/b/stdout.log" \
   || fail "b under mps: $(cat "$(seg "$R" mps shared)/b/stdout.log")"
 json "$R/metrics.json" 'len(d["workloads"]) if "workloads" in d else list(d)' >/dev/null || fail "no metrics.json"; ok
 grep -q "mps-daemon:" "$(seg "$R" mps shared | sed 's|/segments/|/deploy/|')/compose.yaml" || fail "no MPS daemon service"; ok
@@ -72,6 +72,13 @@ FAKE_FAIL_UP=1 "$COT" run "$WORK/s.yaml" --modes timeslice --executor compose --
   && fail "a failed up passed"
 grep -q 'could not select device driver' "$WORK/err" || fail "the failure: $(cat "$WORK/err")"; ok
 [ "$(grep -c " down " "$FAKE_LOG")" = 3 ] || fail "down after a failed up: $(cat "$FAKE_LOG")"; ok
+
+# No MPS daemon pipe: each agent refuses to start its workload without MPS, and says why.
+sed -e 's/^startup_timeout: 20s/startup_timeout: 1s/' "$WORK/s.yaml" >"$WORK/s1.yaml"
+FAKE_NO_MPS_PIPE=1 "$COT" run "$WORK/s1.yaml" --modes mps --executor compose --out "$WORK/rp" --duration 0.5s -q 2>"$WORK/err" \
+  && fail "a run without the MPS pipe passed"
+grep -q "the MPS control daemon's pipe .*/control did not appear within --ready-timeout, so .* was not started: it would have run without MPS" \
+  "$(ls -d "$WORK"/rp/segments/*-mps-alone-a)/a/stderr.log" || fail "no pipe: $(cat "$WORK/err")"; ok
 
 # --- k8s ---------------------------------------------------------------------
 rc=0

@@ -118,12 +118,14 @@ static void test_compose_timeslice(void **state)
     assert_string_equal(scalar(&f, r, "services/b/command/0", NULL), "cotenant");
     assert_string_equal(scalar(&f, r, "services/b/command/1", NULL), "agent");
     assert_string_equal(scalar(&f, r, "services/b/command/3", &q), "61s");
-    assert_string_equal(scalar(&f, r, "services/b/command/7", NULL), "/cotenant/results/b");
-    assert_string_equal(scalar(&f, r, "services/b/command/8", NULL), "--");
-    assert_string_equal(scalar(&f, r, "services/b/command/9", NULL), "/bin/echo");
-    assert_string_equal(scalar(&f, r, "services/b/command/10", NULL), "a: b");
-    assert_string_equal(scalar(&f, r, "services/b/command/11", NULL), "#x");
-    assert_string_equal(scalar(&f, r, "services/Train_A/command/9", NULL), "cotenant-gemm");
+    assert_string_equal(scalar(&f, r, "services/b/command/6", NULL), "--ready-timeout");
+    assert_string_equal(scalar(&f, r, "services/b/command/7", NULL), "120s");
+    assert_string_equal(scalar(&f, r, "services/b/command/9", NULL), "/cotenant/results/b");
+    assert_string_equal(scalar(&f, r, "services/b/command/10", NULL), "--");
+    assert_string_equal(scalar(&f, r, "services/b/command/11", NULL), "/bin/echo");
+    assert_string_equal(scalar(&f, r, "services/b/command/12", NULL), "a: b");
+    assert_string_equal(scalar(&f, r, "services/b/command/13", NULL), "#x");
+    assert_string_equal(scalar(&f, r, "services/Train_A/command/11", NULL), "cotenant-gemm");
     /* gpu-gemm's own arguments, then the scenario's '0' and 'true': strings still */
     yaml_node_t *cmd = at(&f, r, "services/Train_A/command");
     int ncmd = (int)(cmd->data.sequence.items.top - cmd->data.sequence.items.start);
@@ -163,7 +165,9 @@ static void test_compose_mps_and_mig(void **state)
     assert_string_equal(scalar(&f, r, "services/mps-daemon/command/0", NULL), "nvidia-cuda-mps-control");
     assert_string_equal(scalar(&f, r, "services/mps-daemon/ipc", NULL), "host");
     assert_string_equal(scalar(&f, r, "services/b/ipc", NULL), "host");
-    assert_string_equal(scalar(&f, r, "services/b/depends_on/0", NULL), "mps-daemon");
+    /* the clients wait for the daemon's pipe, not merely its start */
+    assert_string_equal(scalar(&f, r, "services/b/depends_on/mps-daemon/condition", NULL), "service_healthy");
+    assert_string_equal(scalar(&f, r, "services/mps-daemon/healthcheck/test/3", NULL), "/cotenant/mps/pipe/control");
     assert_string_equal(scalar(&f, r, "services/b/volumes/1", NULL), "./mps:/cotenant/mps");
     assert_string_equal(scalar(&f, r, "services/Train_A/environment/CUDA_MPS_PIPE_DIRECTORY", NULL), "/cotenant/mps/pipe");
     assert_string_equal(scalar(&f, r, "services/Train_A/environment/CUDA_MPS_ACTIVE_THREAD_PERCENTAGE", NULL), "40");
@@ -302,9 +306,79 @@ static void test_names_and_modes(void **state)
     scenario_free(&f.sc);
 }
 
+/* What a cluster would refuse, each checked where the old output had it:
+ * a sharing config of 1 replica, a non-numeric user under runAsNonRoot, a
+ * mig-parted ConfigMap without the operator's all-disabled, and MPS
+ * percentages the plugin's daemon caps passing without a word. */
+static const char one_gpu_text[] = "name: one\n"
+                                   "device: gpu\n"
+                                   "modes: [timeslice, mps, mig]\n"
+                                   "workloads:\n"
+                                   "  - name: t\n"
+                                   "    kind: gpu-gemm\n"
+                                   "    mps: {active_thread_percentage: 80}\n"
+                                   "    mig: {profile: 3g.40gb}\n"
+                                   "  - name: lg\n"
+                                   "    kind: cpu-compute\n";
+
+static void test_what_a_cluster_refuses(void **state)
+{
+    (void)state;
+    fixture f;
+    cot_err e;
+    assert_int_equal(scenario_parse_buffer("one.yaml", one_gpu_text, strlen(one_gpu_text), &f.sc, &e), 0);
+    assert_int_equal(deploy_gpu_workloads(&f.sc), 1);
+    /* replicas: at least 2 (the device plugin's replicas.go) */
+    assert_int_equal(deploy_plugin_replicas(&f.sc), 2);
+    char key[64], label[64], mig[64], why[1024];
+    for (int m = 0; m < 2; m++) {
+        json_t *cfg = deploy_plugin_config(&f.sc, m ? "mps" : "timeslice", key, sizeof key);
+        json_t *res = json_array_get(
+            json_object_get(json_object_get(json_object_get(cfg, "sharing"), m ? "mps" : "timeSlicing"), "resources"), 0);
+        assert_int_equal(json_integer_value(json_object_get(res, "replicas")), 2);
+        json_decref(cfg);
+    }
+    /* 80% asked, 100 / 2 replicas given */
+    assert_int_equal(deploy_mps_capped(&f.sc, why, sizeof why), 1);
+    assert_non_null(strstr(why, "t asks for 80%"));
+    assert_non_null(strstr(why, "those workloads get 50%"));
+    /* the operator's all-disabled and all-enabled beside cotenant's own */
+    json_t *objs = deploy_k8s_mode_objects(&f.sc, "mig", "gpu-operator", "run-1", label, sizeof label, mig, sizeof mig, &e);
+    assert_non_null(objs);
+    const char *parted = json_string_value(json_object_get(json_object_get(json_array_get(objs, 1), "data"), "config.yaml"));
+    migparted_file mf;
+    assert_int_equal(migparted_parse("config.yaml", parted, strlen(parted), &mf, &e), 0);
+    assert_non_null(migparted_find(&mf, mig));
+    const migparted_config *off = migparted_find(&mf, "all-disabled");
+    assert_non_null(off);
+    assert_false(off->entries[0].mig_enabled);
+    assert_true(off->entries[0].all_devices);
+    assert_non_null(migparted_find(&mf, "all-enabled"));
+    migparted_free(&mf);
+    json_decref(objs);
+    /* every pod that must not run as root says as whom, by number */
+    deploy_spec d = {.sc = &f.sc, .mode = "timeslice", .repeat = 1, .n = 1, .idx = {0}, .image = "img:1", .name = "one",
+                     .run_id = "run-1", .segment = "s", .stop_after_s = 10, .grace_s = 5, .k8s_namespace = "default"};
+    deploy_k8s_names names;
+    json_t *jobs = deploy_k8s_jobs(&d, &names, &e);
+    assert_non_null(jobs);
+    size_t i;
+    json_t *j;
+    json_array_foreach(jobs, i, j) {
+        json_t *sec = json_object_get(json_object_get(json_object_get(json_object_get(j, "spec"), "template"), "spec"),
+                                      "securityContext");
+        if (!json_is_true(json_object_get(sec, "runAsNonRoot"))) continue;
+        assert_int_equal(json_integer_value(json_object_get(sec, "runAsUser")), DEPLOY_IMAGE_UID);
+        assert_true(json_integer_value(json_object_get(sec, "runAsGroup")) > 0);
+    }
+    json_decref(jobs);
+    scenario_free(&f.sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_what_a_cluster_refuses),
         cmocka_unit_test(test_compose_timeslice),
         cmocka_unit_test(test_compose_mps_and_mig),
         cmocka_unit_test(test_k8s_objects),
