@@ -16,7 +16,8 @@
 # on bad usage.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-usage() { sed -n '9,13p' "$0" | sed 's/^# \{0,1\}//' >&2; echo "k8s-smoke: $*" >&2; exit 2; }
+header() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+usage() { header | sed -n '/^  scripts/,/^$/p' >&2; echo "k8s-smoke: $*" >&2; exit 2; }
 
 duration=10s node= image= ns=default plugin_ns=gpu-operator scenario=$here/scenarios/two-gemms.yaml mode=timeslice out= apply=1
 while [ $# -gt 0 ]; do
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
   --duration) duration=${2:-}; shift 2 ;;
   --out) out=${2:-}; shift 2 ;;
   --no-apply) apply=0; shift ;;
-  -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) header; exit 0 ;;
   *) usage "unknown argument '$1'" ;;
   esac
 done
