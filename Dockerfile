@@ -10,7 +10,7 @@ FROM nvidia/cuda:${CUDA_VERSION}-cudnn-devel-${UBUNTU} AS build
 ARG CUDA_ARCHS=90
 RUN apt-get update \
  && apt-get install -y --no-install-recommends cmake make gcc pkg-config git \
-      libjansson-dev libyaml-dev libgsl-dev libmicrohttpd-dev libncurses-dev \
+      libjansson-dev libyaml-dev libgsl-dev libmicrohttpd-dev libncurses-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,7 +21,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCMAKE_
 
 FROM nvidia/cuda:${CUDA_VERSION}-cudnn-runtime-${UBUNTU}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libjansson4 libyaml-0-2 libgsl27 libmicrohttpd12t64 libncursesw6 \
+ && apt-get install -y --no-install-recommends libjansson4 libyaml-0-2 libgsl27 libmicrohttpd12t64 libncursesw6 zlib1g \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/cotenant /opt/cotenant
 # uid:gid 1000:1000 is the image's user, given by number so that a kubelet

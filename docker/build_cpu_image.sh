@@ -36,7 +36,7 @@ strip "$stage"/opt/cotenant/bin/*
 # The run-time libraries of what was built, and nothing for people (docs,
 # man pages, locales): the image runs programs, nobody logs in.
 mmdebstrap --quiet --variant=minbase \
-  --include=libjansson4,libyaml-0-2,libgsl27,libmicrohttpd12,libncurses6 \
+  --include=libjansson4,libyaml-0-2,libgsl27,libmicrohttpd12,libncurses6,zlib1g \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --customize-hook="copy-in $stage/opt /" \

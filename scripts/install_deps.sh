@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libjansson-dev libyaml-dev libgsl-dev
-          libcmocka-dev libmicrohttpd-dev libncurses-dev gnuplot-nox python3 procps curl)
+          libcmocka-dev libmicrohttpd-dev libncurses-dev zlib1g-dev gnuplot-nox python3 procps curl)
 # What only the test suite needs (scripts/test.sh sets COTENANT_WITH_TEST_TOOLS=1):
 # docker-compose and npm check the generated Compose files and Kubernetes
 # objects (tests/e2e/test_deploy_validate.sh), npm only where Node.js is not

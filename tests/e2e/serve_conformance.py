@@ -2,7 +2,7 @@
 """cotenant-serve over real HTTP on loopback: KServe v2 conformance, dynamic
 batching, 503 on a full queue, 400/413 on bad input, graceful drain on
 SIGTERM. Usage: serve_conformance.py BIN_DIR. Standard library only."""
-import http.client, json, re, signal, socket, struct, subprocess, sys, threading, time
+import gzip, http.client, json, re, signal, socket, struct, subprocess, sys, threading, time, zlib
 
 BIN = sys.argv[1]
 failures = []
@@ -157,6 +157,86 @@ def protocol():
     check(rc == 0, "SIGTERM exits 0: %d %s" % (rc, err))
 
 
+def perf_analyzer_sequence():
+    """What perf_analyzer asks of a Triton server over HTTP before and while
+    it measures (its model_parser.cc and the Triton HTTP client): server
+    metadata, model metadata, the model configuration extension, then
+    binary infer requests; also Triton's raw binary request and bodies sent
+    with Content-Encoding gzip and deflate."""
+    s = Server("--max-request-size", "64K", "--max-batch", "8", "--max-queue-delay", "3ms")
+    r, b = s.request("GET", "/v2")
+    ext = json.loads(b)["extensions"]
+    check(r.status == 200 and "model_configuration" in ext and "binary_tensor_data" in ext,
+          "server metadata lists model_configuration: %s" % b)
+    r, b = s.request("GET", "/v2/models/mlp")
+    meta = json.loads(b)
+    r, b = s.request("GET", "/v2/models/mlp/config")
+    check(r.status == 200, "GET .../config is 200: %d %s" % (r.status, b[:200]))
+    cfg = json.loads(b)
+    # read as perf_analyzer reads it
+    check(cfg["name"] == "mlp" and isinstance(cfg["max_batch_size"], int) and cfg["max_batch_size"] == 8,
+          "config max_batch_size: %s" % b)
+    check([i["name"] for i in cfg["input"]] == [i["name"] for i in meta["inputs"]] == ["INPUT0"], "config inputs")
+    check(cfg["input"][0]["data_type"] == "TYPE_FP32" and cfg["input"][0]["dims"] == [64]
+          and cfg["input"][0]["is_shape_tensor"] is False and cfg["input"][0]["optional"] is False, "config input: %s" % b)
+    check(cfg["output"][0] == {"name": "OUTPUT0", "data_type": "TYPE_FP32", "dims": [10], "is_shape_tensor": False},
+          "config output: %s" % cfg["output"])
+    check(cfg["dynamic_batching"]["max_queue_delay_microseconds"] == 3000, "dynamic batching delay: %s" % cfg.get("dynamic_batching"))
+    check(cfg["instance_group"][0]["kind"] == "KIND_CPU" and cfg["instance_group"][0]["count"] == 1, "instance group")
+    check("sequence_batching" not in cfg and "model_transaction_policy" not in cfg, "neither sequence nor decoupled")
+    r, b = s.request("GET", "/v2/models/mlp/versions/1/config")
+    check(r.status == 200 and json.loads(b)["name"] == "mlp", "versioned config")
+    r, b = s.request("GET", "/v2/models/other/config")
+    check(r.status == 404, "another model's config is 404")
+
+    # the binary requests perf_analyzer sends: outputs asked as binary, or binary_data_output
+    x = rows(2, seed=5)
+    raw = struct.pack("<%df" % 128, *sum(x, []))
+    r, b = s.request("POST", "/v2/models/mlp/infer", infer_json(x))
+    want = json.loads(b)["outputs"][0]["data"]
+    for head in ({"inputs": [{"name": "INPUT0", "shape": [2, 64], "datatype": "FP32", "parameters": {"binary_data_size": 512}}],
+                  "outputs": [{"name": "OUTPUT0", "parameters": {"binary_data": True}}]},
+                 {"inputs": [{"name": "INPUT0", "shape": [2, 64], "datatype": "FP32", "parameters": {"binary_data_size": 512}}],
+                  "parameters": {"binary_data_output": True}}):
+        h = json.dumps(head).encode()
+        r, b = s.request("POST", "/v2/models/mlp/infer", h + raw,
+                         {"Inference-Header-Content-Length": str(len(h)), "Content-Type": "application/octet-stream"})
+        hl = int(r.getheader("Inference-Header-Content-Length") or -1)
+        check(r.status == 200 and hl > 0, "perf_analyzer's binary request: %d %s" % (r.status, b[:200]))
+        got = struct.unpack("<20f", b[hl:])
+        check(all(abs(a - w) < 1e-6 * max(1, abs(w)) for a, w in zip(got, want)), "binary answer equals the JSON one")
+
+    # Triton's raw binary request: the body is the one input's bytes
+    r, b = s.request("POST", "/v2/models/mlp/infer", raw, {"Inference-Header-Content-Length": "0"})
+    hl = int(r.getheader("Inference-Header-Content-Length") or -1)
+    check(r.status == 200 and hl > 0 and json.loads(b[:hl])["outputs"][0]["shape"] == [2, 10],
+          "raw binary request: %d %s" % (r.status, b[:200]))
+    check(all(abs(a - w) < 1e-6 * max(1, abs(w)) for a, w in zip(struct.unpack("<20f", b[hl:]), want)), "raw answer")
+    r, b = s.request("POST", "/v2/models/mlp/infer", raw[:-4], {"Inference-Header-Content-Length": "0"})
+    check(r.status == 400 and b"whole items" in b, "a raw body not whole items is 400: %s" % b[:200])
+
+    # compressed bodies: JSON gzipped, binary deflated (the header length counts the inflated body)
+    r, b = s.request("POST", "/v2/models/mlp/infer", gzip.compress(infer_json(x).encode()), {"Content-Encoding": "gzip"})
+    check(r.status == 200 and json.loads(b)["outputs"][0]["data"] == want, "gzip JSON body: %d %s" % (r.status, b[:200]))
+    h = json.dumps({"inputs": [{"name": "INPUT0", "shape": [2, 64], "datatype": "FP32",
+                                "parameters": {"binary_data_size": 512}}]}).encode()
+    r, b = s.request("POST", "/v2/models/mlp/infer", zlib.compress(h + raw),
+                     {"Content-Encoding": "deflate", "Inference-Header-Content-Length": str(len(h))})
+    check(r.status == 200 and json.loads(b)["outputs"][0]["data"] == want, "deflate binary body: %d %s" % (r.status, b[:200]))
+    r, b = s.request("POST", "/v2/models/mlp/infer", b"\x1f\x8b not gzip", {"Content-Encoding": "gzip"})
+    check(r.status == 400 and b"not valid gzip" in b, "a broken gzip body is 400: %d %s" % (r.status, b[:200]))
+    r, b = s.request("POST", "/v2/models/mlp/infer", infer_json(x), {"Content-Encoding": "br"})
+    check(r.status == 415 and b"not supported" in b, "an unknown coding is 415: %d %s" % (r.status, b[:200]))
+    bomb = gzip.compress(b" " * (4 << 20))  # 4 MiB of spaces in a few KiB
+    check(len(bomb) < 65536, "the bomb fits the limit compressed")
+    r, b = s.request("POST", "/v2/models/mlp/infer", bomb, {"Content-Encoding": "gzip"})
+    check(r.status == 413 and b"inflates to more than" in b, "a body inflating past the limit is 413: %d %s" % (r.status, b[:200]))
+    r, _ = s.request("GET", "/v2/health/live")
+    check(r.status == 200, "alive after the compressed bodies")
+    rc, out, err = s.stop()
+    check(rc == 0, "SIGTERM exits 0: %d %s" % (rc, err))
+
+
 def parallel(port, n, body, results):
     def one(i):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -226,7 +306,7 @@ def drain():
         pass
 
 
-for t in (protocol, batching, full_queue, drain):
+for t in (protocol, perf_analyzer_sequence, batching, full_queue, drain):
     t()
 print("serve conformance: %d failure(s)" % len(failures))
 sys.exit(1 if failures else 0)

@@ -2,12 +2,14 @@
  * JSON header and binary tensor data) parsed against a model, answered when
  * it parses, and the input's first line also tried as a method and a path.
  * The first input byte picks the Inference-Header-Content-Length: absent, or
- * a length into the rest. */
+ * a length into the rest (0: a raw binary request). The rest is also
+ * inflated as a gzip and a deflate body, which must stay within its limit. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "body_coding.h"
 #include "kserve.h"
 #include "serve_route.h"
 
@@ -42,6 +44,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ks_request_free(&r);
     } else if (!err[0]) {
         abort(); /* every refusal says why */
+    }
+    static const char *const codings[] = {"gzip", "deflate"};
+    for (int k = 0; k < 2; k++) {
+        char *plain;
+        size_t plen;
+        body_result br = body_decode(codings[k], body, len, 1 << 20, &plain, &plen, err, sizeof err);
+        if (br == BODY_OK && plen > (1 << 20)) abort();
+        if (br != BODY_OK && (plain || !err[0])) abort();
+        free(plain);
     }
     char line[512];
     size_t n = len < sizeof line - 1 ? len : sizeof line - 1;

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include <zlib.h>
+
 #include "batcher.h"
+#include "body_coding.h"
 #include "events.h"
 #include "kserve.h"
 #include "model_mlp_cpu.h"
@@ -273,6 +277,98 @@ typedef struct {
     volatile int done;
 } job;
 
+/* zlib's own deflate, with the wrapper windowBits gives: gzip, zlib or raw. */
+static size_t squeeze(const char *in, size_t len, int wbits, unsigned char *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)(uintptr_t)in, z.avail_in = (uInt)len;
+    z.next_out = out, z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t n = cap - z.avail_out;
+    deflateEnd(&z);
+    return n;
+}
+
+static void compressed_bodies(void **state)
+{
+    (void)state;
+    static char text[200000];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = (char)('a' + (i * 7 + i / 13) % 26);
+    static unsigned char packed[300000];
+    char *out, err[KS_ERR_MAX];
+    size_t outlen;
+    const struct { const char *coding; int wbits; } ways[] = {{"gzip", 15 + 16}, {"deflate", 15}, {"deflate", -15}, {"GZIP", 15 + 16}};
+    for (size_t k = 0; k < sizeof ways / sizeof ways[0]; k++) {
+        size_t n = squeeze(text, sizeof text, ways[k].wbits, packed, sizeof packed);
+        assert_int_equal(body_decode(ways[k].coding, (char *)packed, n, sizeof text, &out, &outlen, err, sizeof err), BODY_OK);
+        assert_int_equal(outlen, sizeof text);
+        assert_memory_equal(out, text, sizeof text);
+        free(out);
+        /* one byte over the limit inflated is refused, whatever it was compressed to */
+        assert_int_equal(body_decode(ways[k].coding, (char *)packed, n, sizeof text - 1, &out, &outlen, err, sizeof err),
+                         BODY_TOO_LARGE);
+        assert_non_null(strstr(err, "inflates to more than 199999 bytes"));
+        assert_null(out);
+        /* cut short, or with bytes after its end */
+        assert_int_equal(body_decode(ways[k].coding, (char *)packed, n / 2, sizeof text, &out, &outlen, err, sizeof err), BODY_BAD);
+        if (ways[k].wbits != -15) {
+            packed[n] = 'x';
+            assert_int_equal(body_decode(ways[k].coding, (char *)packed, n + 1, sizeof text, &out, &outlen, err, sizeof err),
+                             BODY_BAD);
+        }
+    }
+    assert_int_equal(body_decode("br", text, 10, 100, &out, &outlen, err, sizeof err), BODY_UNSUPPORTED);
+    assert_non_null(strstr(err, "'br' is not supported"));
+    assert_int_equal(body_decode("identity", text, 10, 100, &out, &outlen, err, sizeof err), BODY_OK);
+    assert_int_equal(outlen, 10);
+    free(out);
+    assert_int_equal(body_decode("gzip", "plain text", 10, 100, &out, &outlen, err, sizeof err), BODY_BAD);
+    assert_non_null(strstr(err, "not valid gzip data"));
+}
+
+static void raw_binary_request(void **state)
+{
+    (void)state;
+    ks_model_info m = {.name = "m", .version = "1", .platform = "t", .max_batch = 4,
+                       .input = {.name = "x", .dtype = KS_FP32, .rank = 1, .dims = {3}},
+                       .output = {.name = "y", .dtype = KS_FP32, .rank = 1, .dims = {2}}};
+    float in[6] = {1, 2, 3, 4, 5, 6};
+    ks_request r;
+    char err[KS_ERR_MAX];
+    assert_int_equal(ks_parse_infer(&m, (const char *)in, sizeof in, 0, &r, err, sizeof err), 0);
+    assert_int_equal(r.batch, 2);
+    assert_ptr_equal(r.input, in);
+    assert_true(r.binary_output);
+    ks_request_free(&r);
+    assert_int_equal(ks_parse_infer(&m, (const char *)in, sizeof in - 4, 0, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "whole items of 'x': 12 bytes each, and 20 bytes came"));
+    float big[15] = {0};
+    assert_int_equal(ks_parse_infer(&m, (const char *)big, sizeof big, 0, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "over the model's max batch 4"));
+    /* the configuration perf_analyzer reads */
+    m.max_queue_delay_us = 2000, m.instances = 2, m.on_gpu = true;
+    char *cfg = ks_render_model_config(&m);
+    json_t *c = json_loads(cfg, 0, NULL);
+    assert_int_equal(json_integer_value(json_object_get(c, "max_batch_size")), 4);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(c, "input"), 0), "data_type")),
+                        "TYPE_FP32");
+    assert_int_equal(json_integer_value(json_array_get(
+                         json_object_get(json_array_get(json_object_get(c, "output"), 0), "dims"), 0)),
+                     2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "dynamic_batching"), "max_queue_delay_microseconds")),
+                     2000);
+    json_t *ig = json_array_get(json_object_get(c, "instance_group"), 0);
+    assert_string_equal(json_string_value(json_object_get(ig, "kind")), "KIND_GPU");
+    assert_int_equal(json_integer_value(json_object_get(ig, "count")), 2);
+    json_decref(c);
+    free(cfg);
+    assert_int_equal(serve_route_of("GET", "/v2/models/m/config", "m", "1"), RT_MODEL_CONFIG);
+    assert_int_equal(serve_route_of("GET", "/v2/models/m/versions/1/config", "m", "1"), RT_MODEL_CONFIG);
+    assert_int_equal(serve_route_of("POST", "/v2/models/m/config", "m", "1"), RT_BAD_METHOD);
+}
+
 static void job_done(batch_req *br, void *arg)
 {
     (void)br;
@@ -489,6 +585,8 @@ int main(void)
         cmocka_unit_test(json_budget),
         cmocka_unit_test(render),
         cmocka_unit_test(routes),
+        cmocka_unit_test(compressed_bodies),
+        cmocka_unit_test(raw_binary_request),
         cmocka_unit_test(batcher_max_batch_and_delay),
         cmocka_unit_test(batcher_full_queue_and_stop),
         cmocka_unit_test(batcher_instances_run_in_parallel),

@@ -206,10 +206,26 @@ int ks_json_within(const ks_json_budget *b, const char *text, size_t len, char *
     return 0;
 }
 
+/* Triton's raw binary request: the body is the one input's bytes. */
+static int parse_raw(const ks_model_info *m, const char *body, size_t len, ks_request *r, char *err, size_t errcap)
+{
+    size_t item = ks_spec_bytes(&m->input);
+    if (len == 0 || item == 0 || len % item)
+        return fail(err, errcap, "a raw binary request (Inference-Header-Content-Length: 0) is whole items of '%s': "
+                    "%zu bytes each, and %zu bytes came", m->input.name, item, len);
+    if (len / item > (size_t)m->max_batch)
+        return fail(err, errcap, "a raw binary request of %zu items is over the model's max batch %d", len / item, m->max_batch);
+    r->batch = (int)(len / item);
+    r->input = body;
+    r->binary_output = true;
+    return 0;
+}
+
 int ks_parse_infer(const ks_model_info *m, const char *body, size_t len, long long header_len, ks_request *r,
                    char *err, size_t errcap)
 {
     memset(r, 0, sizeof *r);
+    if (header_len == 0) return parse_raw(m, body, len, r, err, errcap);
     if (header_len > (long long)len)
         return fail(err, errcap, "Inference-Header-Content-Length %lld exceeds the body's %zu bytes", header_len, len);
     size_t jlen = header_len >= 0 ? (size_t)header_len : len;
@@ -388,9 +404,42 @@ char *ks_render_model_metadata(const ks_model_info *m)
     return s;
 }
 
+static json_t *tensor_config(const ks_tensor_spec *t, bool input)
+{
+    json_t *dims = shape_json(0, t);
+    char type[16];
+    snprintf(type, sizeof type, "TYPE_%s", ks_dtype_name(t->dtype));
+    json_t *o = json_pack("{s:s, s:s, s:o, s:b}", "name", t->name, "data_type", type, "dims", dims, "is_shape_tensor", 0);
+    if (input) {
+        json_object_set_new(o, "format", json_string("FORMAT_NONE"));
+        json_object_set_new(o, "allow_ragged_batch", json_false());
+        json_object_set_new(o, "optional", json_false());
+    }
+    return o;
+}
+
+char *ks_render_model_config(const ks_model_info *m)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:{s:{s:i}}, s:i, s:[o], s:[o]}", "name", m->name, "platform", m->platform,
+                          "backend", "cotenant", "version_policy", "latest", "num_versions", 1, "max_batch_size",
+                          m->max_batch, "input", tensor_config(&m->input, true), "output",
+                          tensor_config(&m->output, false));
+    if (m->max_queue_delay_us >= 0)
+        json_object_set_new(o, "dynamic_batching",
+                            json_pack("{s:[], s:I, s:b}", "preferred_batch_size", "max_queue_delay_microseconds",
+                                      (json_int_t)m->max_queue_delay_us, "preserve_ordering", 1));
+    json_object_set_new(o, "instance_group",
+                        json_pack("[{s:s, s:s, s:i}]", "name", m->name, "kind", m->on_gpu ? "KIND_GPU" : "KIND_CPU",
+                                  "count", m->instances > 0 ? m->instances : 1));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
 char *ks_render_server_metadata(const char *version)
 {
-    json_t *o = json_pack("{sssss[s]}", "name", "cotenant-serve", "version", version, "extensions", "binary_tensor_data");
+    json_t *o = json_pack("{sssss[ss]}", "name", "cotenant-serve", "version", version, "extensions", "binary_tensor_data",
+                          "model_configuration");
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;

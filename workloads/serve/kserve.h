@@ -41,6 +41,11 @@ typedef struct {
     const char *name, *version, *platform;
     ks_tensor_spec input, output;
     int max_batch; /* items a request, and a batch, may hold */
+    /* what Triton's model configuration says of the scheduling: the dynamic
+     * batcher's delay, and the instances (set by the server, not the model) */
+    int64_t max_queue_delay_us;
+    int instances;
+    bool on_gpu;
 } ks_model_info;
 
 typedef struct {
@@ -72,8 +77,10 @@ void ks_budget_of(const ks_model_info *m, ks_json_budget *b);
 int ks_json_within(const ks_json_budget *b, const char *text, size_t len, char *err, size_t errcap);
 
 /* Parses POST .../infer. header_len is the Inference-Header-Content-Length
- * value, or -1 when the header is absent (the whole body is JSON). Returns 0,
- * or -1 with err set (the request is then empty). */
+ * value, or -1 when the header is absent (the whole body is JSON); 0 is
+ * Triton's raw binary request: the whole body is the input's bytes, its
+ * batch their count over one item's size, the output answered as binary.
+ * Returns 0, or -1 with err set (the request is then empty). */
 int ks_parse_infer(const ks_model_info *m, const char *body, size_t len, long long header_len, ks_request *r,
                    char *err, size_t errcap);
 void ks_request_free(ks_request *r);
@@ -93,6 +100,11 @@ int ks_render_infer(const ks_model_info *m, const ks_request *r, const void *out
 char *ks_render_error(const char *msg);
 /* GET /v2/models/NAME and GET /v2. */
 char *ks_render_model_metadata(const ks_model_info *m);
+/* GET /v2/models/NAME/config: Triton's model configuration extension, in
+ * its JSON form (max_batch_size, input and output with data_type and dims,
+ * dynamic_batching, instance_group), as perf_analyzer and Model Analyzer
+ * read it. */
+char *ks_render_model_config(const ks_model_info *m);
 char *ks_render_server_metadata(const char *version);
 
 #endif

@@ -143,6 +143,9 @@ int main(int argc, char **argv)
     serve_metrics metrics;
     serve_metrics_init(&metrics, model->info.name, mo.max_batch);
     batcher_opts bo = {.max_batch = mo.max_batch, .max_delay_ns = (int64_t)(delay_s * 1e9), .queue_capacity = queue};
+    /* what /v2/models/M/config says of the scheduling */
+    model->info.max_queue_delay_us = (int64_t)(delay_s * 1e6);
+    model->info.instances = instances;
     batcher *b = batcher_start(models, instances, &bo, &metrics, err, sizeof err);
     serve_http *http = b ? serve_http_start(model, b, &metrics, &ho, err, sizeof err) : NULL;
     if (!http) {

@@ -57,7 +57,7 @@ serve_model *resnet50_gpu_open(const serve_model_opts *o, char *err, size_t errc
         return NULL;
     }
     for (int n = 1; n <= o->max_batch; n++) e->run_resident(e, n);
-    m->info = (ks_model_info){.name = "resnet50", .version = "1", .platform = "cotenant_cudnn",
+    m->info = (ks_model_info){.name = "resnet50", .version = "1", .platform = "cotenant_cudnn", .on_gpu = true,
                               .input = {.name = e->in_name, .dtype = o->input_dtype, .rank = e->in_rank},
                               .output = {.name = e->out_name, .dtype = KS_FP32, .rank = e->out_rank},
                               .max_batch = o->max_batch};

@@ -14,6 +14,7 @@
 
 #include <microhttpd.h>
 
+#include "body_coding.h"
 #include "events.h"
 #include "net/http_guard.h"
 #include "net/listen_addr.h"
@@ -129,6 +130,32 @@ static mhd_result answer_infer(request *q)
                      b.header_len);
 }
 
+/* A body sent with Content-Encoding gzip or deflate, inflated in its
+ * place (within --max-request-size); Inference-Header-Content-Length
+ * counts the inflated body, as Triton's does. 0, or -1 with q->status and
+ * q->why set. */
+static int decode_body(request *q, struct MHD_Connection *c)
+{
+    serve_http *s = q->s;
+    const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
+    if (!ce || !strcasecmp(ce, "identity")) return 0;
+    char *plain;
+    size_t plen;
+    body_result r = body_decode(ce, q->body ? q->body : "", q->len, s->max_body, &plain, &plen, q->why, sizeof q->why);
+    if (r != BODY_OK) {
+        serve_metrics_reject(s->metrics, r == BODY_TOO_LARGE ? REJECT_TOO_LARGE : REJECT_BAD_REQUEST);
+        q->status = r == BODY_UNSUPPORTED ? MHD_HTTP_UNSUPPORTED_MEDIA_TYPE
+                    : r == BODY_TOO_LARGE  ? 413 /* Content Too Large */
+                    : r == BODY_BAD        ? MHD_HTTP_BAD_REQUEST
+                                           : MHD_HTTP_INTERNAL_SERVER_ERROR;
+        return -1;
+    }
+    if (q->body_pinned) s->model->host_free(s->model, q->body);
+    else free(q->body);
+    q->body = plain, q->len = plen, q->cap = plen, q->body_pinned = 0;
+    return 0;
+}
+
 /* The body is in: check it, queue it and suspend the connection until the
  * batch answers. */
 static mhd_result start_infer(request *q, struct MHD_Connection *c)
@@ -142,6 +169,7 @@ static mhd_result start_infer(request *q, struct MHD_Connection *c)
         else snprintf(q->why, sizeof q->why, "the request body exceeds %zu bytes (the server's --max-request-size)", s->max_body);
         return send_error(q, 413 /* Content Too Large */, q->why);
     }
+    if (decode_body(q, c) != 0) return send_error(q, q->status, q->why);
     const char *hl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Inference-Header-Content-Length");
     long long header_len = -1;
     if (hl) {
@@ -261,6 +289,7 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
         return send_error(q, MHD_HTTP_BAD_REQUEST, "not ready: the server is shutting down");
     case RT_SERVER_META: return send_json(q, MHD_HTTP_OK, ks_render_server_metadata("1"));
     case RT_MODEL_META: return send_json(q, MHD_HTTP_OK, ks_render_model_metadata(&s->model->info));
+    case RT_MODEL_CONFIG: return send_json(q, MHD_HTTP_OK, ks_render_model_config(&s->model->info));
     case RT_METRICS: {
         size_t len = 0;
         char *text = serve_metrics_render(s->metrics, &len);

@@ -39,6 +39,7 @@ serve_route serve_route_of(const char *method, const char *url, const char *mode
         if (m < 0) return RT_NOT_FOUND;
         if (!strcmp(rest, "") || !strcmp(rest, "/")) r = RT_MODEL_META;
         else if (!strcmp(rest, "/ready")) r = RT_MODEL_READY;
+        else if (!strcmp(rest, "/config")) r = RT_MODEL_CONFIG;
         else if (!strcmp(rest, "/infer")) r = RT_INFER;
         else return RT_NOT_FOUND;
         if (!m) return (r == RT_INFER ? post : get) ? RT_UNKNOWN_MODEL : RT_BAD_METHOD;

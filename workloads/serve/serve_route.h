@@ -9,6 +9,7 @@ typedef enum {
     RT_SERVER_META,    /* GET /v2 */
     RT_MODEL_META,     /* GET /v2/models/M[/versions/V] */
     RT_MODEL_READY,    /* GET /v2/models/M[/versions/V]/ready */
+    RT_MODEL_CONFIG,   /* GET /v2/models/M[/versions/V]/config (Triton's model configuration extension) */
     RT_INFER,          /* POST /v2/models/M[/versions/V]/infer */
     RT_METRICS,        /* GET /metrics */
     RT_UNKNOWN_MODEL,  /* a model path naming another model or version */
