@@ -31,6 +31,7 @@ typedef struct {
     sampler *s;
     prom_gpu_label labels[GPU_READER_MAX_GPUS];
     char hostname[256];
+    prom_node_label node;
     bool label;     /* --workloads-of: label the processes of that run's segment */
     env_owner owners;
 } monitor_ctx;
@@ -111,7 +112,7 @@ static char *render(void *arg, size_t *len)
     gpu_sample s[GPU_READER_MAX_GPUS];
     int n = gpu_reader_count(m->r);
     if (sampler_latest(m->s, s) == 0) return NULL;
-    return prom_format(s, m->labels, n, m->hostname, len);
+    return prom_format(s, m->labels, n, &m->node, len);
 }
 
 int cmd_monitor(int argc, char **argv)
@@ -137,8 +138,13 @@ int cmd_monitor(int argc, char **argv)
         return EXIT_RUN_FAILED;
     }
     int n = gpu_reader_count(m.r);
-    for (int i = 0; i < n; i++) m.labels[i] = (prom_gpu_label){gpu_reader_name(m.r, i), gpu_reader_uuid(m.r, i)};
-    if (gethostname(m.hostname, sizeof m.hostname - 1) != 0) strcpy(m.hostname, "localhost");
+    for (int i = 0; i < n; i++)
+        m.labels[i] = (prom_gpu_label){gpu_reader_name(m.r, i), gpu_reader_uuid(m.r, i), gpu_reader_pci_bus_id(m.r, i)};
+    /* as dcgm-exporter names the node: NODE_NAME (a pod's spec.nodeName) where set */
+    const char *node_name = getenv("NODE_NAME");
+    if (node_name && *node_name) snprintf(m.hostname, sizeof m.hostname, "%s", node_name);
+    else if (gethostname(m.hostname, sizeof m.hostname - 1) != 0) strcpy(m.hostname, "localhost");
+    m.node = (prom_node_label){m.hostname, gpu_reader_driver_version(m.r)};
     rc = EXIT_OK;
     prom_server *srv = NULL;
     if (o.csv && !(m.w[0] = telemetry_write_open(o.csv, TELEMETRY_FORMAT_CSV, &err))) goto fail;

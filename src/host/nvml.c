@@ -27,6 +27,7 @@ static const struct {
     {"nvmlSystemGetDriverVersion", offsetof(nvml_api, driver_version)},
     {"nvmlSystemGetCudaDriverVersion", offsetof(nvml_api, cuda_driver_version)},
     {"nvmlDeviceGetMemoryInfo_v2", offsetof(nvml_api, device_memory_v2), true},
+    {"nvmlDeviceGetPciInfo_v3", offsetof(nvml_api, pci_info), true},
     {"nvmlDeviceGetUtilizationRates", offsetof(nvml_api, utilization), true},
     {"nvmlDeviceGetPowerUsage", offsetof(nvml_api, power_usage), true},
     {"nvmlDeviceGetTotalEnergyConsumption", offsetof(nvml_api, total_energy), true},

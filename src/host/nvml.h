@@ -11,6 +11,15 @@
 
 #include "util/err.h"
 
+/* nvmlPciInfo_t, as nvmlDeviceGetPciInfo_v3 fills it. */
+typedef struct {
+    char bus_id_legacy[16];
+    unsigned domain, bus, device;
+    unsigned pci_device_id; /* device id << 16 | vendor id: 0x233010DE */
+    unsigned pci_subsystem_id;
+    char bus_id[32];        /* "00000000:0F:00.0" */
+} nvml_pci_info;
+
 typedef struct nvml_device_st *nvml_device;
 
 typedef struct {
@@ -128,6 +137,7 @@ typedef struct {
     int (*device_by_uuid)(const char *, nvml_device *);
     int (*device_name)(nvml_device, char *, unsigned);
     int (*device_uuid)(nvml_device, char *, unsigned);
+    int (*pci_info)(nvml_device, nvml_pci_info *); /* optional: NULL where the driver lacks it */
     int (*device_index)(nvml_device, unsigned *);
     int (*device_memory)(nvml_device, nvml_memory *);
     int (*device_compute_mode)(nvml_device, int *);

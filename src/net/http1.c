@@ -1,8 +1,10 @@
 #include "net/http1.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -45,6 +47,62 @@ static int parse_count(const char *v, size_t n, long long *out)
     return 0;
 }
 
+/* Walks a chunked body from r->header_bytes: HTTP1_DONE with *total at
+ * the end of its last chunk and trailers, without copying anything. */
+static http1_result chunked_end(const char *buf, size_t len, int eof, http1_response *r, size_t *total, const char **why)
+{
+    size_t at = r->header_bytes;
+    for (;;) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        if (!nl) break;
+        unsigned long long size = 0;
+        size_t k = at, digits = 0;
+        for (; buf + k < nl && buf[k] != ';' && buf[k] != '\r'; k++, digits++) {
+            char c = buf[k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0 || digits >= 15) return *why = "a chunk size is not a hex number", HTTP1_BAD;
+            size = size * 16 + (unsigned)d;
+        }
+        if (!digits) return *why = "a chunk size is missing", HTTP1_BAD;
+        at = (size_t)(nl - buf) + 1;
+        if (size == 0) { /* trailers, then a blank line */
+            for (;;) {
+                const char *tl = memchr(buf + at, '\n', len - at);
+                if (!tl) goto more;
+                size_t n = (size_t)(tl - (buf + at));
+                at = (size_t)(tl - buf) + 1;
+                if (n == 0 || (n == 1 && tl[-1] == '\r')) {
+                    *total = at;
+                    return HTTP1_DONE;
+                }
+            }
+        }
+        if (len - at < size + 2) break;
+        if (buf[at + size] != '\r' || buf[at + size + 1] != '\n') return *why = "a chunk does not end with CRLF", HTTP1_BAD;
+        at += size + 2;
+    }
+more:
+    if (eof) return *why = "the connection closed inside a chunked body", HTTP1_BAD;
+    return HTTP1_MORE;
+}
+
+size_t http1_dechunk(char *body, size_t len)
+{
+    size_t in = 0, out = 0;
+    while (in < len) {
+        char *end;
+        unsigned long long size = strtoull(body + in, &end, 16);
+        const char *nl = memchr(body + in, '\n', len - in);
+        if (!nl || size == 0) break;
+        in = (size_t)(nl - body) + 1;
+        if (size > len - in) size = len - in;
+        memmove(body + out, body + in, size);
+        out += size, in += size + 2;
+    }
+    body[out] = 0;
+    return out;
+}
+
 http1_result http1_parse_response(const char *buf, size_t len, int eof, http1_response *r, size_t *total,
                                   const char **why)
 {
@@ -78,8 +136,9 @@ http1_result http1_parse_response(const char *buf, size_t len, int eof, http1_re
             if (parse_count(v, vl, &r->inference_header_length))
                 return *why = "Inference-Header-Content-Length is not a byte count", HTTP1_BAD;
         } else if (header_is(line, n, "Transfer-Encoding", &v, &vl)) {
-            if (!(vl == 8 && !strncasecmp(v, "identity", 8)))
-                return *why = "chunked (or other transfer-encoded) responses are not supported", HTTP1_BAD;
+            if (vl == 7 && !strncasecmp(v, "chunked", 7)) r->chunked = 1;
+            else if (!(vl == 8 && !strncasecmp(v, "identity", 8)))
+                return *why = "a transfer coding other than chunked is not supported", HTTP1_BAD;
         } else if (header_is(line, n, "Connection", &v, &vl)) {
             if (vl == 5 && !strncasecmp(v, "close", 5)) r->close = 1;
             else if (vl == 10 && !strncasecmp(v, "keep-alive", 10)) r->close = 0;
@@ -87,7 +146,11 @@ http1_result http1_parse_response(const char *buf, size_t len, int eof, http1_re
         line = nl + 1;
     }
     int no_body = r->status < 200 || r->status == 204 || r->status == 304;
-    if (no_body) r->content_length = 0;
+    if (no_body) r->content_length = 0, r->chunked = 0;
+    if (r->chunked) { /* chunked framing wins over any Content-Length (RFC 9112 6.3) */
+        r->content_length = -1;
+        return chunked_end(buf, len, eof, r, total, why);
+    }
     if (r->content_length < 0) { /* framed by the close */
         r->close = 1;
         if (!eof) return HTTP1_MORE;
@@ -102,21 +165,67 @@ http1_result http1_parse_response(const char *buf, size_t len, int eof, http1_re
     return HTTP1_DONE;
 }
 
-int http1_parse_url(const char *url, char *host, size_t hostcap, int *port)
+int http1_parse_url(const char *url, http1_url *u)
 {
+    memset(u, 0, sizeof *u);
     const char *p = url;
     if (!strncmp(p, "http://", 7)) p += 7;
-    const char *colon = strchr(p, ':');
-    if (!colon || colon == p || (size_t)(colon - p) >= hostcap) return -1;
-    memcpy(host, p, (size_t)(colon - p));
-    host[colon - p] = 0;
-    char *end;
-    long v = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || (*end && *end != '/') || v < 1 || v > 65535) return -1;
-    *port = (int)v;
-    if (!strcmp(host, "localhost")) snprintf(host, hostcap, "127.0.0.1");
-    struct in_addr a;
-    return inet_pton(AF_INET, host, &a) == 1 ? 0 : -1;
+    else if (strstr(p, "://")) return -1; /* https and the rest: not spoken here */
+    const char *host = p, *host_end;
+    if (*p == '[') { /* an IPv6 literal */
+        host = p + 1;
+        host_end = strchr(host, ']');
+        if (!host_end) return -1;
+        p = host_end + 1;
+    } else {
+        p += strcspn(p, ":/");
+        host_end = p;
+    }
+    size_t hl = (size_t)(host_end - host);
+    if (hl == 0 || hl >= sizeof u->host) return -1;
+    memcpy(u->host, host, hl);
+    for (size_t i = 0; i < hl; i++) /* a name, an IPv4 or an IPv6 literal: nothing that could break a header */
+        if (!(isalnum((unsigned char)u->host[i]) || strchr("-._:%", u->host[i]))) return -1;
+    u->port = 80;
+    if (*p == ':') {
+        char *end;
+        long v = strtol(p + 1, &end, 10);
+        if (end == p + 1 || v < 1 || v > 65535) return -1;
+        u->port = (int)v;
+        p = end;
+    }
+    if (*p && *p != '/') return -1;
+    /* a path prefix the server's routes sit under (a gateway's), without the trailing slash */
+    size_t pl = strlen(p);
+    while (pl > 0 && p[pl - 1] == '/') pl--;
+    if (pl >= sizeof u->prefix) return -1;
+    for (size_t i = 0; i < pl; i++)
+        if ((unsigned char)p[i] <= ' ' || p[i] == '?' || p[i] == '#') return -1;
+    memcpy(u->prefix, p, pl);
+    snprintf(u->authority, sizeof u->authority, strchr(u->host, ':') ? "[%s]:%d" : "%s:%d", u->host, u->port);
+    return 0;
+}
+
+int http1_resolve(const char *host, int port, http1_addr *out, int max, char *why, size_t whycap)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc) {
+        snprintf(why, whycap, "cannot resolve '%s': %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int n = 0;
+    for (struct addrinfo *a = res; a && n < max; a = a->ai_next) {
+        if (a->ai_addrlen > sizeof out[n].sa) continue;
+        memcpy(&out[n].sa, a->ai_addr, a->ai_addrlen);
+        out[n].len = a->ai_addrlen;
+        n++;
+    }
+    freeaddrinfo(res);
+    if (!n) snprintf(why, whycap, "'%s' has no address", host);
+    return n ? n : -1;
 }
 
 static long long now_ms(void)
@@ -139,40 +248,55 @@ static int wait_fd(int fd, short events, long long deadline_ms)
     }
 }
 
+/* A connected non-blocking socket to host:port, each of its addresses
+ * tried in turn (localhost: ::1, then 127.0.0.1) within the deadline; the
+ * one that answered into *chosen (may be NULL). -1 with why set. */
+static int connect_any(const char *host, int port, long long deadline, http1_addr *chosen, char *why, size_t whycap)
+{
+    http1_addr addrs[8];
+    int naddr = http1_resolve(host, port, addrs, 8, why, whycap);
+    for (int a = 0; a < naddr; a++) {
+        int fd = socket(addrs[a].sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            snprintf(why, whycap, "socket: %s", strerror(errno));
+            return -1;
+        }
+        int soerr = 0;
+        socklen_t sl = sizeof soerr;
+        if (connect(fd, (struct sockaddr *)&addrs[a].sa, addrs[a].len) && errno != EINPROGRESS) soerr = errno;
+        else if (wait_fd(fd, POLLOUT, deadline)) soerr = ETIMEDOUT;
+        else getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+        if (!soerr) {
+            if (chosen) *chosen = addrs[a];
+            return fd;
+        }
+        snprintf(why, whycap, "connect to %s:%d: %s", host, port, strerror(soerr));
+        close(fd);
+    }
+    return -1;
+}
+
+int http1_connectable(const char *host, int port, int timeout_ms, http1_addr *chosen, char *why, size_t whycap)
+{
+    int fd = connect_any(host, port, now_ms() + timeout_ms, chosen, why, whycap);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+}
+
 int http1_request(const char *host, int port, const char *method, const char *path, const char *content_type,
                   const void *send_body, size_t send_len, int timeout_ms, char **body, size_t *body_len, char *why,
                   size_t whycap)
 {
     long long deadline = now_ms() + timeout_ms;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, !strcmp(host, "localhost") ? "127.0.0.1" : host, &sa.sin_addr) != 1) {
-        snprintf(why, whycap, "'%s' is not an IPv4 address", host);
-        return -1;
-    }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(why, whycap, "socket: %s", strerror(errno));
-        return -1;
-    }
     char *buf = NULL;
     int status = -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) && errno != EINPROGRESS) {
-        snprintf(why, whycap, "connect to %s:%d: %s", host, port, strerror(errno));
-        goto out;
-    }
-    if (wait_fd(fd, POLLOUT, deadline)) {
-        snprintf(why, whycap, "connect to %s:%d: timed out", host, port);
-        goto out;
-    }
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-    if (soerr) {
-        snprintf(why, whycap, "connect to %s:%d: %s", host, port, strerror(soerr));
-        goto out;
-    }
+    int fd = connect_any(host, port, deadline, NULL, why, whycap);
+    if (fd < 0) return -1;
     char head[1024];
-    int hn = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n", method, path, host, port);
+    int hn = snprintf(head, sizeof head, strchr(host, ':') ? "%s %s HTTP/1.1\r\nHost: [%s]:%d\r\nConnection: close\r\n"
+                                                           : "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n",
+                      method, path, host, port);
     if (send_body || send_len)
         hn += snprintf(head + hn, sizeof head - (size_t)hn, "Content-Type: %s\r\nContent-Length: %zu\r\n",
                        content_type ? content_type : "application/json", send_len);
@@ -205,6 +329,7 @@ int http1_request(const char *host, int port, const char *method, const char *pa
                 size_t bl = total - r.header_bytes;
                 memmove(buf, buf + r.header_bytes, bl);
                 buf[bl] = 0;
+                if (r.chunked) bl = http1_dechunk(buf, bl);
                 *body = buf, buf = NULL;
                 if (body_len) *body_len = bl;
             }

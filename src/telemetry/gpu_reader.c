@@ -24,12 +24,13 @@ typedef struct {
     int gi;                     /* GPU instance id */
     nvml_gpm_sample gpm[2];     /* previous and current */
     int gpm_have;               /* samples taken so far, up to 2 */
+    char profile[32];           /* "1g.10gb", from the MIG device's name */
 } mig_state;
 
 typedef struct {
     nvml_device dev;
     int index;
-    char name[96], uuid[96];
+    char name[96], uuid[96], pci_bus_id[32];
     bool gpm;
     nvml_gpm_sample gpm_sample[2];
     int gpm_cur, gpm_have;
@@ -46,6 +47,7 @@ typedef struct {
 
 struct gpu_reader {
     const nvml_api *nvml;
+    char driver_version[80];
     int64_t energy_every_ns, util_every_ns;
     int n;
     gpu_state g[GPU_READER_MAX_GPUS];
@@ -77,6 +79,10 @@ static void setup_mig(gpu_reader *r, gpu_state *g)
         if (n->mig_device_by_index(g->dev, k, &m->dev) != NVML_SUCCESS) continue;
         unsigned gi = 0;
         m->gi = n->gpu_instance_id && n->gpu_instance_id(m->dev, &gi) == NVML_SUCCESS ? (int)gi : -1;
+        /* a MIG device's name ends in its profile: "NVIDIA H100 80GB HBM3 MIG 1g.10gb" */
+        char mname[96] = "";
+        const char *at = n->device_name(m->dev, mname, sizeof mname) == NVML_SUCCESS ? strstr(mname, "MIG ") : NULL;
+        snprintf(m->profile, sizeof m->profile, "%s", at ? at + 4 : "");
         if (g->gpm && m->gi >= 0 && n->gpm_mig_sample_get &&
             (n->gpm_sample_alloc(&m->gpm[0]) != NVML_SUCCESS || n->gpm_sample_alloc(&m->gpm[1]) != NVML_SUCCESS))
             m->gpm[0] = m->gpm[1] = NULL;
@@ -99,6 +105,9 @@ static int open_one(gpu_reader *r, nvml_device dev, cot_err *err)
     g->index = (int)idx;
     if (n->device_name(dev, g->name, sizeof g->name) != NVML_SUCCESS) snprintf(g->name, sizeof g->name, "GPU %u", idx);
     if (n->device_uuid(dev, g->uuid, sizeof g->uuid) != NVML_SUCCESS) g->uuid[0] = 0;
+    nvml_pci_info pci;
+    memset(&pci, 0, sizeof pci);
+    if (n->pci_info && n->pci_info(dev, &pci) == NVML_SUCCESS) snprintf(g->pci_bus_id, sizeof g->pci_bus_id, "%s", pci.bus_id);
     nvml_gpm_support sup = {.version = 1};
     if (n->gpm_query_support && n->gpm_sample_alloc && n->gpm_sample_get && n->gpm_metrics_get && n->gpm_sample_free &&
         n->gpm_query_support(dev, &sup) == NVML_SUCCESS && sup.is_supported_device &&
@@ -120,6 +129,8 @@ gpu_reader *gpu_reader_open(const char *gpus, cot_err *err)
         return NULL;
     }
     r->nvml = n;
+    if (!n->driver_version || n->driver_version(r->driver_version, sizeof r->driver_version) != NVML_SUCCESS)
+        r->driver_version[0] = 0;
     r->energy_every_ns = GPU_READER_ENERGY_EVERY_NS;
     r->util_every_ns = GPU_READER_PROC_UTIL_EVERY_NS;
     unsigned count = 0;
@@ -209,6 +220,8 @@ void gpu_reader_set_costly_intervals(gpu_reader *r, int64_t energy_ns, int64_t p
 int gpu_reader_count(const gpu_reader *r) { return r->n; }
 const char *gpu_reader_name(const gpu_reader *r, int i) { return r->g[i].name; }
 const char *gpu_reader_uuid(const gpu_reader *r, int i) { return r->g[i].uuid; }
+const char *gpu_reader_pci_bus_id(const gpu_reader *r, int i) { return r->g[i].pci_bus_id; }
+const char *gpu_reader_driver_version(const gpu_reader *r) { return r->driver_version; }
 int gpu_reader_index(const gpu_reader *r, int i) { return r->g[i].index; }
 bool gpu_reader_has_gpm(const gpu_reader *r, int i) { return r->g[i].gpm; }
 
@@ -261,6 +274,7 @@ static void read_mig(gpu_reader *r, gpu_state *g, gpu_sample *s)
         mig_state *m = &g->mig[k];
         gpu_mig_sample *o = &s->mig[s->nmig++];
         o->gpu_instance_id = m->gi;
+        snprintf(o->profile, sizeof o->profile, "%s", m->profile);
         o->mem_used_mib = o->mem_total_mib = o->sm_active = NAN;
         nvml_memory mem;
         if (n->device_memory(m->dev, &mem) == NVML_SUCCESS) {

@@ -24,6 +24,10 @@ void gpu_reader_close(gpu_reader *r);
 int gpu_reader_count(const gpu_reader *r);
 const char *gpu_reader_name(const gpu_reader *r, int i);
 const char *gpu_reader_uuid(const gpu_reader *r, int i);
+/* "00000000:0F:00.0", or "" where NVML does not say. */
+const char *gpu_reader_pci_bus_id(const gpu_reader *r, int i);
+/* The driver's version ("580.95.05"), or "". */
+const char *gpu_reader_driver_version(const gpu_reader *r);
 int gpu_reader_index(const gpu_reader *r, int i);
 /* Whether GPU i has GPM metrics (SM activity, occupancy, tensor, DRAM). */
 bool gpu_reader_has_gpm(const gpu_reader *r, int i);

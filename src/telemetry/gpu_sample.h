@@ -24,6 +24,7 @@ typedef struct {
 
 typedef struct {
     int gpu_instance_id;
+    char profile[32];  /* "1g.10gb"; "" where unknown */
     double mem_used_mib, mem_total_mib;
     double sm_active; /* GPM, percent */
 } gpu_mig_sample;

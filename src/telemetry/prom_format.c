@@ -31,14 +31,15 @@ static const family families[] = {
     {"DCGM_FI_DEV_SM_CLOCK", "gauge", "SM clock frequency (in MHz).", G(sm_clock_mhz), 1},
     {"DCGM_FI_DEV_MEM_CLOCK", "gauge", "Memory clock frequency (in MHz).", G(mem_clock_mhz), 1},
     {"DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).", G(temp_c), 1},
-    {"DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", "gauge", "Current clock throttle reasons (bitmask).", G(throttle_reasons), 1},
-    {"DCGM_FI_PROF_SM_ACTIVE", "gauge", "The ratio of cycles an SM has at least 1 warp assigned (in %).", G(sm_active),
-     0.01, MIG(sm_active)},
-    {"DCGM_FI_PROF_SM_OCCUPANCY", "gauge", "The ratio of number of warps resident on an SM (in %).", G(sm_occupancy),
+    /* DCGM's name since DCGM 3.3 (the old one, ..._CLOCK_THROTTLE_REASONS, is gone from dcgm-exporter) */
+    {"DCGM_FI_DEV_CLOCKS_EVENT_REASONS", "gauge", "Current clock event reasons (bitmask of DCGM_CLOCKS_EVENT_REASON_*).",
+     G(throttle_reasons), 1},
+    {"DCGM_FI_PROF_SM_ACTIVE", "gauge", "The ratio of cycles an SM has at least 1 warp assigned.", G(sm_active), 0.01,
+     MIG(sm_active)},
+    {"DCGM_FI_PROF_SM_OCCUPANCY", "gauge", "The ratio of number of warps resident on an SM.", G(sm_occupancy), 0.01},
+    {"DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "gauge", "Ratio of cycles the tensor (HMMA) pipe is active.", G(tensor_active),
      0.01},
-    {"DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "gauge", "Ratio of cycles the tensor (HMMA) pipe is active (in %).",
-     G(tensor_active), 0.01},
-    {"DCGM_FI_PROF_DRAM_ACTIVE", "gauge", "Ratio of cycles the device memory interface is active sending or receiving data (in %).",
+    {"DCGM_FI_PROF_DRAM_ACTIVE", "gauge", "Ratio of cycles the device memory interface is active sending or receiving data.",
      G(dram_active), 0.01},
     {"DCGM_FI_PROF_PCIE_TX_BYTES", "gauge", "The rate of data transmitted over the PCIe bus - including both protocol headers and data payloads - in bytes per second.",
      G(pcie_tx_mib_s), 1048576},
@@ -66,14 +67,29 @@ static void label_value(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void gpu_labels(FILE *f, const gpu_sample *s, const prom_gpu_label *l, const char *host)
+/* In dcgm-exporter's order: gpu, UUID, pci_bus_id, device, modelName, the
+ * MIG instance's GPU_I_PROFILE and GPU_I_ID, hostname, then the driver's
+ * version as a label of its own. */
+static void gpu_labels(FILE *f, const gpu_sample *s, const prom_gpu_label *l, const gpu_mig_sample *mig,
+                       const prom_node_label *node)
 {
     fprintf(f, "gpu=\"%d\",UUID=", s->index);
     label_value(f, l->uuid);
+    fputs(",pci_bus_id=", f);
+    label_value(f, l->pci_bus_id);
     fprintf(f, ",device=\"nvidia%d\",modelName=", s->index);
     label_value(f, l->model_name);
-    fputs(",Hostname=", f);
-    label_value(f, host);
+    if (mig) {
+        fputs(",GPU_I_PROFILE=", f);
+        label_value(f, mig->profile);
+        fprintf(f, ",GPU_I_ID=\"%d\"", mig->gpu_instance_id);
+    }
+    fputs(",hostname=", f);
+    label_value(f, node->hostname);
+    if (node->driver_version && node->driver_version[0]) {
+        fputs(",DCGM_FI_DRIVER_VERSION=", f);
+        label_value(f, node->driver_version);
+    }
 }
 
 static void value(FILE *f, double v)
@@ -84,15 +100,14 @@ static void value(FILE *f, double v)
     else fprintf(f, " %.17g\n", v);
 }
 
-static void sample_line(FILE *f, const family *fam, const gpu_sample *g, const prom_gpu_label *l, const char *host,
-                        const char *base, size_t offset, const char *extra_label, int extra)
+static void sample_line(FILE *f, const family *fam, const gpu_sample *g, const prom_gpu_label *l,
+                        const prom_node_label *node, const char *base, size_t offset, const gpu_mig_sample *mig)
 {
     double v;
     memcpy(&v, base + offset, sizeof v);
     if (!isfinite(v)) return;
     fprintf(f, "%s{", fam->name);
-    gpu_labels(f, g, l, host);
-    if (extra_label) fprintf(f, ",%s=\"%d\"", extra_label, extra);
+    gpu_labels(f, g, l, mig, node);
     if (fam->where == PROC_FIELD) {
         const gpu_proc_sample *p = (const gpu_proc_sample *)base;
         fprintf(f, ",pid=\"%u\",process=", p->pid);
@@ -102,7 +117,7 @@ static void sample_line(FILE *f, const family *fam, const gpu_sample *g, const p
     value(f, v * fam->scale);
 }
 
-char *prom_format(const gpu_sample *s, const prom_gpu_label *labels, int n, const char *hostname, size_t *len)
+char *prom_format(const gpu_sample *s, const prom_gpu_label *labels, int n, const prom_node_label *node, size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -116,13 +131,12 @@ char *prom_format(const gpu_sample *s, const prom_gpu_label *labels, int n, cons
         for (int i = 0; i < n; i++) {
             const gpu_sample *g = &s[i];
             if (fam->where == GPU_FIELD) {
-                sample_line(f, fam, g, &labels[i], hostname, (const char *)g, fam->offset, NULL, 0);
+                sample_line(f, fam, g, &labels[i], node, (const char *)g, fam->offset, NULL);
                 for (int r = 0; r < g->nmig && fam->mig_offset; r++)
-                    sample_line(f, fam, g, &labels[i], hostname, (const char *)&g->mig[r], fam->mig_offset, "GPU_I_ID",
-                                g->mig[r].gpu_instance_id);
+                    sample_line(f, fam, g, &labels[i], node, (const char *)&g->mig[r], fam->mig_offset, &g->mig[r]);
             } else {
                 for (int r = 0; r < g->nprocs; r++)
-                    sample_line(f, fam, g, &labels[i], hostname, (const char *)&g->procs[r], fam->offset, NULL, 0);
+                    sample_line(f, fam, g, &labels[i], node, (const char *)&g->procs[r], fam->offset, NULL);
             }
         }
     }

@@ -153,6 +153,10 @@ def protocol():
     check(ok == 6, "metrics count 6 successful requests, got %d" % ok)
     check('cotenant_serve_rejected_total{model="mlp",reason="bad_request"} 8' in text, "8 malformed requests counted")
     check(re.search(r'cotenant_serve_rejected_total\{model="mlp",reason="too_large"\} 2', text), "2 too large counted")
+    # Triton's failure counter by reason: the 10 refused requests are OTHER, none BACKEND
+    check('nv_inference_request_failure{model="mlp",reason="OTHER",version="1"} 10' in text, "10 failures of reason OTHER")
+    check('nv_inference_request_failure{model="mlp",reason="BACKEND",version="1"} 0' in text, "no BACKEND failure")
+    check(re.search(r'nv_inference_pending_request_count\{model="mlp",version="1"\} \d+', text), "pending request gauge")
     rc, out, err = s.stop()
     check(rc == 0, "SIGTERM exits 0: %d %s" % (rc, err))
 

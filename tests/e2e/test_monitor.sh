@@ -37,13 +37,13 @@ awk -F, 'NF != 26 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row c
 
 # Prometheus: /metrics, 404, 405, on 127.0.0.1.
 port=$(( 20000 + RANDOM % 20000 ))
-"$COT" monitor --prometheus "$port" --no-tui -q &
+NODE_NAME=gpu-node-7 "$COT" monitor --prometheus "$port" --no-tui -q &
 pid=$!
 for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 curl -s -D "$WORK/h" "http://127.0.0.1:$port/metrics" > "$WORK/metrics"
 grep -q "200 OK" "$WORK/h" && grep -q "version=0.0.4" "$WORK/h" || fail "GET /metrics: $(cat "$WORK/h")"; ok
-grep -q '^DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-00000000-0000-0000-0000-000000000001",device="nvidia1",modelName="NVIDIA Test Double 80GB"' "$WORK/metrics" \
-  || fail "no GPU 1 utilisation in: $(head -5 "$WORK/metrics")"; ok
+grep -q '^DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-00000000-0000-0000-0000-000000000001",pci_bus_id="00000000:19:00.0",device="nvidia1",modelName="NVIDIA Test Double 80GB",hostname="gpu-node-7",DCGM_FI_DRIVER_VERSION="' "$WORK/metrics" \
+  || fail "no GPU 1 utilisation with dcgm-exporter's labels in: $(head -5 "$WORK/metrics")"; ok
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")" = 404 ] || fail "bad path not 404"; ok
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")" = 405 ] || fail "POST not 405"; ok
 # /proc/net/tcp: local address as hex IP:PORT; 0100007F is 127.0.0.1

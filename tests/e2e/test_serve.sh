@@ -64,7 +64,7 @@ kill -TERM $SPID; wait $SPID || true
 grep -q "not ready" "$WORK/down.out" || fail "says the server is not ready: $(cat "$WORK/down.out")"; ok
 set +e
 "$BIN/cotenant-loadgen" --model mlp --mode sideways >/dev/null 2>&1; [ $? = 2 ] || fail "bad --mode exits 2"; ok
-"$BIN/cotenant-loadgen" --url example.com:80 --model mlp >/dev/null 2>&1; [ $? = 2 ] || fail "bad --url exits 2"; ok
+"$BIN/cotenant-loadgen" --url https://example.com:443 --model mlp >/dev/null 2>&1; [ $? = 2 ] || fail "bad --url exits 2"; ok
 "$BIN/cotenant-serve" --listen 1.2.3.4.5:80 >/dev/null 2>&1; [ $? = 2 ] || fail "bad --listen exits 2"; ok
 "$BIN/cotenant-serve" --model nope --listen 127.0.0.1:0 >/dev/null 2>&1; [ $? = 2 ] || fail "unknown model exits 2"; ok
 msg=$("$BIN/cotenant-serve" --model mlp --input-dtype UINT8 --listen 127.0.0.1:0 2>&1); [ $? = 2 ] || fail "UINT8 for mlp exits 2"; ok

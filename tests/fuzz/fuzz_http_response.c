@@ -18,12 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (res == HTTP1_DONE && (total > size || r.header_bytes > total || r.status < 100 || r.status > 599)) abort();
         if (res == HTTP1_BAD && !why) abort();
     }
-    char host[64];
-    int port;
+    http1_url u;
     char url[128];
     size_t n = size < sizeof url - 1 ? size : sizeof url - 1;
     for (size_t i = 0; i < n; i++) url[i] = buf[i] ? buf[i] : ' ';
     url[n] = 0;
-    if (http1_parse_url(url, host, sizeof host, &port) == 0 && (port < 1 || port > 65535)) abort();
+    if (http1_parse_url(url, &u) == 0 &&
+        (u.port < 1 || u.port > 65535 || !u.host[0] || strpbrk(u.host, " \r\n/") || strpbrk(u.prefix, " \r\n")))
+        abort(); /* nothing that could break a request line or a Host header */
     return 0;
 }

@@ -257,6 +257,21 @@ int nvmlDeviceGetComputeMode(dev *d, int *mode)
     *mode = dmig_compute_mode();
     return 0;
 }
+/* nvmlPciInfo_t: a bus id per GPU index, an H100 SXM5's device id */
+typedef struct {
+    char bus_id_legacy[16];
+    unsigned domain, bus, device, pci_device_id, pci_subsystem_id;
+    char bus_id[32];
+} pci_info;
+int nvmlDeviceGetPciInfo_v3(dev *d, pci_info *p)
+{
+    memset(p, 0, sizeof *p);
+    p->bus = 0x18 + (unsigned)d->index;
+    p->pci_device_id = 0x233010DEu;
+    snprintf(p->bus_id, sizeof p->bus_id, "00000000:%02X:00.0", p->bus);
+    snprintf(p->bus_id_legacy, sizeof p->bus_id_legacy, "0000:%02X:00.0", p->bus);
+    return 0;
+}
 int nvmlSystemGetDriverVersion(char *out, unsigned cap)
 {
     snprintf(out, cap, "580.00.00-double");

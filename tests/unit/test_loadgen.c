@@ -116,20 +116,49 @@ static void response_parser(void **state)
     assert_int_equal(total, strlen(old));
     const char *bad[] = {"HTTX/1.1 200 OK\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
                          "HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n",
-                         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"};
+                         "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"};
     for (int i = 0; i < 4; i++) assert_int_equal(http1_parse_response(bad[i], strlen(bad[i]), 0, &r, &total, &why), HTTP1_BAD);
-    assert_non_null(strstr(why, "chunked"));
+    assert_non_null(strstr(why, "other than chunked"));
     const char *cut = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
     assert_int_equal(http1_parse_response(cut, strlen(cut), 1, &r, &total, &why), HTTP1_BAD);
-    char host[64];
-    int port;
-    assert_int_equal(http1_parse_url("http://localhost:8000/v2", host, sizeof host, &port), 0);
-    assert_string_equal(host, "127.0.0.1");
-    assert_int_equal(port, 8000);
-    assert_int_equal(http1_parse_url("10.0.0.2:99", host, sizeof host, &port), 0);
-    assert_int_equal(http1_parse_url("example.com:80", host, sizeof host, &port), -1);
-    assert_int_equal(http1_parse_url("127.0.0.1", host, sizeof host, &port), -1);
-    assert_int_equal(http1_parse_url("127.0.0.1:70000", host, sizeof host, &port), -1);
+    /* chunked: framed by its chunks (a Content-Length beside it is ignored), every prefix incomplete */
+    const char *ch = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+                     "5\r\nhello\r\nA;ext=1\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\nNEXT";
+    assert_int_equal(http1_parse_response(ch, strlen(ch), 0, &r, &total, &why), HTTP1_DONE);
+    assert_true(r.chunked);
+    assert_int_equal(total, strlen(ch) - 4);
+    for (size_t n = 0; n < strlen(ch) - 4; n++) assert_int_equal(http1_parse_response(ch, n, 0, &r, &total, &why), HTTP1_MORE);
+    assert_int_equal(http1_parse_response(ch, strlen(ch) - 10, 1, &r, &total, &why), HTTP1_BAD);
+    char body[] = "5\r\nhello\r\nA\r\n0123456789\r\n0\r\n\r\n";
+    assert_int_equal(http1_dechunk(body, strlen(body)), 15);
+    assert_string_equal(body, "hello0123456789");
+    const char *badch = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+    assert_int_equal(http1_parse_response(badch, strlen(badch), 0, &r, &total, &why), HTTP1_BAD);
+    /* URLs: names, IPv4, [IPv6], a path prefix, port 80 by default */
+    http1_url u;
+    assert_int_equal(http1_parse_url("http://localhost:8000/v2", &u), 0);
+    assert_string_equal(u.host, "localhost");
+    assert_int_equal(u.port, 8000);
+    assert_string_equal(u.prefix, "/v2");
+    assert_int_equal(http1_parse_url("10.0.0.2:99", &u), 0);
+    assert_string_equal(u.authority, "10.0.0.2:99");
+    assert_int_equal(http1_parse_url("http://infer.example.com/gateway/m1/", &u), 0);
+    assert_string_equal(u.host, "infer.example.com");
+    assert_int_equal(u.port, 80);
+    assert_string_equal(u.prefix, "/gateway/m1");
+    assert_int_equal(http1_parse_url("[::1]:8001", &u), 0);
+    assert_string_equal(u.host, "::1");
+    assert_string_equal(u.authority, "[::1]:8001");
+    assert_int_equal(http1_parse_url("127.0.0.1:70000", &u), -1);
+    assert_int_equal(http1_parse_url("https://a:1", &u), -1);
+    assert_int_equal(http1_parse_url("a b:1", &u), -1);
+    assert_int_equal(http1_parse_url("[::1:8001", &u), -1);
+    assert_int_equal(http1_parse_url("h:1/x y", &u), -1);
+    http1_addr addrs[4];
+    char err[128];
+    assert_true(http1_resolve("localhost", 80, addrs, 4, err, sizeof err) >= 1);
+    assert_int_equal(http1_resolve("no-such-host.invalid", 80, addrs, 4, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot resolve 'no-such-host.invalid'"));
 }
 
 static void request_from_metadata(void **state)
@@ -139,12 +168,13 @@ static void request_from_metadata(void **state)
                        "\"outputs\":[{\"name\":\"logits\",\"datatype\":\"FP32\",\"shape\":[-1,4,8]}]}";
     infer_request r;
     char why[256];
-    assert_int_equal(infer_request_build(meta, "bert", "127.0.0.1", 8000, 3, 1, 5, &r, why, sizeof why), 0);
-    assert_string_equal(r.shape, "[3,4]");
+    infer_request_opts o = {.model = "bert", .prefix = "", .authority = "127.0.0.1:8000", .batch = 3, .binary = 1, .seed = 5};
+    assert_int_equal(infer_request_build(meta, &o, &r, why, sizeof why), 0);
+    assert_string_equal(r.summary, "input_ids INT32 [3,4]");
     const char *body = strstr(r.bytes, "\r\n\r\n") + 4; /* the headers hold no NUL */
     size_t head = r.len - (size_t)(body - r.bytes);
     assert_int_equal(head, r.body_len);
-    assert_non_null(strstr(r.bytes, "POST /v2/models/bert/infer HTTP/1.1\r\n"));
+    assert_non_null(strstr(r.bytes, "POST /v2/models/bert/infer HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"));
     char want[64];
     size_t hl = r.body_len - 3 * 4 * 4;
     snprintf(want, sizeof want, "Inference-Header-Content-Length: %zu\r\n", hl);
@@ -154,14 +184,76 @@ static void request_from_metadata(void **state)
     memcpy(ids, body + hl, sizeof ids); /* binary data follows the header unaligned */
     for (int i = 0; i < 12; i++) assert_true(ids[i] >= 0 && ids[i] < 100);
     infer_request_free(&r);
-    assert_int_equal(infer_request_build(meta, "bert", "127.0.0.1", 8000, 1, 0, 5, &r, why, sizeof why), 0);
+    o.binary = 0, o.batch = 1;
+    assert_int_equal(infer_request_build(meta, &o, &r, why, sizeof why), 0);
     assert_null(strstr(r.bytes, "Inference-Header"));
     assert_non_null(strstr(r.bytes, "\"data\":["));
     infer_request_free(&r);
     const char *half = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP16\",\"shape\":[-1,2]}]}";
-    assert_int_equal(infer_request_build(half, "h", "127.0.0.1", 8000, 1, 0, 5, &r, why, sizeof why), -1);
+    assert_int_equal(infer_request_build(half, &o, &r, why, sizeof why), -1);
     assert_non_null(strstr(why, "--format binary"));
-    assert_int_equal(infer_request_build("{}", "h", "127.0.0.1", 8000, 1, 1, 5, &r, why, sizeof why), -1);
+    assert_int_equal(infer_request_build("{}", &o, &r, why, sizeof why), -1);
+}
+
+/* Three inputs of three datatypes, a variable dimension given by --shape,
+ * values from an input data file, a path prefix: every byte as the
+ * protocol lays it out. */
+static void request_with_three_inputs(void **state)
+{
+    (void)state;
+    const char *meta = "{\"name\":\"m3\",\"inputs\":["
+                       "{\"name\":\"dense\",\"datatype\":\"FP16\",\"shape\":[-1,2]},"
+                       "{\"name\":\"ids\",\"datatype\":\"UINT16\",\"shape\":[-1,-1]},"
+                       "{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[-1,1]}],"
+                       "\"outputs\":[{\"name\":\"a\"},{\"name\":\"b\"}]}";
+    infer_shape sh;
+    assert_int_equal(infer_shape_parse("ids:3", &sh), 0);
+    assert_int_equal(infer_shape_parse("ids:0", &sh), -1);
+    assert_int_equal(infer_shape_parse("ids3", &sh), -1);
+    assert_int_equal(infer_shape_parse("ids:3", &sh), 0);
+    const char *data = "{\"data\":[{\"dense\":[1.5,-2],\"ids\":{\"content\":[1,2,65535],\"shape\":[3]},\"text\":[\"hey\"]}]}";
+    infer_request_opts o = {.model = "m3", .prefix = "/gw", .authority = "srv:80", .batch = 2, .binary = 1, .seed = 5,
+                            .shapes = &sh, .nshapes = 1, .input_data = data};
+    infer_request r;
+    char why[256];
+    if (infer_request_build(meta, &o, &r, why, sizeof why)) fail_msg("%s", why);
+    assert_int_equal(r.ninputs, 3);
+    assert_string_equal(r.summary, "dense FP16 [2,2], ids UINT16 [2,3], text BYTES [2,1]");
+    assert_non_null(strstr(r.bytes, "POST /gw/v2/models/m3/infer HTTP/1.1\r\nHost: srv:80\r\n"));
+    const char *body = strstr(r.bytes, "\r\n\r\n") + 4;
+    size_t hl = (size_t)atol(strstr(r.bytes, "Inference-Header-Content-Length: ") + 33);
+    const unsigned char *bin = (const unsigned char *)body + hl;
+    /* FP16 1.5 = 0x3e00, -2 = 0xc000, twice (one item's values for each of the batch) */
+    static const unsigned char dense[] = {0x00, 0x3e, 0x00, 0xc0, 0x00, 0x3e, 0x00, 0xc0};
+    assert_memory_equal(bin, dense, 8);
+    static const unsigned char ids[] = {1, 0, 2, 0, 0xff, 0xff, 1, 0, 2, 0, 0xff, 0xff};
+    assert_memory_equal(bin + 8, ids, 12);
+    static const unsigned char text[] = {3, 0, 0, 0, 'h', 'e', 'y', 3, 0, 0, 0, 'h', 'e', 'y'};
+    assert_memory_equal(bin + 20, text, 14);
+    assert_int_equal(r.body_len, hl + 34);
+    const char *size14 = "\"binary_data_size\":14", *out_b = "{\"name\":\"b\",\"parameters\":{\"binary_data\":true}}";
+    assert_non_null(memmem(body, hl, size14, strlen(size14)));
+    assert_non_null(memmem(body, hl, out_b, strlen(out_b)));
+    infer_request_free(&r);
+    /* what does not fit says so */
+    o.nshapes = 0;
+    assert_int_equal(infer_request_build(meta, &o, &r, why, sizeof why), -1);
+    assert_non_null(strstr(why, "input 'ids' has a variable dimension"));
+    o.nshapes = 1;
+    o.input_data = "{\"data\":[{\"dense\":[1,2,3],\"ids\":[1,2,3],\"text\":[\"a\"]}]}";
+    assert_int_equal(infer_request_build(meta, &o, &r, why, sizeof why), -1);
+    assert_non_null(strstr(why, "for 'dense' holds 3 values; its shape needs 2 (one item) or 4"));
+    o.input_data = "{\"data\":[{\"dense\":[1,2],\"ids\":[1,2,70000],\"text\":[\"a\"]}]}";
+    assert_int_equal(infer_request_build(meta, &o, &r, why, sizeof why), -1);
+    assert_non_null(strstr(why, "70000 is out of range for UINT16"));
+    o.input_data = "{\"data\":[{\"dense\":[1,2],\"ids\":[1,2,3]}]}";
+    assert_int_equal(infer_request_build(meta, &o, &r, why, sizeof why), -1);
+    assert_non_null(strstr(why, "no values for input 'text'"));
+    infer_shape other;
+    infer_shape_parse("idz:3", &other);
+    o.shapes = &other, o.input_data = NULL;
+    assert_int_equal(infer_request_build(meta, &o, &r, why, sizeof why), -1);
+    assert_non_null(strstr(why, "--shape idz: the model has no input of that name"));
 }
 
 int main(void)
@@ -171,6 +263,7 @@ int main(void)
         cmocka_unit_test(arrival_schedules),
         cmocka_unit_test(response_parser),
         cmocka_unit_test(request_from_metadata),
+        cmocka_unit_test(request_with_three_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

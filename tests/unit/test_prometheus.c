@@ -32,7 +32,7 @@ static void samples(gpu_sample s[2])
     }
     s[1].power_w = NAN; /* not available: left out */
     s[0].nmig = 1;
-    s[0].mig[0] = (gpu_mig_sample){.gpu_instance_id = 3, .mem_used_mib = 100, .mem_total_mib = 9984, .sm_active = 12};
+    s[0].mig[0] = (gpu_mig_sample){.gpu_instance_id = 3, .profile = "3g.40gb", .mem_used_mib = 100, .mem_total_mib = 9984, .sm_active = 12};
     s[0].nprocs = 1;
     s[0].procs[0] = (gpu_proc_sample){.pid = 42, .mem_used_mib = 900, .sm_util = 70, .mem_util = NAN, .gpu_instance_id = -1};
     strcpy(s[0].procs[0].name, "we\"ird\\na\nme");
@@ -130,13 +130,16 @@ static void exposition_text(void **state)
     (void)state;
     gpu_sample s[2];
     samples(s);
-    prom_gpu_label l[2] = {{"NVIDIA H100 80GB HBM3", "GPU-aaaa"}, {"NVIDIA H100 80GB HBM3", "GPU-bbbb"}};
+    prom_gpu_label l[2] = {{"NVIDIA H100 80GB HBM3", "GPU-aaaa", "00000000:18:00.0"},
+                           {"NVIDIA H100 80GB HBM3", "GPU-bbbb", "00000000:19:00.0"}};
+    prom_node_label node = {"node-1", "580.95.05"};
     size_t len = 0;
-    char *t = prom_format(s, l, 2, "node-1", &len);
+    char *t = prom_format(s, l, 2, &node, &len);
     assert_non_null(t);
     assert_int_equal(strlen(t), len);
     validate(t);
-    const char *lab0 = "{gpu=\"0\",UUID=\"GPU-aaaa\",device=\"nvidia0\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"node-1\"}";
+    const char *lab0 = "{gpu=\"0\",UUID=\"GPU-aaaa\",pci_bus_id=\"00000000:18:00.0\",device=\"nvidia0\",modelName=\"NVIDIA H100 "
+                       "80GB HBM3\",hostname=\"node-1\",DCGM_FI_DRIVER_VERSION=\"580.95.05\"}";
     char want[512];
     snprintf(want, sizeof want, "DCGM_FI_DEV_GPU_UTIL%s 50\n", lab0);
     assert_non_null(strstr(t, want));
@@ -149,7 +152,8 @@ static void exposition_text(void **state)
     assert_null(strstr(t, "DCGM_FI_DEV_POWER_USAGE{gpu=\"1\""));
     assert_non_null(strstr(t, "DCGM_FI_DEV_POWER_USAGE{gpu=\"0\""));
     /* MIG instances carry GPU_I_ID on the GPU-wide names */
-    assert_non_null(strstr(t, "Hostname=\"node-1\",GPU_I_ID=\"3\"} 100\n"));
+    assert_non_null(strstr(t, "modelName=\"NVIDIA H100 80GB HBM3\",GPU_I_PROFILE=\"3g.40gb\",GPU_I_ID=\"3\",hostname=\"node-1\","
+                              "DCGM_FI_DRIVER_VERSION=\"580.95.05\"} 100\n"));
     /* process names are escaped */
     assert_non_null(strstr(t, "pid=\"42\",process=\"we\\\"ird\\\\na\\nme\"} 900\n"));
     assert_null(strstr(t, "cotenant_process_mem_util{"));
@@ -187,8 +191,9 @@ static char *render(void *ctx, size_t *len)
     (void)ctx;
     gpu_sample s[2];
     samples(s);
-    prom_gpu_label l[2] = {{"GPU", "GPU-aaaa"}, {"GPU", "GPU-bbbb"}};
-    return prom_format(s, l, 2, "h", len);
+    prom_gpu_label l[2] = {{"GPU", "GPU-aaaa", ""}, {"GPU", "GPU-bbbb", ""}};
+    prom_node_label node = {"h", NULL};
+    return prom_format(s, l, 2, &node, len);
 }
 
 /* Sends raw bytes to the server; returns the whole answer. */

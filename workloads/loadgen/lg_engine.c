@@ -40,7 +40,6 @@ typedef struct {
     int64_t *pending;      /* due instants not yet sent (a ring) */
     size_t phead, pcount, pcap;
     int busy;              /* connections with a request out */
-    struct sockaddr_in addr;
     int64_t end_ns;        /* the run's end: --duration's, or when a signal came */
     int closed;            /* connections closed since the closed loop last reopened them */
     int64_t armed_ns;      /* what the timer is set to */
@@ -100,7 +99,7 @@ static void start(loop *l, conn *k, int64_t due)
         if (l->c->open_loop && k->state == C_IDLE) lat_hist_record(&l->s->send_late, k->sent_ns - due);
     }
     if (k->state == C_CLOSED) {
-        k->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        k->fd = socket(l->c->addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (k->fd < 0) {
             note_error(l, "socket: %s", strerror(errno));
             finish(l, k, 0, k->sent_ns, &l->s->io_errors);
@@ -111,7 +110,7 @@ static void start(loop *l, conn *k, int64_t due)
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u64 = (uint64_t)(k - l->conns)};
         epoll_ctl(l->ep, EPOLL_CTL_ADD, k->fd, &ev);
         k->state = C_CONNECTING;
-        if (connect(k->fd, (struct sockaddr *)&l->addr, sizeof l->addr) == 0) k->state = C_WRITING;
+        if (connect(k->fd, (const struct sockaddr *)&l->c->addr.sa, l->c->addr.len) == 0) k->state = C_WRITING;
         else if (errno != EINPROGRESS) {
             note_error(l, "connect: %s", strerror(errno));
             finish(l, k, 0, k->sent_ns, &l->s->io_errors);
@@ -140,7 +139,7 @@ static void progress(loop *l, conn *k)
         getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err) return fail_conn(l, k, "connect: %s", strerror(err));
         /* not connected yet: getpeername fails until it is */
-        struct sockaddr_in peer;
+        struct sockaddr_storage peer;
         socklen_t pl = sizeof peer;
         if (getpeername(k->fd, (struct sockaddr *)&peer, &pl)) return;
         k->state = C_WRITING;
@@ -266,8 +265,6 @@ static void check_timeouts(loop *l, int64_t now)
 int lg_run(const lg_config *c, lg_stats *s)
 {
     loop l = {.c = c, .s = s, .end_ns = c->end_ns};
-    l.addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
-    inet_pton(AF_INET, c->host, &l.addr.sin_addr);
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     l.timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     l.conns = calloc((size_t)c->connections, sizeof *l.conns);

@@ -15,11 +15,11 @@
 #include <stdint.h>
 
 #include "lat_hist.h"
+#include "net/http1.h"
 
 typedef struct {
-    /* what to send, where */
-    const char *host;
-    int port;
+    /* what to send, where (the address of the server's name that answered) */
+    http1_addr addr;
     const char *request;
     size_t request_len;
     /* how */

@@ -27,8 +27,13 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: %s --model NAME [options]\n"
-            "  --url [http://]HOST:PORT   the server (default http://127.0.0.1:8000)\n"
-            "  --model NAME               the model to drive (its metadata gives the input)\n"
+            "  --url [http://]HOST[:PORT][/PREFIX]  the server: a name, an IPv4 address or [IPv6], and a path\n"
+            "                             prefix its routes sit under (default http://127.0.0.1:8000)\n"
+            "  --model NAME               the model to drive (its metadata gives the inputs)\n"
+            "  --shape NAME:D1,D2,...     an input's dimensions after the batch one, for variable ones (-1);\n"
+            "                             once per input\n"
+            "  --input-data FILE          the inputs' values, as perf_analyzer's --input-data JSON:\n"
+            "                             {\"data\": [{\"INPUT0\": [values...], ...}]} (default: seeded random)\n"
             "  --mode open|closed         open: requests at --rate whatever the answers (default);\n"
             "                             closed: --concurrency clients, each waiting for its answer\n"
             "  --rate R                   open loop: requests a second (default 100)\n"
@@ -47,6 +52,27 @@ static void usage(FILE *f)
             "  --seed N                   arrivals and tensor values (default COTENANT_SEED, which cotenant run\n"
             "                             sets per repeat, or 1)\n",
             prog);
+}
+
+/* The input data file, within a size limit. */
+static char *read_input_data(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: --input-data %s: %s\n", prog, path, strerror(errno));
+        return NULL;
+    }
+    enum { MAX = 256 << 20 };
+    char *buf = malloc(MAX + 1);
+    size_t n = buf ? fread(buf, 1, MAX + 1, f) : 0;
+    fclose(f);
+    if (!buf || n > MAX) {
+        fprintf(stderr, "%s: --input-data %s: %s\n", prog, path, buf ? "over 256 MiB" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
 }
 
 static int valid_model_name(const char *s)
@@ -78,11 +104,13 @@ static void sleep_ms(int ms)
 }
 
 /* Polls /v2/health/ready until 200 or the deadline. */
-static int wait_ready(const char *host, int port, double seconds, char *why, size_t whycap)
+static int wait_ready(const http1_url *u, double seconds, char *why, size_t whycap)
 {
     int64_t until = events_now_ns() + (int64_t)(seconds * 1e9);
+    char path[300];
+    snprintf(path, sizeof path, "%s/v2/health/ready", u->prefix);
     for (;;) {
-        int st = http1_request(host, port, "GET", "/v2/health/ready", NULL, NULL, 0, 2000, NULL, NULL, why, whycap);
+        int st = http1_request(u->host, u->port, "GET", path, NULL, NULL, 0, 2000, NULL, NULL, why, whycap);
         if (st == 200) return 0;
         if (st > 0) snprintf(why, whycap, "/v2/health/ready answered %d", st);
         if (events_now_ns() >= until || workload_stop) return -1;
@@ -92,7 +120,9 @@ static int wait_ready(const char *host, int port, double seconds, char *why, siz
 
 int main(int argc, char **argv)
 {
-    const char *url = "http://127.0.0.1:8000", *model = NULL, *dump = NULL;
+    const char *url = "http://127.0.0.1:8000", *model = NULL, *dump = NULL, *input_data = NULL;
+    static infer_shape shapes[INFER_MAX_SHAPES];
+    int nshapes = 0;
     int open_loop = 1, poisson = 1, threads = 1, batch = 1, binary = 1, concurrency = 0;
     double rate = 100, duration = 10, warmup = 2, slo_s = 0, timeout = 10, ready_s = 30;
     unsigned long long seed = flag_default_seed(1);
@@ -121,6 +151,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--timeout")) timeout = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--wait-ready")) ready_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--dump-body")) dump = v;
+        else if (!strcmp(a, "--input-data")) input_data = v;
+        else if (!strcmp(a, "--shape")) {
+            if (nshapes == INFER_MAX_SHAPES || infer_shape_parse(v, &shapes[nshapes])) {
+                fprintf(stderr, "%s: --shape '%s': expected NAME:D1,D2,... (positive dimensions, at most %d such flags)\n",
+                        prog, v, INFER_MAX_SHAPES);
+                return 2;
+            }
+            nshapes++;
+        }
         else if (!strcmp(a, "--seed")) seed = (unsigned long long)flag_long(prog, a, v, 0, 0x7fffffffffffffffL);
         else if (!strcmp(a, "--mode") || !strcmp(a, "--arrival") || !strcmp(a, "--format")) {
             fprintf(stderr, "%s: %s '%s': expected %s\n", prog, a, v,
@@ -132,12 +171,14 @@ int main(int argc, char **argv)
         }
         i++;
     }
-    char host[64];
-    int port;
-    if (http1_parse_url(url, host, sizeof host, &port)) {
-        fprintf(stderr, "%s: --url '%s': expected [http://]HOST:PORT with an IPv4 address or localhost\n", prog, url);
+    http1_url u;
+    if (http1_parse_url(url, &u)) {
+        fprintf(stderr, "%s: --url '%s': expected [http://]HOST[:PORT][/PREFIX], HOST a name, an IPv4 address or an "
+                        "IPv6 one in brackets\n", prog, url);
         return 2;
     }
+    const char *host = u.host;
+    int port = u.port;
     if (!model) {
         fprintf(stderr, "%s: --model NAME is required: the model to drive (GET /v2/models/NAME)\n", prog);
         return 2;
@@ -157,13 +198,19 @@ int main(int argc, char **argv)
     workload_install_stop();
 
     char why[512];
-    if (ready_s > 0 && wait_ready(host, port, ready_s, why, sizeof why)) {
+    if (ready_s > 0 && wait_ready(&u, ready_s, why, sizeof why)) {
         fprintf(stderr, "%s: the server at %s:%d is not ready after %gs: %s. Is it running, and is --url right?\n", prog,
                 host, port, ready_s, why);
         return 1;
     }
-    char path[256], *meta = NULL;
-    snprintf(path, sizeof path, "/v2/models/%s", model);
+    /* the address of the server's name that takes connections: each thread connects there */
+    http1_addr addr;
+    if (http1_connectable(host, port, 5000, &addr, why, sizeof why)) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return 1;
+    }
+    char path[512], *meta = NULL;
+    snprintf(path, sizeof path, "%s/v2/models/%s", u.prefix, model);
     int st = http1_request(host, port, "GET", path, NULL, NULL, 0, 10000, &meta, NULL, why, sizeof why);
     if (st != 200) {
         if (st > 0) snprintf(why, sizeof why, "answered %d: %.300s", st, meta ? meta : "");
@@ -171,9 +218,17 @@ int main(int argc, char **argv)
         free(meta);
         return 1;
     }
+    char *data_text = input_data ? read_input_data(input_data) : NULL;
+    if (input_data && !data_text) {
+        free(meta);
+        return 2;
+    }
     infer_request req;
-    int rc = infer_request_build(meta, model, host, port, batch, binary, seed, &req, why, sizeof why);
+    infer_request_opts ro = {.model = model, .prefix = u.prefix, .authority = u.authority, .batch = batch,
+                             .binary = binary, .seed = seed, .shapes = shapes, .nshapes = nshapes, .input_data = data_text};
+    int rc = infer_request_build(meta, &ro, &req, why, sizeof why);
     free(meta);
+    free(data_text);
     if (rc) {
         fprintf(stderr, "%s: model '%s': %s\n", prog, model, why);
         return 1;
@@ -198,7 +253,7 @@ int main(int argc, char **argv)
     events_start("requests");
     for (int t = 0; t < threads; t++) {
         lg_config *c = &w[t].c;
-        *c = (lg_config){.host = host, .port = port, .request = req.bytes, .request_len = req.len, .open_loop = open_loop,
+        *c = (lg_config){.addr = addr, .request = req.bytes, .request_len = req.len, .open_loop = open_loop,
                          .poisson = poisson, .rate_per_s = rate / threads,
                          .connections = concurrency / threads + (t < concurrency % threads),
                          .start_ns = start, .measure_ns = measure, .end_ns = end, .timeout_ns = (int64_t)(timeout * 1e9),
@@ -237,15 +292,15 @@ int main(int argc, char **argv)
     double slo_att = slo_s > 0 && measured ? lat_hist_fraction_le(&all.latency, (int64_t)(slo_s * 1e9)) * (double)all.ok / (double)measured : -1;
     double ms = 1e-6;
 #define Q(x) ((double)lat_hist_quantile(&all.latency, x) * ms)
-    printf("%s: %s loop against %s:%d model '%s' (%s %s %s, %s), %d thread%s, %d connection%s\n", prog,
-           open_loop ? "open" : "closed", host, port, model, req.input, req.datatype, req.shape, binary ? "binary" : "JSON",
+    printf("%s: %s loop against %s%s model '%s' (%s, %s), %d thread%s, %d connection%s\n", prog,
+           open_loop ? "open" : "closed", u.authority, u.prefix, model, req.summary, binary ? "binary" : "JSON",
            threads, threads > 1 ? "s" : "", concurrency, concurrency > 1 ? "s" : "");
     if (open_loop) printf("  offered   %.1f req/s (%s), %llu due in %.1fs\n", rate, poisson ? "Poisson" : "constant", (unsigned long long)all.due, window);
     printf("  achieved  %.1f req/s answered 200 in the window\n", (double)all.completed_in_window / window);
     printf("  answered  %llu ok, %llu HTTP errors, %llu connection errors, %llu timed out, %llu never sent\n",
            (unsigned long long)all.ok, (unsigned long long)all.http_errors, (unsigned long long)all.io_errors,
            (unsigned long long)all.timeouts, (unsigned long long)all.unsent);
-    printf("  latency   p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f ms%s\n", Q(0.5), Q(0.9), Q(0.99),
+    printf("  latency   p50 %.3f  p90 %.3f  p95 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f ms%s\n", Q(0.5), Q(0.9), Q(0.95), Q(0.99),
            Q(0.999), (double)all.latency.max * ms * (all.latency.count > 0), all.latency.count ? all.latency.sum / (double)all.latency.count * ms : 0.0,
            open_loop ? " (from each request's scheduled time)" : "");
     if (slo_s > 0) printf("  SLO       %.1f%% of requests answered 200 within %g ms\n", 100 * slo_att, slo_s * 1e3);
@@ -256,12 +311,12 @@ int main(int argc, char **argv)
     if (first_error) printf("  first error: %s\n", first_error);
     printf("{\"mode\":\"%s\",\"arrival\":\"%s\",\"rate\":%.3f,\"threads\":%d,\"connections\":%d,\"window_s\":%.3f,"
            "\"due\":%llu,\"sent\":%llu,\"ok\":%llu,\"http_errors\":%llu,\"io_errors\":%llu,\"timeouts\":%llu,\"unsent\":%llu,"
-           "\"achieved_per_s\":%.3f,\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f},"
+           "\"achieved_per_s\":%.3f,\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p95\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f},"
            "\"slo_ms\":%.3f,\"slo_attainment\":%.5f,\"send_lag_us\":{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f}}\n",
            open_loop ? "open" : "closed", poisson ? "poisson" : "constant", open_loop ? rate : 0.0, threads, concurrency,
            window, (unsigned long long)all.due, (unsigned long long)all.sent, (unsigned long long)all.ok,
            (unsigned long long)all.http_errors, (unsigned long long)all.io_errors, (unsigned long long)all.timeouts,
-           (unsigned long long)all.unsent, (double)all.completed_in_window / window, Q(0.5), Q(0.9), Q(0.99), Q(0.999),
+           (unsigned long long)all.unsent, (double)all.completed_in_window / window, Q(0.5), Q(0.9), Q(0.95), Q(0.99), Q(0.999),
            (double)all.latency.max * ms * (all.latency.count > 0), slo_s * 1e3, slo_att,
            (double)lat_hist_quantile(&all.send_late, 0.5) * 1e-3, (double)lat_hist_quantile(&all.send_late, 0.99) * 1e-3,
            (double)all.send_late.max * 1e-3 * (all.send_late.count > 0));

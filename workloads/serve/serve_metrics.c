@@ -105,8 +105,25 @@ char *serve_metrics_render(serve_metrics *m, size_t *len)
     serve_metrics s = *m; /* a consistent copy, formatted outside the lock */
     pthread_mutex_unlock(&m->mu);
     const char *md = s.model;
-    counter(&t, "nv_inference_request_success", "Number of successful inference requests", md, s.success);
-    counter(&t, "nv_inference_request_failure", "Number of failed inference requests", md, s.failure);
+    counter(&t, "nv_inference_request_success", "Number of successful inference requests, all batch sizes", md,
+            s.success);
+    /* by Triton's reasons: refused for load (REJECTED), the client gone
+     * (CANCELED), the model's run failed (BACKEND: every failure not one of
+     * the others), a request that could not be taken (OTHER) */
+    uint64_t rejected = s.rejected[REJECT_QUEUE_FULL] + s.rejected[REJECT_DRAINING],
+             canceled = s.rejected[REJECT_UNANSWERED],
+             other = s.rejected[REJECT_BAD_REQUEST] + s.rejected[REJECT_TOO_LARGE],
+             named = rejected + canceled + other, backend = s.failure > named ? s.failure - named : 0;
+    const struct { const char *reason; uint64_t n; } failures[] = {
+        {"REJECTED", rejected}, {"CANCELED", canceled}, {"BACKEND", backend}, {"OTHER", other}};
+    put(&t, "# HELP nv_inference_request_failure Number of failed inference requests, all batch sizes\n"
+            "# TYPE nv_inference_request_failure counter\n");
+    for (int i = 0; i < 4; i++)
+        put(&t, "nv_inference_request_failure{model=\"%s\",reason=\"%s\",version=\"1\"} %llu\n", md, failures[i].reason,
+            (unsigned long long)failures[i].n);
+    put(&t, "# HELP nv_inference_pending_request_count Instantaneous number of pending requests awaiting execution "
+            "per-model.\n# TYPE nv_inference_pending_request_count gauge\n"
+            "nv_inference_pending_request_count{model=\"%s\",version=\"1\"} %d\n", md, s.queue_depth);
     counter(&t, "nv_inference_count", "Number of inferences performed (items, not requests)", md, s.items);
     counter(&t, "nv_inference_exec_count", "Number of model executions (batches)", md, s.batches);
     counter(&t, "nv_inference_request_duration_us", "Cumulative request duration, successful requests", md, s.request_us);
