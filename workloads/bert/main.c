@@ -59,6 +59,7 @@ static int train_step(void *ctx, float *loss)
 
 int main(int argc, char **argv)
 {
+    flag_version_exit(prog, argc, argv);
     wl_opts o;
     wl_opts_init(&o, prog, 64);
     bert_config mc = bert_base_config();

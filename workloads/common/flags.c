@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "version.h"
+
 volatile sig_atomic_t workload_stop;
 
 static void on_stop(int sig)
@@ -92,4 +94,13 @@ unsigned long long flag_default_seed(unsigned long long fallback)
     if (!v || !*v) return fallback;
     unsigned long long s = strtoull(v, &end, 10);
     return *end ? fallback : s;
+}
+
+void flag_version_exit(const char *prog, int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+            printf("%s %s (git %s)\n", prog, COTENANT_VERSION, COTENANT_GIT_REV);
+            exit(0);
+        }
 }

@@ -20,6 +20,9 @@ double flag_double(const char *prog, const char *flag, const char *value, double
 double flag_seconds(const char *prog, const char *flag, const char *value);
 /* A byte count with an optional K, M or G (binary) suffix. */
 long long flag_bytes(const char *prog, const char *flag, const char *value, long long lo, long long hi);
+/* --version (or -V) anywhere before "--" in argv: prints "PROG VERSION
+ * (git REV)", cotenant's own, and exits 0. Called first in every main. */
+void flag_version_exit(const char *prog, int argc, char **argv);
 /* The seed to use when --seed is not given: COTENANT_SEED, which cotenant
  * run sets per repeat (the same alone and shared), or else fallback. */
 unsigned long long flag_default_seed(unsigned long long fallback);

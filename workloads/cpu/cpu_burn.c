@@ -79,6 +79,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     const char *prog = "cotenant-cpu-burn";
+    flag_version_exit(prog, argc, argv);
     int membw = 0;
     long threads = sysconf(_SC_NPROCESSORS_ONLN);
     double duration = 0;

@@ -114,6 +114,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     const char *prog = "cotenant-gemm";
+    flag_version_exit(prog, argc, argv);
     int n = 8192, per_step = 8, bf16 = 1;
     double duration = 0;
     for (int i = 1; i < argc; i++) {

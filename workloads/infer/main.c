@@ -99,6 +99,7 @@ static int check(infer_opts o)
 
 int main(int argc, char **argv)
 {
+    flag_version_exit(prog, argc, argv);
     /* The libraries' heuristics by default: on the H100 cuDNN's beat the
      * algorithms cudnnFind measured at every batch size up to 64, and
      * cuBLASLt's are within 1% of the fastest measured for BERT

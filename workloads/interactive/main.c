@@ -49,6 +49,7 @@ static int think(double s)
 
 int main(int argc, char **argv)
 {
+    flag_version_exit(prog, argc, argv);
     double think_s = 2, hold = 2.0 * (1 << 30), duration = 0;
     long max_cells = 0;
     int max_n = 4096, gpu = 0, cpu = 0;

@@ -120,6 +120,7 @@ static int wait_ready(const http1_url *u, double seconds, char *why, size_t whyc
 
 int main(int argc, char **argv)
 {
+    flag_version_exit(prog, argc, argv);
     const char *url = "http://127.0.0.1:8000", *model = NULL, *dump = NULL, *input_data = NULL;
     static infer_shape shapes[INFER_MAX_SHAPES];
     int nshapes = 0;

@@ -78,6 +78,7 @@ static double peak_tflops(const char *gpu, wl_precision p)
 
 int main(int argc, char **argv)
 {
+    flag_version_exit(prog, argc, argv);
     wl_opts o;
     wl_opts_init(&o, prog, 128);
     rn_config c;

@@ -61,6 +61,7 @@ static int bad_choice(const char *flag, const char *v, const char *expected)
 
 int main(int argc, char **argv)
 {
+    flag_version_exit(prog, argc, argv);
     serve_model_opts mo = {.name = "mlp", .max_batch = 32, .seq = 128, .seed = 1, .input_dtype = KS_FP32};
     serve_http_opts ho = {.listen = "127.0.0.1:8000", .threads = 4, .max_request_bytes = 64u << 20,
                           .max_connections = 1024, .idle_timeout_s = 60,
