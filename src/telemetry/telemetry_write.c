@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "util/json_text.h"
+
 struct telemetry_writer {
     FILE *f;
     telemetry_format fmt;
@@ -129,7 +131,7 @@ static void jsonl_tick(FILE *f, const gpu_sample *s)
         }
         json_object_set_new(o, "mig", mig);
     }
-    char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    char *line = json_text_dumps(o, JSON_COMPACT);
     if (line) fprintf(f, "%s\n", line);
     free(line);
     json_decref(o);

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/json_text.h"
+
 int fs_write_file_atomic(const char *path, const void *data, size_t len, cot_err *err)
 {
     char tmp[PATH_MAX];
@@ -38,7 +40,7 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, cot_err
 
 int fs_write_json_atomic(const char *path, const json_t *doc, cot_err *err)
 {
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+    char *text = json_text_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (!text) return cot_errf(err, "cannot serialise JSON for %s (out of memory?)", path);
     size_t len = strlen(text);
     /* A trailing newline keeps the files friendly to cat and diff. */

@@ -310,15 +310,19 @@ int main(int argc, char **argv)
                (double)lat_hist_quantile(&all.send_late, 0.5) * 1e-3, (double)lat_hist_quantile(&all.send_late, 0.99) * 1e-3,
                (double)all.send_late.max * 1e-3 * (all.send_late.count > 0));
     if (first_error) printf("  first error: %s\n", first_error);
-    printf("{\"mode\":\"%s\",\"arrival\":\"%s\",\"rate\":%.3f,\"threads\":%d,\"connections\":%d,\"window_s\":%.3f,"
+    /* what does not apply is null: no SLO, no rate in a closed loop */
+    char slo_ms[32] = "null", slo_frac[32] = "null", rate_text[32] = "null";
+    if (slo_s > 0) snprintf(slo_ms, sizeof slo_ms, "%.3f", slo_s * 1e3), snprintf(slo_frac, sizeof slo_frac, "%.5f", slo_att);
+    if (open_loop) snprintf(rate_text, sizeof rate_text, "%.3f", rate);
+    printf("{\"mode\":\"%s\",\"arrival\":\"%s\",\"rate\":%s,\"threads\":%d,\"connections\":%d,\"window_s\":%.3f,"
            "\"due\":%llu,\"sent\":%llu,\"ok\":%llu,\"http_errors\":%llu,\"io_errors\":%llu,\"timeouts\":%llu,\"unsent\":%llu,"
            "\"achieved_per_s\":%.3f,\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p95\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f},"
-           "\"slo_ms\":%.3f,\"slo_attainment\":%.5f,\"send_lag_us\":{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f}}\n",
-           open_loop ? "open" : "closed", poisson ? "poisson" : "constant", open_loop ? rate : 0.0, threads, concurrency,
+           "\"slo_ms\":%s,\"slo_attainment\":%s,\"send_lag_us\":{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f}}\n",
+           open_loop ? "open" : "closed", poisson ? "poisson" : "constant", rate_text, threads, concurrency,
            window, (unsigned long long)all.due, (unsigned long long)all.sent, (unsigned long long)all.ok,
            (unsigned long long)all.http_errors, (unsigned long long)all.io_errors, (unsigned long long)all.timeouts,
            (unsigned long long)all.unsent, (double)all.completed_in_window / window, Q(0.5), Q(0.9), Q(0.95), Q(0.99), Q(0.999),
-           (double)all.latency.max * ms * (all.latency.count > 0), slo_s * 1e3, slo_att,
+           (double)all.latency.max * ms * (all.latency.count > 0), slo_ms, slo_frac,
            (double)lat_hist_quantile(&all.send_late, 0.5) * 1e-3, (double)lat_hist_quantile(&all.send_late, 0.99) * 1e-3,
            (double)all.send_late.max * 1e-3 * (all.send_late.count > 0));
     for (int t = 0; t < threads; t++) lat_hist_free(&w[t].s.latency), lat_hist_free(&w[t].s.send_late);
