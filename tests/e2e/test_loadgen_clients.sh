@@ -33,5 +33,16 @@ spid=$!
 for _ in $(seq 100); do [ -s "$WORK/server2.out" ] && break; sleep 0.05; done
 "$LG" --url "127.0.0.1:$(head -1 "$WORK/server2.out")" --model m3 --duration 1s >"$WORK/o" 2>&1 && fail "no --shape passed"
 grep -q "input 'ids' has a variable dimension (1 of its shape): give it with --shape ids:" "$WORK/o" || fail "no --shape: $(cat "$WORK/o")"; ok
+# a sweep, as perf_analyzer's --concurrency-range, its rows in perf_analyzer's CSV columns
+"$LG" --url "127.0.0.1:$(head -1 "$WORK/server2.out")" --model m3 --shape ids:3 --sweep concurrency=1:3 --duration 0.5s \
+  --warmup 0.1s -f "$WORK/sweep.csv" >"$WORK/o" 2>&1 || fail "sweep: $(cat "$WORK/o")"
+[ "$(grep -c '^{' "$WORK/o")" = 3 ] || fail "a JSON line per point expected: $(cat "$WORK/o")"; ok
+head -1 "$WORK/sweep.csv" | grep -qx "Concurrency,Inferences/Second,Requests/Second,p50 latency,p90 latency,p95 latency,p99 latency,Avg latency,Errors" \
+  || fail "CSV header: $(head -1 "$WORK/sweep.csv")"; ok
+[ "$(cut -d, -f1 "$WORK/sweep.csv" | tail -n +2 | tr '\n' ' ')" = "1 2 3 " ] || fail "CSV rows: $(cat "$WORK/sweep.csv")"; ok
+awk -F, 'NR > 1 && ($2 <= 0 || $9 != 0 || $4 <= 0) { bad = 1 } END { exit bad }' "$WORK/sweep.csv" || fail "CSV values: $(cat "$WORK/sweep.csv")"; ok
+rc=0; "$LG" --url "127.0.0.1:1" --model m3 --sweep rate=0:5 >"$WORK/o" 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q "expected rate=START:END" "$WORK/o" \
+  || fail "a bad sweep: $(cat "$WORK/o")"; ok
 kill -TERM $spid; wait $spid
 finish

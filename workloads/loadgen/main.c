@@ -19,6 +19,7 @@
 #include "flags.h"
 #include "infer_request.h"
 #include "lg_engine.h"
+#include "lg_report.h"
 #include "net/http1.h"
 
 static const char *prog = "cotenant-loadgen";
@@ -49,6 +50,9 @@ static void usage(FILE *f)
             "  --wait-ready DUR           wait this long for /v2/health/ready first (default 30s)\n"
             "  --dump-body FILE           write the request body it would send to FILE and exit (to give\n"
             "                             another tool the same request)\n"
+            "  --sweep rate=A:B[:STEP]    measure each rate from A to B in turn (open loop; five rates without\n"
+            "                             STEP), or --sweep concurrency=A:B[:STEP] each concurrency (closed loop)\n"
+            "  -f FILE                    a CSV row per measured point, in perf_analyzer's columns (latencies in us)\n"
             "  --seed N                   arrivals and tensor values (default COTENANT_SEED, which cotenant run\n"
             "                             sets per repeat, or 1)\n",
             prog);
@@ -118,10 +122,102 @@ static int wait_ready(const http1_url *u, double seconds, char *why, size_t whyc
     }
 }
 
+/* What every point of a run shares. */
+typedef struct {
+    http1_addr addr;
+    const infer_request *req;
+    int open_loop, poisson, threads, batch;
+    double warmup_s, duration_s, timeout_s, slo_s;
+    unsigned long long seed;
+} run_plan;
+
+/* One measured point at rate (open loop) or with conc connections: warm-up,
+ * window, every thread's stats merged into p. 0, or -1 when a thread could
+ * not start. */
+static int run_point(const run_plan *pl, double rate, int conc, lg_point *p)
+{
+    int threads = conc < pl->threads ? conc : pl->threads;
+    worker *w = calloc((size_t)threads, sizeof *w);
+    if (!w) return -1;
+    int64_t start = events_now_ns() + 20000000; /* every thread starts on the same schedule */
+    /* --duration 0: until SIGTERM or SIGINT, as under cotenant */
+    int64_t measure = start + (int64_t)(pl->warmup_s * 1e9);
+    int64_t end = pl->duration_s > 0 ? measure + (int64_t)(pl->duration_s * 1e9) : INT64_MAX;
+    int started = 0;
+    for (int t = 0; t < threads; t++, started++) {
+        lg_config *c = &w[t].c;
+        *c = (lg_config){.addr = pl->addr, .request = pl->req->bytes, .request_len = pl->req->len,
+                         .open_loop = pl->open_loop, .poisson = pl->poisson, .rate_per_s = rate / threads,
+                         .connections = conc / threads + (t < conc % threads), .start_ns = start, .measure_ns = measure,
+                         .end_ns = end, .timeout_ns = (int64_t)(pl->timeout_s * 1e9),
+                         .seed = pl->seed * 7919 + (uint64_t)t, .emit_events = 1};
+        /* constant arrivals: the threads' schedules interleave rather than coincide */
+        if (pl->open_loop && !pl->poisson) c->start_ns += (int64_t)(1e9 / rate * t);
+        if (lat_hist_init(&w[t].s.latency) || lat_hist_init(&w[t].s.send_late) ||
+            pthread_create(&w[t].t, NULL, run_worker, &w[t])) {
+            fprintf(stderr, "%s: cannot start thread %d\n", prog, t);
+            workload_stop = 1;
+            break;
+        }
+    }
+    *p = (lg_point){.open_loop = pl->open_loop, .poisson = pl->poisson, .threads = threads, .connections = conc,
+                    .batch = pl->batch, .rate = rate, .slo_s = pl->slo_s};
+    lat_hist_init(&p->all.latency);
+    lat_hist_init(&p->all.send_late);
+    static char first_error[256];
+    for (int t = 0; t < started; t++) {
+        pthread_join(w[t].t, NULL);
+        lg_stats *s = &w[t].s;
+        lat_hist_merge(&p->all.latency, &s->latency);
+        lat_hist_merge(&p->all.send_late, &s->send_late);
+        p->all.due += s->due, p->all.sent += s->sent, p->all.ok += s->ok, p->all.http_errors += s->http_errors;
+        p->all.io_errors += s->io_errors, p->all.timeouts += s->timeouts, p->all.unsent += s->unsent;
+        p->all.completed_in_window += s->completed_in_window;
+        if (!p->first_error && s->first_error[0]) {
+            snprintf(first_error, sizeof first_error, "%s", s->first_error);
+            p->first_error = first_error;
+        }
+    }
+    int64_t stop_ns = events_now_ns();
+    for (int t = 0; t < started; t++)
+        if (w[t].s.stopped_ns && w[t].s.stopped_ns < stop_ns) stop_ns = w[t].s.stopped_ns;
+    double window = (double)(end - measure) * 1e-9;
+    if (workload_stop || end == INT64_MAX) window = (double)(stop_ns - measure) * 1e-9;
+    p->window_s = window > 0 ? window : 1e-9;
+    for (int t = 0; t < started; t++) lat_hist_free(&w[t].s.latency), lat_hist_free(&w[t].s.send_late);
+    free(w);
+    return started == threads ? 0 : -1;
+}
+
+/* --sweep rate=START:END[:STEP] or concurrency=START:END[:STEP]: the values, END included. */
+typedef struct {
+    int rate, n;
+    double v[256];
+} sweep_plan;
+
+static int parse_sweep(const char *text, sweep_plan *sw)
+{
+    memset(sw, 0, sizeof *sw);
+    const char *eq = strchr(text, '=');
+    if (!eq) return -1;
+    size_t kl = (size_t)(eq - text);
+    if (kl == 4 && !strncmp(text, "rate", 4)) sw->rate = 1;
+    else if (!(kl == 11 && !strncmp(text, "concurrency", 11))) return -1;
+    double a, b, step = sw->rate ? 0 : 1;
+    char tail;
+    int got = sscanf(eq + 1, "%lf:%lf:%lf%c", &a, &b, &step, &tail);
+    if (got < 2 || got > 3 || a <= 0 || b < a || (got == 3 && step <= 0)) return -1;
+    if (got == 2 && sw->rate) step = (b - a) / 4; /* five rates by default */
+    if (!sw->rate && (a != (int)a || b != (int)b || step != (int)step || b > 65536)) return -1;
+    for (double x = a; x <= b * (1 + 1e-9) && sw->n < 256; x += step > 0 ? step : b) sw->v[sw->n++] = x;
+    return sw->n ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     flag_version_exit(prog, argc, argv);
-    const char *url = "http://127.0.0.1:8000", *model = NULL, *dump = NULL, *input_data = NULL;
+    const char *url = "http://127.0.0.1:8000", *model = NULL, *dump = NULL, *input_data = NULL, *csv_path = NULL;
+    sweep_plan sweep = {0};
     static infer_shape shapes[INFER_MAX_SHAPES];
     int nshapes = 0;
     int open_loop = 1, poisson = 1, threads = 1, batch = 1, binary = 1, concurrency = 0;
@@ -153,6 +249,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--wait-ready")) ready_s = flag_seconds(prog, a, v);
         else if (!strcmp(a, "--dump-body")) dump = v;
         else if (!strcmp(a, "--input-data")) input_data = v;
+        else if (!strcmp(a, "-f")) csv_path = v;
+        else if (!strcmp(a, "--sweep")) {
+            if (parse_sweep(v, &sweep)) {
+                fprintf(stderr, "%s: --sweep '%s': expected rate=START:END[:STEP] or concurrency=START:END[:STEP] "
+                                "(positive, START <= END; at most 256 points)\n", prog, v);
+                return 2;
+            }
+            open_loop = sweep.rate; /* a rate sweep is open loop, a concurrency sweep closed */
+        }
         else if (!strcmp(a, "--shape")) {
             if (nshapes == INFER_MAX_SHAPES || infer_shape_parse(v, &shapes[nshapes])) {
                 fprintf(stderr, "%s: --shape '%s': expected NAME:D1,D2,... (positive dimensions, at most %d such flags)\n",
@@ -247,88 +352,45 @@ int main(int argc, char **argv)
         infer_request_free(&req);
         return 0;
     }
-    worker *w = calloc((size_t)threads, sizeof *w);
-    int64_t start = events_now_ns() + 20000000; /* every thread starts on the same schedule */
-    /* --duration 0: until SIGTERM or SIGINT, as under cotenant */
-    int64_t measure = start + (int64_t)(warmup * 1e9), end = duration > 0 ? measure + (int64_t)(duration * 1e9) : INT64_MAX;
+    const char *target_fmt = "%s%s model '%s' (%s, %s)";
+    char target[1024];
+    snprintf(target, sizeof target, target_fmt, u.authority, u.prefix, model, req.summary, binary ? "binary" : "JSON");
+    FILE *csv = NULL;
+    if (csv_path && !(csv = fopen(csv_path, "w"))) {
+        fprintf(stderr, "%s: -f %s: cannot write it (%s)\n", prog, csv_path, strerror(errno));
+        infer_request_free(&req);
+        return 1;
+    }
+    if (csv) lg_report_csv_header(csv, open_loop);
     events_start("requests");
-    for (int t = 0; t < threads; t++) {
-        lg_config *c = &w[t].c;
-        *c = (lg_config){.addr = addr, .request = req.bytes, .request_len = req.len, .open_loop = open_loop,
-                         .poisson = poisson, .rate_per_s = rate / threads,
-                         .connections = concurrency / threads + (t < concurrency % threads),
-                         .start_ns = start, .measure_ns = measure, .end_ns = end, .timeout_ns = (int64_t)(timeout * 1e9),
-                         .seed = seed * 7919 + (uint64_t)t, .emit_events = 1};
-        /* constant arrivals: the threads' schedules interleave rather than coincide */
-        if (open_loop && !poisson) c->start_ns += (int64_t)(1e9 / rate * t);
-        if (lat_hist_init(&w[t].s.latency) || lat_hist_init(&w[t].s.send_late) ||
-            pthread_create(&w[t].t, NULL, run_worker, &w[t])) {
-            fprintf(stderr, "%s: cannot start thread %d\n", prog, t);
-            return 1;
+    run_plan plan = {.addr = addr, .req = &req, .open_loop = open_loop, .poisson = poisson, .threads = threads,
+                     .batch = batch, .warmup_s = warmup, .duration_s = duration, .timeout_s = timeout, .slo_s = slo_s,
+                     .seed = seed};
+    /* one point, or each of the sweep's in turn, until a signal */
+    int points = sweep.n ? sweep.n : 1, failed = 0;
+    for (int k = 0; k < points && !workload_stop; k++) {
+        double r = rate;
+        int conc = concurrency;
+        if (sweep.n && sweep.rate) r = sweep.v[k];
+        else if (sweep.n) conc = (int)sweep.v[k];
+        lg_point pt;
+        if (run_point(&plan, r, conc, &pt) != 0) {
+            failed = 1;
+            break;
         }
+        lg_report_text(stdout, prog, target, &pt);
+        lg_report_json(stdout, &pt);
+        fflush(stdout);
+        if (csv) lg_report_csv_row(csv, &pt), fflush(csv);
+        failed |= lg_point_errors(&pt) > 0;
+        lat_hist_free(&pt.all.latency);
+        lat_hist_free(&pt.all.send_late);
     }
-    lg_stats all = {0};
-    lat_hist_init(&all.latency);
-    lat_hist_init(&all.send_late);
-    const char *first_error = NULL;
-    for (int t = 0; t < threads; t++) {
-        pthread_join(w[t].t, NULL);
-        lg_stats *s = &w[t].s;
-        lat_hist_merge(&all.latency, &s->latency);
-        lat_hist_merge(&all.send_late, &s->send_late);
-        all.due += s->due, all.sent += s->sent, all.ok += s->ok, all.http_errors += s->http_errors;
-        all.io_errors += s->io_errors, all.timeouts += s->timeouts, all.unsent += s->unsent;
-        all.completed_in_window += s->completed_in_window;
-        if (!first_error && s->first_error[0]) first_error = s->first_error;
-    }
-    int64_t stop_ns = events_now_ns();
-    for (int t = 0; t < threads; t++)
-        if (w[t].s.stopped_ns && w[t].s.stopped_ns < stop_ns) stop_ns = w[t].s.stopped_ns;
     events_end();
-    double window = (double)(end - measure) * 1e-9;
-    if (workload_stop || end == INT64_MAX) window = (double)(stop_ns - measure) * 1e-9;
-    if (window <= 0) window = 1e-9;
-    uint64_t errors = all.http_errors + all.io_errors + all.timeouts + all.unsent;
-    uint64_t measured = all.ok + errors;
-    double slo_att = slo_s > 0 && measured ? lat_hist_fraction_le(&all.latency, (int64_t)(slo_s * 1e9)) * (double)all.ok / (double)measured : -1;
-    double ms = 1e-6;
-#define Q(x) ((double)lat_hist_quantile(&all.latency, x) * ms)
-    printf("%s: %s loop against %s%s model '%s' (%s, %s), %d thread%s, %d connection%s\n", prog,
-           open_loop ? "open" : "closed", u.authority, u.prefix, model, req.summary, binary ? "binary" : "JSON",
-           threads, threads > 1 ? "s" : "", concurrency, concurrency > 1 ? "s" : "");
-    if (open_loop) printf("  offered   %.1f req/s (%s), %llu due in %.1fs\n", rate, poisson ? "Poisson" : "constant", (unsigned long long)all.due, window);
-    printf("  achieved  %.1f req/s answered 200 in the window\n", (double)all.completed_in_window / window);
-    printf("  answered  %llu ok, %llu HTTP errors, %llu connection errors, %llu timed out, %llu never sent\n",
-           (unsigned long long)all.ok, (unsigned long long)all.http_errors, (unsigned long long)all.io_errors,
-           (unsigned long long)all.timeouts, (unsigned long long)all.unsent);
-    printf("  latency   p50 %.3f  p90 %.3f  p95 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f ms%s\n", Q(0.5), Q(0.9), Q(0.95), Q(0.99),
-           Q(0.999), (double)all.latency.max * ms * (all.latency.count > 0), all.latency.count ? all.latency.sum / (double)all.latency.count * ms : 0.0,
-           open_loop ? " (from each request's scheduled time)" : "");
-    if (slo_s > 0) printf("  SLO       %.1f%% of requests answered 200 within %g ms\n", 100 * slo_att, slo_s * 1e3);
-    if (open_loop)
-        printf("  send lag  p50 %.1f  p99 %.1f  max %.1f us (sent minus scheduled, on idle connections)\n",
-               (double)lat_hist_quantile(&all.send_late, 0.5) * 1e-3, (double)lat_hist_quantile(&all.send_late, 0.99) * 1e-3,
-               (double)all.send_late.max * 1e-3 * (all.send_late.count > 0));
-    if (first_error) printf("  first error: %s\n", first_error);
-    /* what does not apply is null: no SLO, no rate in a closed loop */
-    char slo_ms[32] = "null", slo_frac[32] = "null", rate_text[32] = "null";
-    if (slo_s > 0) snprintf(slo_ms, sizeof slo_ms, "%.3f", slo_s * 1e3), snprintf(slo_frac, sizeof slo_frac, "%.5f", slo_att);
-    if (open_loop) snprintf(rate_text, sizeof rate_text, "%.3f", rate);
-    printf("{\"mode\":\"%s\",\"arrival\":\"%s\",\"rate\":%s,\"threads\":%d,\"connections\":%d,\"window_s\":%.3f,"
-           "\"due\":%llu,\"sent\":%llu,\"ok\":%llu,\"http_errors\":%llu,\"io_errors\":%llu,\"timeouts\":%llu,\"unsent\":%llu,"
-           "\"achieved_per_s\":%.3f,\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p95\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f},"
-           "\"slo_ms\":%s,\"slo_attainment\":%s,\"send_lag_us\":{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f}}\n",
-           open_loop ? "open" : "closed", poisson ? "poisson" : "constant", rate_text, threads, concurrency,
-           window, (unsigned long long)all.due, (unsigned long long)all.sent, (unsigned long long)all.ok,
-           (unsigned long long)all.http_errors, (unsigned long long)all.io_errors, (unsigned long long)all.timeouts,
-           (unsigned long long)all.unsent, (double)all.completed_in_window / window, Q(0.5), Q(0.9), Q(0.95), Q(0.99), Q(0.999),
-           (double)all.latency.max * ms * (all.latency.count > 0), slo_ms, slo_frac,
-           (double)lat_hist_quantile(&all.send_late, 0.5) * 1e-3, (double)lat_hist_quantile(&all.send_late, 0.99) * 1e-3,
-           (double)all.send_late.max * 1e-3 * (all.send_late.count > 0));
-    for (int t = 0; t < threads; t++) lat_hist_free(&w[t].s.latency), lat_hist_free(&w[t].s.send_late);
-    lat_hist_free(&all.latency);
-    lat_hist_free(&all.send_late);
-    free(w);
+    if (csv && fclose(csv) != 0) {
+        fprintf(stderr, "%s: -f %s: %s\n", prog, csv_path, strerror(errno));
+        failed = 1;
+    }
     infer_request_free(&req);
-    return errors ? 1 : 0;
+    return failed ? 1 : 0;
 }
