@@ -213,16 +213,22 @@ static int parse_sweep(const char *text, sweep_plan *sw)
     return sw->n ? 0 : -1;
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+typedef struct {
+    const char *url, *model, *dump, *input_data, *csv_path;
+    infer_shape shapes[INFER_MAX_SHAPES];
+    int nshapes;
+    sweep_plan sweep;
+    int open_loop, poisson, threads, batch, binary, concurrency;
+    double rate, duration, warmup, slo_s, timeout, ready_s;
+    unsigned long long seed;
+} lg_opts;
+
+/* -1 to go on, else the exit code (0 for --help, 2 for bad usage). */
+static int parse_args(int argc, char **argv, lg_opts *o)
 {
-    flag_version_exit(prog, argc, argv);
-    const char *url = "http://127.0.0.1:8000", *model = NULL, *dump = NULL, *input_data = NULL, *csv_path = NULL;
-    sweep_plan sweep = {0};
-    static infer_shape shapes[INFER_MAX_SHAPES];
-    int nshapes = 0;
-    int open_loop = 1, poisson = 1, threads = 1, batch = 1, binary = 1, concurrency = 0;
-    double rate = 100, duration = 10, warmup = 2, slo_s = 0, timeout = 10, ready_s = 30;
-    unsigned long long seed = flag_default_seed(1);
+    *o = (lg_opts){.url = "http://127.0.0.1:8000", .open_loop = 1, .poisson = 1, .threads = 1, .batch = 1, .binary = 1,
+                   .rate = 100, .duration = 10, .warmup = 2, .timeout = 10, .ready_s = 30, .seed = flag_default_seed(1)};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -233,41 +239,39 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s needs a value, or is unknown (see --help)\n", prog, a);
             return 2;
         }
-        if (!strcmp(a, "--url")) url = v;
-        else if (!strcmp(a, "--model")) model = v;
-        else if (!strcmp(a, "--mode") && (!strcmp(v, "open") || !strcmp(v, "closed"))) open_loop = !strcmp(v, "open");
-        else if (!strcmp(a, "--rate")) rate = flag_double(prog, a, v, 0.001, 1e7);
-        else if (!strcmp(a, "--arrival") && (!strcmp(v, "poisson") || !strcmp(v, "constant"))) poisson = !strcmp(v, "poisson");
-        else if (!strcmp(a, "--concurrency")) concurrency = (int)flag_long(prog, a, v, 1, 65536);
-        else if (!strcmp(a, "--threads")) threads = (int)flag_long(prog, a, v, 1, 256);
-        else if (!strcmp(a, "--duration")) duration = flag_seconds(prog, a, v);
-        else if (!strcmp(a, "--warmup")) warmup = flag_seconds(prog, a, v);
-        else if (!strcmp(a, "--batch")) batch = (int)flag_long(prog, a, v, 1, 1 << 16);
-        else if (!strcmp(a, "--format") && (!strcmp(v, "binary") || !strcmp(v, "json"))) binary = !strcmp(v, "binary");
-        else if (!strcmp(a, "--slo")) slo_s = flag_seconds(prog, a, v);
-        else if (!strcmp(a, "--timeout")) timeout = flag_seconds(prog, a, v);
-        else if (!strcmp(a, "--wait-ready")) ready_s = flag_seconds(prog, a, v);
-        else if (!strcmp(a, "--dump-body")) dump = v;
-        else if (!strcmp(a, "--input-data")) input_data = v;
-        else if (!strcmp(a, "-f")) csv_path = v;
+        if (!strcmp(a, "--url")) o->url = v;
+        else if (!strcmp(a, "--model")) o->model = v;
+        else if (!strcmp(a, "--mode") && (!strcmp(v, "open") || !strcmp(v, "closed"))) o->open_loop = !strcmp(v, "open");
+        else if (!strcmp(a, "--rate")) o->rate = flag_double(prog, a, v, 0.001, 1e7);
+        else if (!strcmp(a, "--arrival") && (!strcmp(v, "poisson") || !strcmp(v, "constant"))) o->poisson = !strcmp(v, "poisson");
+        else if (!strcmp(a, "--concurrency")) o->concurrency = (int)flag_long(prog, a, v, 1, 65536);
+        else if (!strcmp(a, "--threads")) o->threads = (int)flag_long(prog, a, v, 1, 256);
+        else if (!strcmp(a, "--duration")) o->duration = flag_seconds(prog, a, v);
+        else if (!strcmp(a, "--warmup")) o->warmup = flag_seconds(prog, a, v);
+        else if (!strcmp(a, "--batch")) o->batch = (int)flag_long(prog, a, v, 1, 1 << 16);
+        else if (!strcmp(a, "--format") && (!strcmp(v, "binary") || !strcmp(v, "json"))) o->binary = !strcmp(v, "binary");
+        else if (!strcmp(a, "--slo")) o->slo_s = flag_seconds(prog, a, v);
+        else if (!strcmp(a, "--timeout")) o->timeout = flag_seconds(prog, a, v);
+        else if (!strcmp(a, "--wait-ready")) o->ready_s = flag_seconds(prog, a, v);
+        else if (!strcmp(a, "--dump-body")) o->dump = v;
+        else if (!strcmp(a, "--input-data")) o->input_data = v;
+        else if (!strcmp(a, "-f")) o->csv_path = v;
+        else if (!strcmp(a, "--seed")) o->seed = (unsigned long long)flag_long(prog, a, v, 0, 0x7fffffffffffffffL);
         else if (!strcmp(a, "--sweep")) {
-            if (parse_sweep(v, &sweep)) {
+            if (parse_sweep(v, &o->sweep)) {
                 fprintf(stderr, "%s: --sweep '%s': expected rate=START:END[:STEP] or concurrency=START:END[:STEP] "
                                 "(positive, START <= END; at most 256 points)\n", prog, v);
                 return 2;
             }
-            open_loop = sweep.rate; /* a rate sweep is open loop, a concurrency sweep closed */
-        }
-        else if (!strcmp(a, "--shape")) {
-            if (nshapes == INFER_MAX_SHAPES || infer_shape_parse(v, &shapes[nshapes])) {
+            o->open_loop = o->sweep.rate; /* a rate sweep is open loop, a concurrency sweep closed */
+        } else if (!strcmp(a, "--shape")) {
+            if (o->nshapes == INFER_MAX_SHAPES || infer_shape_parse(v, &o->shapes[o->nshapes])) {
                 fprintf(stderr, "%s: --shape '%s': expected NAME:D1,D2,... (positive dimensions, at most %d such flags)\n",
                         prog, v, INFER_MAX_SHAPES);
                 return 2;
             }
-            nshapes++;
-        }
-        else if (!strcmp(a, "--seed")) seed = (unsigned long long)flag_long(prog, a, v, 0, 0x7fffffffffffffffL);
-        else if (!strcmp(a, "--mode") || !strcmp(a, "--arrival") || !strcmp(a, "--format")) {
+            o->nshapes++;
+        } else if (!strcmp(a, "--mode") || !strcmp(a, "--arrival") || !strcmp(a, "--format")) {
             fprintf(stderr, "%s: %s '%s': expected %s\n", prog, a, v,
                     !strcmp(a, "--mode") ? "open or closed" : !strcmp(a, "--arrival") ? "poisson or constant" : "binary or json");
             return 2;
@@ -277,102 +281,120 @@ int main(int argc, char **argv)
         }
         i++;
     }
-    http1_url u;
-    if (http1_parse_url(url, &u)) {
-        fprintf(stderr, "%s: --url '%s': expected [http://]HOST[:PORT][/PREFIX], HOST a name, an IPv4 address or an "
-                        "IPv6 one in brackets\n", prog, url);
-        return 2;
-    }
-    const char *host = u.host;
-    int port = u.port;
-    if (!model) {
+    if (!o->model) {
         fprintf(stderr, "%s: --model NAME is required: the model to drive (GET /v2/models/NAME)\n", prog);
         return 2;
     }
-    if (!valid_model_name(model)) {
-        fprintf(stderr, "%s: --model '%s': a model name is letters, digits, '-', '_' and '.'\n", prog, model);
+    if (!valid_model_name(o->model)) {
+        fprintf(stderr, "%s: --model '%s': a model name is letters, digits, '-', '_' and '.'\n", prog, o->model);
         return 2;
     }
-    if (timeout <= 0) {
+    if (o->timeout <= 0) {
         fprintf(stderr, "%s: --timeout must be more than 0\n", prog);
         return 2;
     }
-    if (!concurrency) concurrency = open_loop ? 256 : 8;
-    if (concurrency < threads) threads = concurrency;
-    events_open();
-    signal(SIGPIPE, SIG_IGN);
-    workload_install_stop();
+    if (!o->concurrency) o->concurrency = o->open_loop ? 256 : 8;
+    return -1;
+}
 
+/* The server ready, the address that takes connections, and the request
+ * built from the model's metadata: -1 to go on, else the exit code. */
+static int prepare(const lg_opts *o, const http1_url *u, http1_addr *addr, infer_request *req)
+{
     char why[512];
-    if (ready_s > 0 && wait_ready(&u, ready_s, why, sizeof why)) {
-        fprintf(stderr, "%s: the server at %s:%d is not ready after %gs: %s. Is it running, and is --url right?\n", prog,
-                host, port, ready_s, why);
+    if (o->ready_s > 0 && wait_ready(u, o->ready_s, why, sizeof why)) {
+        fprintf(stderr, "%s: the server at %s is not ready after %gs: %s. Is it running, and is --url right?\n", prog,
+                u->authority, o->ready_s, why);
         return 1;
     }
-    /* the address of the server's name that takes connections: each thread connects there */
-    http1_addr addr;
-    if (http1_connectable(host, port, 5000, &addr, why, sizeof why)) {
+    /* each thread connects to the address of the server's name that answered */
+    if (http1_connectable(u->host, u->port, 5000, addr, why, sizeof why)) {
         fprintf(stderr, "%s: %s\n", prog, why);
         return 1;
     }
     char path[512], *meta = NULL;
-    snprintf(path, sizeof path, "%s/v2/models/%s", u.prefix, model);
-    int st = http1_request(host, port, "GET", path, NULL, NULL, 0, 10000, &meta, NULL, why, sizeof why);
+    snprintf(path, sizeof path, "%s/v2/models/%s", u->prefix, o->model);
+    int st = http1_request(u->host, u->port, "GET", path, NULL, NULL, 0, 10000, &meta, NULL, why, sizeof why);
     if (st != 200) {
         if (st > 0) snprintf(why, sizeof why, "answered %d: %.300s", st, meta ? meta : "");
-        fprintf(stderr, "%s: GET %s from %s:%d: %s\n", prog, path, host, port, why);
+        fprintf(stderr, "%s: GET %s from %s: %s\n", prog, path, u->authority, why);
         free(meta);
         return 1;
     }
-    char *data_text = input_data ? read_input_data(input_data) : NULL;
-    if (input_data && !data_text) {
+    char *data_text = o->input_data ? read_input_data(o->input_data) : NULL;
+    if (o->input_data && !data_text) {
         free(meta);
         return 2;
     }
-    infer_request req;
-    infer_request_opts ro = {.model = model, .prefix = u.prefix, .authority = u.authority, .batch = batch,
-                             .binary = binary, .seed = seed, .shapes = shapes, .nshapes = nshapes, .input_data = data_text};
-    int rc = infer_request_build(meta, &ro, &req, why, sizeof why);
+    infer_request_opts ro = {.model = o->model, .prefix = u->prefix, .authority = u->authority, .batch = o->batch,
+                             .binary = o->binary, .seed = o->seed, .shapes = o->shapes, .nshapes = o->nshapes,
+                             .input_data = data_text};
+    int rc = infer_request_build(meta, &ro, req, why, sizeof why);
     free(meta);
     free(data_text);
     if (rc) {
-        fprintf(stderr, "%s: model '%s': %s\n", prog, model, why);
+        fprintf(stderr, "%s: model '%s': %s\n", prog, o->model, why);
         return 1;
     }
+    return -1;
+}
 
-    if (dump) {
-        FILE *f = fopen(dump, "wb");
-        int ok = f && fwrite(req.bytes + (req.len - req.body_len), 1, req.body_len, f) == req.body_len;
-        if (f && fclose(f)) ok = 0;
-        if (!ok) {
-            fprintf(stderr, "%s: --dump-body %s: cannot write it (%s)\n", prog, dump, strerror(errno));
-            return 1;
-        }
-        fwrite(req.bytes, 1, req.len - req.body_len, stdout); /* the request line and headers */
-        infer_request_free(&req);
-        return 0;
+/* --dump-body: the body to FILE, the request line and headers to stdout. */
+static int dump_body(const char *path, const infer_request *req)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(req->bytes + (req->len - req->body_len), 1, req->body_len, f) == req->body_len;
+    if (f && fclose(f)) ok = 0;
+    if (!ok) {
+        fprintf(stderr, "%s: --dump-body %s: cannot write it (%s)\n", prog, path, strerror(errno));
+        return 1;
     }
-    const char *target_fmt = "%s%s model '%s' (%s, %s)";
+    fwrite(req->bytes, 1, req->len - req->body_len, stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    flag_version_exit(prog, argc, argv);
+    static lg_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) return rc;
+    http1_url u;
+    if (http1_parse_url(o.url, &u)) {
+        fprintf(stderr, "%s: --url '%s': expected [http://]HOST[:PORT][/PREFIX], HOST a name, an IPv4 address or an "
+                        "IPv6 one in brackets\n", prog, o.url);
+        return 2;
+    }
+    events_open();
+    signal(SIGPIPE, SIG_IGN);
+    workload_install_stop();
+    http1_addr addr;
+    infer_request req;
+    if ((rc = prepare(&o, &u, &addr, &req)) >= 0) return rc;
+    if (o.dump) {
+        rc = dump_body(o.dump, &req);
+        infer_request_free(&req);
+        return rc;
+    }
     char target[1024];
-    snprintf(target, sizeof target, target_fmt, u.authority, u.prefix, model, req.summary, binary ? "binary" : "JSON");
+    snprintf(target, sizeof target, "%s%s model '%s' (%s, %s)", u.authority, u.prefix, o.model, req.summary,
+             o.binary ? "binary" : "JSON");
     FILE *csv = NULL;
-    if (csv_path && !(csv = fopen(csv_path, "w"))) {
-        fprintf(stderr, "%s: -f %s: cannot write it (%s)\n", prog, csv_path, strerror(errno));
+    if (o.csv_path && !(csv = fopen(o.csv_path, "w"))) {
+        fprintf(stderr, "%s: -f %s: cannot write it (%s)\n", prog, o.csv_path, strerror(errno));
         infer_request_free(&req);
         return 1;
     }
-    if (csv) lg_report_csv_header(csv, open_loop);
+    if (csv) lg_report_csv_header(csv, o.open_loop);
     events_start("requests");
-    run_plan plan = {.addr = addr, .req = &req, .open_loop = open_loop, .poisson = poisson, .threads = threads,
-                     .batch = batch, .warmup_s = warmup, .duration_s = duration, .timeout_s = timeout, .slo_s = slo_s,
-                     .seed = seed};
+    run_plan plan = {.addr = addr, .req = &req, .open_loop = o.open_loop, .poisson = o.poisson, .threads = o.threads,
+                     .batch = o.batch, .warmup_s = o.warmup, .duration_s = o.duration, .timeout_s = o.timeout,
+                     .slo_s = o.slo_s, .seed = o.seed};
     /* one point, or each of the sweep's in turn, until a signal */
-    int points = sweep.n ? sweep.n : 1, failed = 0;
+    int points = o.sweep.n ? o.sweep.n : 1, failed = 0;
     for (int k = 0; k < points && !workload_stop; k++) {
-        double r = rate;
-        int conc = concurrency;
-        if (sweep.n && sweep.rate) r = sweep.v[k];
-        else if (sweep.n) conc = (int)sweep.v[k];
+        double r = o.sweep.n && o.sweep.rate ? o.sweep.v[k] : o.rate;
+        int conc = o.sweep.n && !o.sweep.rate ? (int)o.sweep.v[k] : o.concurrency;
         lg_point pt;
         if (run_point(&plan, r, conc, &pt) != 0) {
             failed = 1;
@@ -388,7 +410,7 @@ int main(int argc, char **argv)
     }
     events_end();
     if (csv && fclose(csv) != 0) {
-        fprintf(stderr, "%s: -f %s: %s\n", prog, csv_path, strerror(errno));
+        fprintf(stderr, "%s: -f %s: %s\n", prog, o.csv_path, strerror(errno));
         failed = 1;
     }
     infer_request_free(&req);
