@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int c = 0; c < f.nconfigs; c++)
         for (int i = 0; i < f.configs[c].nentries; i++) {
             char layout[1024], err[512];
-            migparted_layout_text(&f.configs[c].entries[i], layout, sizeof layout);
+            int has_ci;
+            migparted_layout_text(&f.configs[c].entries[i], layout, sizeof layout, &has_ci);
             const mig_profile *req[MIG_MAX_INSTANCES];
             int n;
             if (!layout[0] || mig_layout_parse(g, layout, req, &n, err, sizeof err)) continue;
