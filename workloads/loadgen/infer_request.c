@@ -246,11 +246,16 @@ static int add_input(const json_t *in, int index, const infer_request_opts *o, c
         json_decref(shape);
         return fail(why, cap, "the input data has no values for input '%s'", name);
     }
-    json_t *vals = values_of(given, t, index, name, elems, item_elems, o->seed, why, cap);
+    /* random values for binary data are made one at a time as they are
+     * encoded: an array of them would take ~64 bytes a value (300 MB for a
+     * batch of 32 images) */
+    const int streamed = !given && o->binary;
+    json_t *vals = streamed ? json_array() : values_of(given, t, index, name, elems, item_elems, o->seed, why, cap);
     if (!vals) {
         json_decref(shape);
         return -1;
     }
+    const size_t nvals = streamed ? (size_t)elems : json_array_size(vals);
     size_t len = strlen(summary);
     char *st = json_dumps(shape, JSON_COMPACT);
     snprintf(summary + len, scap - len, "%s%s %s %s", len ? ", " : "", name, dt, st ? st : "?");
@@ -258,16 +263,19 @@ static int add_input(const json_t *in, int index, const infer_request_opts *o, c
     json_t *tin = json_pack("{s:s, s:s, s:o}", "name", name, "datatype", dt, "shape", shape);
     /* the binary form is checked (and sized) whatever the format */
     size_t room = types[t].k == K_BYTES ? 0 : (size_t)elems * (size_t)types[t].size, at = *bin_len;
-    if (types[t].k == K_BYTES)
-        for (size_t i = 0; i < json_array_size(vals); i++) room += 4 + json_string_length(json_array_get(vals, i));
+    if (types[t].k == K_BYTES && streamed) room = nvals * (4 + 3); /* random strings are 0..99 */
+    else if (types[t].k == K_BYTES)
+        for (size_t i = 0; i < nvals; i++) room += 4 + json_string_length(json_array_get(vals, i));
     unsigned char *nb = realloc(*bin, *bin_len + room + 1);
     if (!nb) {
         json_decref(tin), json_decref(vals);
         return fail(why, cap, "out of memory for input '%s'", name);
     }
     *bin = nb;
-    for (size_t i = 0; i < json_array_size(vals); i++) {
-        long n = encode(t, json_array_get(vals, i), nb + at, name, (int64_t)i, why, cap);
+    for (size_t i = 0; i < nvals; i++) {
+        json_t *v = streamed ? random_value(t, o->seed, index, (int64_t)i) : json_incref(json_array_get(vals, i));
+        long n = encode(t, v, nb + at, name, (int64_t)i, why, cap);
+        json_decref(v);
         if (n < 0) {
             json_decref(tin), json_decref(vals);
             return -1;
