@@ -80,7 +80,7 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
             for (int c = 0; c < TCOL_COUNT; c++) {
                 col[c] = -1;
                 for (int k = 0; k < nf; k++)
-                    if (!strcmp(f[k], telemetry_csv_names[c])) col[c] = k;
+                    if (telemetry_csv_header_names(f[k], (telemetry_csv_col)c)) col[c] = k;
             }
             if (col[TCOL_T_NS] < 0 || col[TCOL_GPU] < 0 || col[TCOL_RECORD] < 0) {
                 rc = cot_errf(err, "%s:1: the header lacks t_ns, gpu or record; this is not a cotenant telemetry file", name);

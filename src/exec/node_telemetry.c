@@ -51,10 +51,14 @@ nt_line node_telemetry_classify(const char *line, size_t len, bool have_header)
         return r;
     }
     if (!have_header) return r;
-    /* the key columns (t_ns,gpu,record,...): digits, digits, then a record name */
+    /* the key columns (t_ns,timestamp,gpu,record,...): digits, an RFC 3339
+     * time, digits, then a record name */
     size_t i = 0;
     while (i < len && line[i] >= '0' && line[i] <= '9') i++;
     if (i == 0 || i > 20 || i >= len || line[i] != ',') return r;
+    size_t t0 = ++i;
+    while (i < len && i - t0 <= 40 && line[i] && strchr("0123456789-:.TZ", line[i])) i++;
+    if (i == t0 || i - t0 > 40 || i >= len || line[i] != ',') return r;
     size_t g0 = ++i;
     int gpu = 0;
     while (i < len && line[i] >= '0' && line[i] <= '9' && i - g0 < 3) gpu = gpu * 10 + (line[i++] - '0');

@@ -5,19 +5,27 @@
 #include <string.h>
 
 const char *const telemetry_csv_names[TCOL_COUNT] = {
-#define TELEMETRY_CSV_NAME(id, name) name,
+#define TELEMETRY_CSV_NAME(id, name, unit) name,
     TELEMETRY_CSV_COLUMNS(TELEMETRY_CSV_NAME)
 #undef TELEMETRY_CSV_NAME
 };
 
-static char header[TCOL_COUNT * 24], key_prefix[64];
+const char *const telemetry_csv_units[TCOL_COUNT] = {
+#define TELEMETRY_CSV_UNIT(id, name, unit) unit,
+    TELEMETRY_CSV_COLUMNS(TELEMETRY_CSV_UNIT)
+#undef TELEMETRY_CSV_UNIT
+};
+
+static char header[TCOL_COUNT * 32], key_prefix[64];
 static pthread_once_t header_once = PTHREAD_ONCE_INIT;
 
 static void build_header(void)
 {
     size_t n = 0;
     for (int c = 0; c < TCOL_COUNT; c++) {
-        n += (size_t)snprintf(header + n, sizeof header - n, "%s%s", c ? "," : "", telemetry_csv_names[c]);
+        const char *unit = telemetry_csv_units[c];
+        n += (size_t)snprintf(header + n, sizeof header - n, "%s%s%s%s%s", c ? "," : "", telemetry_csv_names[c],
+                              *unit ? " [" : "", unit, *unit ? "]" : "");
         if (c == TCOL_RECORD) snprintf(key_prefix, sizeof key_prefix, "%s,", header);
     }
 }
@@ -32,6 +40,15 @@ const char *telemetry_csv_key_prefix(void)
 {
     pthread_once(&header_once, build_header);
     return key_prefix;
+}
+
+int telemetry_csv_header_names(const char *field, telemetry_csv_col c)
+{
+    const char *name = telemetry_csv_names[c], *unit = telemetry_csv_units[c];
+    size_t n = strlen(name), u = strlen(unit);
+    if (strncmp(field, name, n)) return 0;
+    if (!field[n]) return 1;
+    return u && !strncmp(field + n, " [", 2) && !strncmp(field + n + 2, unit, u) && !strcmp(field + n + 2 + u, "]");
 }
 
 void telemetry_csv_row_init(telemetry_csv_row *r)

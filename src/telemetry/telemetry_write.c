@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "util/json_text.h"
+#include "util/timeutil.h"
 
 struct telemetry_writer {
     FILE *f;
@@ -40,8 +41,11 @@ telemetry_writer *telemetry_write_open(const char *path, telemetry_format fmt, c
 static void csv_tick(FILE *f, const gpu_sample *s)
 {
     telemetry_csv_row r;
+    char when[40];
+    rfc3339_of_monotonic_ns(s->t_ns, when, sizeof when);
     telemetry_csv_row_init(&r);
     telemetry_csv_row_int(&r, TCOL_T_NS, (long long)s->t_ns);
+    telemetry_csv_row_text(&r, TCOL_TIMESTAMP, when);
     telemetry_csv_row_int(&r, TCOL_GPU, s->index);
     telemetry_csv_row_text(&r, TCOL_RECORD, TELEMETRY_RECORD_GPU);
     telemetry_csv_row_num(&r, TCOL_UTIL_GPU, s->util_gpu, 0);
@@ -65,6 +69,7 @@ static void csv_tick(FILE *f, const gpu_sample *s)
         const gpu_proc_sample *p = &s->procs[k];
         telemetry_csv_row_init(&r);
         telemetry_csv_row_int(&r, TCOL_T_NS, (long long)s->t_ns);
+        telemetry_csv_row_text(&r, TCOL_TIMESTAMP, when);
         telemetry_csv_row_int(&r, TCOL_GPU, s->index);
         telemetry_csv_row_text(&r, TCOL_RECORD, TELEMETRY_RECORD_PROCESS);
         telemetry_csv_row_int(&r, TCOL_PID, p->pid);
@@ -80,6 +85,7 @@ static void csv_tick(FILE *f, const gpu_sample *s)
         const gpu_mig_sample *m = &s->mig[k];
         telemetry_csv_row_init(&r);
         telemetry_csv_row_int(&r, TCOL_T_NS, (long long)s->t_ns);
+        telemetry_csv_row_text(&r, TCOL_TIMESTAMP, when);
         telemetry_csv_row_int(&r, TCOL_GPU, s->index);
         telemetry_csv_row_text(&r, TCOL_RECORD, TELEMETRY_RECORD_MIG);
         telemetry_csv_row_int(&r, TCOL_GPU_INSTANCE, m->gpu_instance_id);
@@ -98,7 +104,10 @@ static void jnum(json_t *o, const char *key, double v)
 static void jsonl_tick(FILE *f, const gpu_sample *s)
 {
     json_t *o = json_object();
+    char when[40];
+    rfc3339_of_monotonic_ns(s->t_ns, when, sizeof when);
     json_object_set_new(o, "t_ns", json_integer(s->t_ns));
+    json_object_set_new(o, "timestamp", json_string(when));
     json_object_set_new(o, "gpu", json_integer(s->index));
     jnum(o, "util_gpu", s->util_gpu), jnum(o, "util_mem", s->util_mem);
     jnum(o, "mem_used_mib", s->mem_used_mib), jnum(o, "mem_total_mib", s->mem_total_mib);

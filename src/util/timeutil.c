@@ -22,6 +22,28 @@ void wall_time_iso(char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void rfc3339_of_unix_ns(int64_t unix_ns, char *out, size_t cap)
+{
+    int64_t sec = unix_ns / NS_PER_S, rem = unix_ns % NS_PER_S;
+    if (rem < 0) sec--, rem += NS_PER_S; /* before 1970: floor, so the milliseconds count forward */
+    time_t t = (time_t)sec;
+    struct tm tm;
+    char whole[32];
+    if (!gmtime_r(&t, &tm) || !strftime(whole, sizeof whole, "%Y-%m-%dT%H:%M:%S", &tm)) {
+        snprintf(out, cap, "%s", "");
+        return;
+    }
+    snprintf(out, cap, "%s.%03dZ", whole, (int)(rem / NS_PER_MS));
+}
+
+void rfc3339_of_monotonic_ns(int64_t mono_ns, char *out, size_t cap)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t offset = (int64_t)wall.tv_sec * NS_PER_S + wall.tv_nsec - now_ns();
+    rfc3339_of_unix_ns(mono_ns + offset, out, cap);
+}
+
 void wall_time_compact(char *out, size_t cap)
 {
     time_t t = time(NULL);

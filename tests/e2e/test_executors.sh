@@ -196,7 +196,7 @@ grep -q "logs -f -n default job/$ID-s3-server -c client " "$FAKE_LOG" && grep -q
   || fail "the client reached its server on 127.0.0.1: $(json "$S/segment.json" 'd["results"]["client"]')"; ok
 json "$S/segment.json" 'd["telemetry"]["source"], d["telemetry"]["gpus_sampled"], d["telemetry"]["samples"] > 10' \
   | grep -q "('a sampler pod on the node', 2, True)" || fail "telemetry: $(json "$S/segment.json" 'd["telemetry"]')"; ok
-[ "$(cut -d, -f2 "$S/telemetry.csv" | sort -u | tr '\n' ' ')" = "1 gpu " ] && [ "$(json "$S/segment.json" 'd["telemetry"]["gpu"]')" = 1 ] || fail "one GPU kept: $(cut -d, -f2 "$S/telemetry.csv" | sort -u)"; ok
+[ "$(cut -d, -f3 "$S/telemetry.csv" | sort -u | tr '\n' ' ')" = "1 gpu " ] && [ "$(json "$S/segment.json" 'd["telemetry"]["gpu"]')" = 1 ] || fail "one GPU kept: $(cut -d, -f3 "$S/telemetry.csv" | sort -u)"; ok
 [ "$(peak "$R" burner)" = 500.0 ] || fail "k8s: the burner's memory: $(peak "$R" burner)"; ok
 
 # GPU processes none of which can be told to be the segment's (as where the

@@ -20,11 +20,17 @@ set +e; "$COT" monitor --gpu 7 --csv "$WORK/a.csv" 2>"$WORK/err"; rc=$?; set -e
 [ $rc = 1 ] && grep -q "GPU 7 does not exist: NVML sees 2 GPUs" "$WORK/err" || fail "--gpu 7: exit $rc, $(cat "$WORK/err")"; ok
 
 # CSV and JSONL for a fixed time: a row per GPU per 100 ms tick.
+day0=$(date -u +%Y-%m-%d)
 "$COT" monitor --csv "$WORK/m.csv" --jsonl "$WORK/m.jsonl" --interval 100ms --duration 1s 2>"$WORK/err"
+day1=$(date -u +%Y-%m-%d)
 rows=$(grep -c ",gpu,," "$WORK/m.csv")
 [ "$rows" -ge 12 ] && [ "$rows" -le 24 ] || fail "$rows GPU rows in 1 s at 100 ms for 2 GPUs"; ok
 [ "$(wc -l < "$WORK/m.jsonl")" = "$rows" ] || fail "JSONL and CSV disagree"; ok
 grep -q "samples of 2 GPUs" "$WORK/err" || fail "summary: $(cat "$WORK/err")"; ok
+# Wall-clock time beside the monotonic one, in the second column: RFC 3339 UTC, today's date.
+awk -F, -v d="($day0|$day1)" 'NR == 1 { if ($1 != "t_ns" || $2 != "timestamp" || $8 != "util_gpu [%]") bad = 1; next }
+  $2 !~ ("^" d "T[0-9][0-9]:[0-9][0-9]:[0-9][0-9][.][0-9][0-9][0-9]Z$") { bad = 1 } END { exit bad }' "$WORK/m.csv" \
+  || fail "timestamp column: $(head -2 "$WORK/m.csv")"; ok
 
 # Stopped by SIGTERM: exit 0, every row whole.
 "$COT" monitor --csv "$WORK/t.csv" --interval 20ms --no-tui 2>/dev/null &
@@ -32,7 +38,7 @@ pid=$!
 sleep 0.5
 kill -TERM $pid
 wait $pid || fail "SIGTERM: exit $?"; ok
-awk -F, 'NF != 26 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row cut short after SIGTERM"; ok
+awk -F, 'NF != 27 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row cut short after SIGTERM"; ok
 [ "$(grep -c ",gpu,," "$WORK/t.csv")" -ge 10 ] || fail "too few rows at 20 ms"; ok
 
 # Prometheus: /metrics, 404, 405, on 127.0.0.1.

@@ -35,7 +35,7 @@ for seg in 001-r1-timeslice-alone-a 002-r1-timeslice-alone-b 003-r1-timeslice-sh
   rows=$(grep -c ",gpu,," "$csv")
   samples=$(json "$R/segments/$seg/segment.json" "d['telemetry']['samples']")
   [ "$rows" = "$samples" ] && [ "$rows" -ge 30 ] || fail "$seg: $rows GPU rows, segment.json says $samples"; ok
-  labels=$(awk -F, '$3 == "process" && $26 != "" { print $26 }' "$csv" | sort -u | tr '\n' ' ')
+  labels=$(awk -F, '$4 == "process" && $27 != "" { print $27 }' "$csv" | sort -u | tr '\n' ' ')
   case $seg in
     *alone-a) want="a " ;; *alone-b) want="b " ;; *) want="a b " ;;
   esac
@@ -47,7 +47,7 @@ done
 # On a failure, the ticks where a workload held more than one process, to
 # tell a labelling fault from a figure's.
 crowded_ticks() {
-  awk -F, '$3 == "process" && $26 != "" { k = FILENAME " t=" $1 " " $26; n[k]++; p[k] = p[k] " " $4 " (" $5 ")" }
+  awk -F, '$4 == "process" && $27 != "" { k = FILENAME " t=" $1 " " $27; n[k]++; p[k] = p[k] " " $5 " (" $6 ")" }
            END { for (k in n) if (n[k] > 1) print k ":" p[k] }' "$R"/segments/*/telemetry.csv >&2
   ps -eo pid,ppid,pgid,comm | grep cotenant >&2 || true
 }

@@ -20,6 +20,8 @@
 #include "sys/proc.h"
 
 static const char *const NAMES[] = {"train", "infer"};
+/* The layout before the timestamp column and the units: readers find columns
+ * by name, so results written by earlier versions still load. */
 #define HDR "t_ns,gpu,record,pid,process,gpu_instance,util_gpu,util_mem,mem_used_mib,mem_total_mib,power_w,energy_j," \
             "sm_clock_mhz,mem_clock_mhz,temp_c,throttle_reasons,sm_active,sm_occupancy,tensor_active,dram_active,"    \
             "pcie_tx_mib_s,pcie_rx_mib_s,proc_mem_mib,proc_sm_util,proc_mem_util,workload\n"

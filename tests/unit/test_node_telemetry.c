@@ -76,6 +76,9 @@ static void test_env_owner(void **state)
     }
 }
 
+/* Any wall-clock stamp: the classifier checks its characters, not its value. */
+#define TS "2026-12-07T20:00:00.125Z"
+
 static nt_line classify(const char *s, bool header)
 {
     return node_telemetry_classify(s, strlen(s), header);
@@ -84,22 +87,23 @@ static nt_line classify(const char *s, bool header)
 static void test_classify(void **state)
 {
     (void)state;
-    assert_int_equal(classify("t_ns,gpu,record,pid", false).kind, NT_HEADER);
-    assert_int_equal(classify("t_ns,gpu,record,pid", true).kind, NT_OTHER); /* a second header */
-    assert_int_equal(classify("100,0,gpu,,,,50", false).kind, NT_OTHER);   /* no header yet */
-    nt_line r = classify("100,1,gpu,,,,50", true);
+    assert_int_equal(classify("t_ns,timestamp,gpu,record,pid", false).kind, NT_HEADER);
+    assert_int_equal(classify("t_ns,timestamp,gpu,record,pid", true).kind, NT_OTHER); /* a second header */
+    assert_int_equal(classify("100," TS ",0,gpu,,,,50", false).kind, NT_OTHER);   /* no header yet */
+    nt_line r = classify("100," TS ",1,gpu,,,,50", true);
     assert_int_equal(r.kind, NT_ROW);
     assert_int_equal(r.gpu, 1);
     assert_true(r.gpu_row);
-    r = classify("100,2,process,7,\"a,b\",,,,,,,,,,,,,,,,,,1.0,,,train", true);
+    r = classify("100," TS ",2,process,7,\"a,b\",,,,,,,,,,,,,,,,,,1.0,,,train", true);
     assert_int_equal(r.kind, NT_ROW);
     assert_true(r.labelled);
     assert_false(r.gpu_row);
-    r = classify("100,2,process,7,\"a,b\",,,,,,,,,,,,,,,,,,1.0,,,", true);
+    r = classify("100," TS ",2,process,7,\"a,b\",,,,,,,,,,,,,,,,,,1.0,,,", true);
     assert_false(r.labelled);
-    assert_int_equal(classify("100,0,mig,,,1,,", true).kind, NT_ROW);
-    const char *bad[] = {"cotenant monitor: no GPU", "", "100", "100,", "100,x,gpu,", "100,0,bogus,", "100,64,gpu,,",
-                         "123456789012345678901,0,gpu,", ",0,gpu,", "100,0,gpu"};
+    assert_int_equal(classify("100," TS ",0,mig,,,1,,", true).kind, NT_ROW);
+    const char *bad[] = {"cotenant monitor: no GPU", "", "100", "100,", "100," TS ",x,gpu,", "100," TS ",0,bogus,",
+                         "100," TS ",64,gpu,,", "123456789012345678901," TS ",0,gpu,", "," TS ",0,gpu,",
+                         "100," TS ",0,gpu", "100,,0,gpu,", "100,2026 12 07,0,gpu,", "100,0,gpu,"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_int_equal(classify(bad[i], true).kind, NT_OTHER);
 }
 
@@ -121,16 +125,16 @@ static void test_follow(void **state)
     snprintf(stream, sizeof stream, "%s/stream", dir);
     FILE *f = fopen(stream, "w");
     fputs("Defaulted container \"sampler\"\n"
-          "t_ns,gpu,record,pid,process,workload\n"
-          "100,0,gpu,,,\n"
-          "100,1,gpu,,,\n"
-          "100,1,process,42,python3,train\n"
+          "t_ns,timestamp,gpu,record,pid,process,workload\n"
+          "100," TS ",0,gpu,,,\n"
+          "100," TS ",1,gpu,,,\n"
+          "100," TS ",1,process,42,python3,train\n"
           "cotenant monitor: warning: something\n"
-          "200,0,gpu,,,\n"
-          "200,0,process,43,other,\n"
-          "200,1,gpu,,,\n"
-          "200,1,process,42,python3,train\n"
-          "300,1,gp",
+          "200," TS ",0,gpu,,,\n"
+          "200," TS ",0,process,43,other,\n"
+          "200," TS ",1,gpu,,,\n"
+          "200," TS ",1,process,42,python3,train\n"
+          "300," TS ",1,gp",
           f);
     fclose(f);
     char *argv[] = {"cat", stream, NULL};
@@ -149,15 +153,15 @@ static void test_follow(void **state)
     char path[400];
     snprintf(path, sizeof path, "%s/" NODE_TELEMETRY_CSV, dir);
     char *csv = slurp(path);
-    assert_string_equal(csv, "t_ns,gpu,record,pid,process,workload\n"
-                             "100,1,gpu,,,\n"
-                             "100,1,process,42,python3,train\n"
-                             "200,1,gpu,,,\n"
-                             "200,1,process,42,python3,train\n");
+    assert_string_equal(csv, "t_ns,timestamp,gpu,record,pid,process,workload\n"
+                             "100," TS ",1,gpu,,,\n"
+                             "100," TS ",1,process,42,python3,train\n"
+                             "200," TS ",1,gpu,,,\n"
+                             "200," TS ",1,process,42,python3,train\n");
     free(csv);
     snprintf(path, sizeof path, "%s/" NODE_TELEMETRY_LOG, dir);
     char *log = slurp(path);
-    assert_string_equal(log, "Defaulted container \"sampler\"\ncotenant monitor: warning: something\n300,1,gp\n");
+    assert_string_equal(log, "Defaulted container \"sampler\"\ncotenant monitor: warning: something\n300," TS ",1,gp\n");
     free(log);
     fs_remove_tree(dir);
 }
@@ -200,20 +204,20 @@ static void expect_choice(const char *text, int gpu, const char *by)
 static void test_choice_without_labels(void **state)
 {
     (void)state;
-    const char *head = "t_ns,gpu,record,pid,process,workload\n";
+    const char *head = "t_ns,timestamp,gpu,record,pid,process,workload\n";
     char text[1024];
     /* a labelled process outweighs more unlabelled ones elsewhere */
     snprintf(text, sizeof text, "%s%s", head,
-             "1,0,gpu,,,\n1,0,process,5,x,\n1,0,process,6,y,\n1,1,gpu,,,\n1,1,process,7,z,train\n");
+             "1," TS ",0,gpu,,,\n1," TS ",0,process,5,x,\n1," TS ",0,process,6,y,\n1," TS ",1,gpu,,,\n1," TS ",1,process,7,z,train\n");
     expect_choice(text, 1, NODE_TELEMETRY_BY_LABEL);
-    snprintf(text, sizeof text, "%s%s", head, "1,0,gpu,,,\n1,1,gpu,,,\n1,1,process,7,z,\n2,0,gpu,,,\n");
+    snprintf(text, sizeof text, "%s%s", head, "1," TS ",0,gpu,,,\n1," TS ",1,gpu,,,\n1," TS ",1,process,7,z,\n2," TS ",0,gpu,,,\n");
     expect_choice(text, 1, "the most GPU processes");
-    snprintf(text, sizeof text, "%s%s", head, "1,0,gpu,,,\n1,1,gpu,,,\n2,1,gpu,,,\n");
+    snprintf(text, sizeof text, "%s%s", head, "1," TS ",0,gpu,,,\n1," TS ",1,gpu,,,\n2," TS ",1,gpu,,,\n");
     expect_choice(text, 1, "the most samples (no GPU processes seen)");
-    snprintf(text, sizeof text, "%s%s", head, "1,0,gpu,,,\n1,1,gpu,,,\n2,0,gpu,,,\n2,1,gpu,,,\n");
+    snprintf(text, sizeof text, "%s%s", head, "1," TS ",0,gpu,,,\n1," TS ",1,gpu,,,\n2," TS ",0,gpu,,,\n2," TS ",1,gpu,,,\n");
     expect_choice(text, 0, "the most samples (no GPU processes seen)");
     /* one GPU: nothing to choose, nothing said */
-    snprintf(text, sizeof text, "%s%s", head, "1,3,gpu,,,\n");
+    snprintf(text, sizeof text, "%s%s", head, "1," TS ",3,gpu,,,\n");
     expect_choice(text, 3, NULL);
 }
 

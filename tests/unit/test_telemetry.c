@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -75,6 +76,39 @@ static void check_sample(const gpu_sample *s, bool gpm_expected)
     assert_true(s->procs[0].sm_util == k % 100 && s->procs[0].mem_util == (2 * k) % 100);
     assert_string_equal(s->procs[1].name, ""); /* no such process here */
     assert_true(s->procs[1].mem_used_mib == 50 && s->procs[1].sm_util == 1);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ", and within 5 s of now: the samples were
+ * just taken. */
+static bool is_rfc3339_ms(const char *t)
+{
+    int y, mo, d, h, mi, sec, ms, used = 0;
+    if (!t || strlen(t) != 24 || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &y, &mo, &d, &h, &mi, &sec, &ms, &used) != 7 ||
+        used != 24)
+        return false;
+    struct tm a = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    return llabs((long long)(timegm(&a) - time(NULL))) <= 5;
+}
+
+/* Wall-clock stamps: RFC 3339 in UTC with milliseconds, truncated (never
+ * rounded into the next second), floor before 1970; a monotonic instant
+ * maps to now's wall-clock time. */
+static void wall_clock_stamps(void **state)
+{
+    (void)state;
+    char t[40];
+    rfc3339_of_unix_ns(0, t, sizeof t);
+    assert_string_equal(t, "1970-01-01T00:00:00.000Z");
+    rfc3339_of_unix_ns(1796673851123456789LL, t, sizeof t);
+    assert_string_equal(t, "2026-12-07T20:04:11.123Z");
+    rfc3339_of_unix_ns(1796673851999999999LL, t, sizeof t);
+    assert_string_equal(t, "2026-12-07T20:04:11.999Z");
+    rfc3339_of_unix_ns(-1, t, sizeof t);
+    assert_string_equal(t, "1969-12-31T23:59:59.999Z");
+    rfc3339_of_monotonic_ns(now_ns(), t, sizeof t);
+    assert_true(is_rfc3339_ms(t));
+    rfc3339_of_monotonic_ns(now_ns() - 3600 * NS_PER_S, t, sizeof t);
+    assert_false(is_rfc3339_ms(t)); /* an hour ago */
 }
 
 static void reads_every_figure(void **state)
@@ -192,39 +226,48 @@ static void csv_and_jsonl(void **state)
     assert_string_equal(line, telemetry_csv_header());
     /* the file's contract: these names in this order, read by older and newer cotenants */
     assert_string_equal(telemetry_csv_header(),
-                        "t_ns,gpu,record,pid,process,gpu_instance,util_gpu,util_mem,mem_used_mib,mem_total_mib,power_w,"
-                        "energy_j,sm_clock_mhz,mem_clock_mhz,temp_c,throttle_reasons,sm_active,sm_occupancy,"
-                        "tensor_active,dram_active,pcie_tx_mib_s,pcie_rx_mib_s,proc_mem_mib,proc_sm_util,proc_mem_util,"
-                        "workload");
-    assert_string_equal(telemetry_csv_key_prefix(), "t_ns,gpu,record,");
+                        "t_ns,timestamp,gpu,record,pid,process,gpu_instance,util_gpu [%],util_mem [%],"
+                        "mem_used_mib [MiB],mem_total_mib [MiB],power_w [W],energy_j [J],sm_clock_mhz [MHz],"
+                        "mem_clock_mhz [MHz],temp_c [C],throttle_reasons,sm_active [%],sm_occupancy [%],"
+                        "tensor_active [%],dram_active [%],pcie_tx_mib_s [MiB/s],pcie_rx_mib_s [MiB/s],"
+                        "proc_mem_mib [MiB],proc_sm_util [%],proc_mem_util [%],workload");
+    assert_string_equal(telemetry_csv_key_prefix(), "t_ns,timestamp,gpu,record,");
+    /* a header field names its column with or without the unit, and nothing else */
+    assert_true(telemetry_csv_header_names("util_gpu [%]", TCOL_UTIL_GPU));
+    assert_true(telemetry_csv_header_names("util_gpu", TCOL_UTIL_GPU));
+    assert_false(telemetry_csv_header_names("util_gpu [W]", TCOL_UTIL_GPU));
+    assert_false(telemetry_csv_header_names("util_gpu [%]x", TCOL_UTIL_GPU));
+    assert_false(telemetry_csv_header_names("util_gpux", TCOL_UTIL_GPU));
+    assert_false(telemetry_csv_header_names("gpu [%]", TCOL_GPU));
     int rows = 0, gpu_rows = 0, proc_rows = 0, mig_rows = 0;
     while (fgets(line, sizeof line, f)) {
         int nf = csv_fields(line, fld, 32);
-        if (nf != 26) fail_msg("%d fields in: %s", nf, line);
+        if (nf != TCOL_COUNT) fail_msg("%d fields in: %s", nf, line);
         rows++;
-        if (!strcmp(fld[2], "gpu")) {
-            const gpu_sample *x = &s[gpu_rows / 2 % 2][atoi(fld[1])];
+        if (!strcmp(fld[TCOL_RECORD], "gpu")) {
+            const gpu_sample *x = &s[gpu_rows / 2 % 2][atoi(fld[TCOL_GPU])];
             if (gpu_rows < 4) {
-                assert_int_equal(atoll(fld[0]), x->t_ns);
-                assert_int_equal(atoi(fld[6]), (int)x->util_gpu);
-                assert_true(fabs(atof(fld[8]) - x->mem_used_mib) < 0.05);
-                assert_true(fabs(atof(fld[11]) - x->energy_j) < 1e-3);
+                assert_int_equal(atoll(fld[TCOL_T_NS]), x->t_ns);
+                assert_true(is_rfc3339_ms(fld[TCOL_TIMESTAMP]));
+                assert_int_equal(atoi(fld[TCOL_UTIL_GPU]), (int)x->util_gpu);
+                assert_true(fabs(atof(fld[TCOL_MEM_USED_MIB]) - x->mem_used_mib) < 0.05);
+                assert_true(fabs(atof(fld[TCOL_ENERGY_J]) - x->energy_j) < 1e-3);
                 /* GPM's first sample is empty, not 0 */
-                if (gpu_rows < 2) assert_string_equal(fld[16], "");
-                else assert_true(atof(fld[16]) == x->sm_active);
+                if (gpu_rows < 2) assert_string_equal(fld[TCOL_SM_ACTIVE], "");
+                else assert_true(atof(fld[TCOL_SM_ACTIVE]) == x->sm_active);
             }
             gpu_rows++;
-        } else if (!strcmp(fld[2], "process")) {
-            if (atoi(fld[3]) == (int)getpid() && !strcmp(fld[4], "odd, \"name\""))
-                assert_string_equal(fld[25], "train, a");
-            else if (atoi(fld[3]) == (int)getpid())
-                assert_true(!strcmp(fld[4], "test_telemetry") && !strcmp(fld[25], ""));
-            assert_string_not_equal(fld[22], "");
+        } else if (!strcmp(fld[TCOL_RECORD], "process")) {
+            if (atoi(fld[TCOL_PID]) == (int)getpid() && !strcmp(fld[TCOL_PROCESS], "odd, \"name\""))
+                assert_string_equal(fld[TCOL_WORKLOAD], "train, a");
+            else if (atoi(fld[TCOL_PID]) == (int)getpid())
+                assert_true(!strcmp(fld[TCOL_PROCESS], "test_telemetry") && !strcmp(fld[TCOL_WORKLOAD], ""));
+            assert_string_not_equal(fld[TCOL_PROC_MEM_MIB], "");
             proc_rows++;
         } else {
-            assert_string_equal(fld[2], "mig");
-            assert_string_not_equal(fld[5], "");
-            assert_string_not_equal(fld[8], "");
+            assert_string_equal(fld[TCOL_RECORD], "mig");
+            assert_string_not_equal(fld[TCOL_GPU_INSTANCE], "");
+            assert_string_not_equal(fld[TCOL_MEM_USED_MIB], "");
             mig_rows++;
         }
     }
@@ -242,6 +285,7 @@ static void csv_and_jsonl(void **state)
         if (!o) fail_msg("line %d is not JSON: %s", n + 1, je.text);
         const gpu_sample *x = &s[n / 2][n % 2];
         assert_int_equal(json_integer_value(json_object_get(o, "t_ns")), x->t_ns);
+        assert_true(is_rfc3339_ms(json_string_value(json_object_get(o, "timestamp"))));
         assert_true(json_real_value(json_object_get(o, "power_w")) == x->power_w);
         if (n < 2) assert_true(json_is_null(json_object_get(o, "sm_active")));
         assert_int_equal(json_array_size(json_object_get(o, "processes")), x->nprocs);
@@ -336,7 +380,8 @@ int main(void)
     setenv("COTENANT_NVML_DOUBLE_MIG", "2", 1);
     const struct CMUnitTest tests[] = {cmocka_unit_test(reads_every_figure), cmocka_unit_test(mig_instances),
                                        cmocka_unit_test(selects_gpus), cmocka_unit_test(csv_and_jsonl),
-                                       cmocka_unit_test(costly_calls_spaced), cmocka_unit_test(sampler_ticks_on_time)};
+                                       cmocka_unit_test(costly_calls_spaced), cmocka_unit_test(sampler_ticks_on_time),
+                                       cmocka_unit_test(wall_clock_stamps)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(script);
     return rc;
