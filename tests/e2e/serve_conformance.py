@@ -281,6 +281,35 @@ def batching():
     print("batching: 8 parallel requests in %d batch(es), %.3fs; a lone request %.3fs" % (execs, took, lone))
 
 
+def counter(text, name):
+    m = re.search(name + r'\{model="mlp",version="1"\} (\d+)', text)
+    check(m is not None, "%s is written" % name)
+    return int(m.group(1)) if m else 0
+
+
+def compute_parts():
+    """Triton's compute is input + infer + output, each timed: with a 50 ms
+    batch cost standing in for a device call, four lone requests spend
+    200 ms in the forward pass and little copying in and out; with the
+    queue, the parts never exceed the request's whole time."""
+    s = Server("--max-batch", "4", "--batch-time", "50ms", "--max-queue-delay", "0")
+    for _ in range(4):
+        r, _ = s.request("POST", "/v2/models/mlp/infer", infer_json(rows(1)))
+        check(r.status == 200, "a lone request is answered")
+    _, b = s.request("GET", "/metrics")
+    text = b.decode()
+    names = ["nv_inference_request_duration_us", "nv_inference_queue_duration_us",
+             "nv_inference_compute_input_duration_us", "nv_inference_compute_infer_duration_us",
+             "nv_inference_compute_output_duration_us"]
+    total, queue, cin, cinfer, cout = (counter(text, n) for n in names)
+    check(200000 <= cinfer < 300000, "4 x 50 ms in the forward pass, got %d us" % cinfer)
+    check(cin < 20000 and cout < 20000, "copying one row in and out takes little: %d us, %d us" % (cin, cout))
+    check(queue + cin + cinfer + cout <= total, "queue %d + compute %d/%d/%d us within the requests' %d us"
+          % (queue, cin, cinfer, cout, total))
+    s.stop()
+    print("compute parts: input %d us, infer %d us, output %d us of %d us" % (cin, cinfer, cout, total))
+
+
 def full_queue():
     s = Server("--max-batch", "1", "--queue-size", "2", "--batch-time", "300ms", "--max-queue-delay", "0")
     res = [None] * 8
@@ -310,7 +339,7 @@ def drain():
         pass
 
 
-for t in (protocol, perf_analyzer_sequence, batching, full_queue, drain):
+for t in (protocol, perf_analyzer_sequence, batching, compute_parts, full_queue, drain):
     t()
 print("serve conformance: %d failure(s)" % len(failures))
 sys.exit(1 if failures else 0)

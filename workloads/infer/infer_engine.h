@@ -40,6 +40,11 @@ struct infer_engine {
     void (*host_free)(infer_engine *e, void *p);
     void (*close)(infer_engine *e);
     size_t device_bytes;    /* what the engine holds on the GPU */
+    /* run_host's last call in three parts, as Triton reports a model's
+     * compute (ns, from CUDA events on the engine's stream): the input to
+     * the GPU and into the model's layout, the forward pass, the output
+     * back to the caller's memory. */
+    int64_t input_ns, infer_ns, output_ns;
     void *impl;
 };
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gpu_check.h"
 #include "infer_engine.h"
@@ -46,6 +47,7 @@ typedef struct {
     float *bias, *fc_b, *logits;
     void *xstage; /* the batch as it came from the host: FP32, or UINT8 with o.in_u8 */
     float *host_out; /* pinned staging for run_host's answers */
+    cudaEvent_t mark[4]; /* run_host's parts: before the input, after it, after the forward pass, after the output */
     void *ws;
     batch_plan **plans; /* [max_batch + 1], made on first use */
     /* host_alloc's pool: equal slots of one page-locked allocation, a free
@@ -277,6 +279,13 @@ static int run_resident(infer_engine *e, int n)
     return 0;
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 /* Each part goes straight from the request's buffer to the GPU: the driver
  * stages pageable memory itself, and no one gathers the batch on the host. */
 static int run_host(infer_engine *e, int nparts, const void *const *in, const int *items, float *out)
@@ -285,6 +294,7 @@ static int run_host(infer_engine *e, int nparts, const void *const *in, const in
     const rn_arch *a = &g->a;
     size_t item = (size_t)3 * a->image * a->image, esize = g->o.in_u8 ? 1 : sizeof(float), off = 0;
     int n = 0;
+    CUDA_CHECK(cudaEventRecord(g->mark[0], g->st));
     for (int k = 0; k < nparts; k++) {
         CUDA_CHECK(cudaMemcpyAsync((char *)g->xstage + off * esize, in[k], (size_t)items[k] * item * esize,
                                    cudaMemcpyHostToDevice, g->st));
@@ -298,10 +308,18 @@ static int run_host(infer_engine *e, int nparts, const void *const *in, const in
     else
         nchw_to_nhwc_kernel<<<blocks(in_elems, 256), 256, 0, g->st>>>((const float *)g->xstage, g->xin, n, 3,
                                                                        a->image * a->image);
+    CUDA_CHECK(cudaEventRecord(g->mark[1], g->st));
     run(g, n);
+    CUDA_CHECK(cudaEventRecord(g->mark[2], g->st));
     CUDA_CHECK(cudaMemcpyAsync(g->host_out, g->logits, out_elems * sizeof(float), cudaMemcpyDeviceToHost, g->st));
+    CUDA_CHECK(cudaEventRecord(g->mark[3], g->st));
     CUDA_CHECK(cudaStreamSynchronize(g->st));
+    int64_t copy0 = mono_ns();
     memcpy(out, g->host_out, out_elems * sizeof(float));
+    float ms[3];
+    for (int k = 0; k < 3; k++) CUDA_CHECK(cudaEventElapsedTime(&ms[k], g->mark[k], g->mark[k + 1]));
+    e->input_ns = (int64_t)(ms[0] * 1e6), e->infer_ns = (int64_t)(ms[1] * 1e6);
+    e->output_ns = (int64_t)(ms[2] * 1e6) + (mono_ns() - copy0);
     return 0;
 }
 
@@ -347,6 +365,7 @@ static void close_engine(infer_engine *e)
     for (int b = 0; b < NBUF; b++) cudaFree(g->buf[b]);
     cublasDestroy(g->blas);
     cudnnDestroy(g->dnn);
+    for (int k = 0; k < 4; k++) cudaEventDestroy(g->mark[k]);
     cudaStreamDestroy(g->st);
     free(g);
 }
@@ -380,6 +399,7 @@ extern "C" infer_engine *infer_resnet50_gpu(const infer_opts *o)
     for (size_t i = 0; i < a->n_matrix; i++) wb[i] = __float2bfloat16(w[i]);
 
     CUDA_CHECK(cudaStreamCreateWithFlags(&g->st, cudaStreamNonBlocking));
+    for (int k = 0; k < 4; k++) CUDA_CHECK(cudaEventCreate(&g->mark[k]));
     CUDNN_CHECK(cudnnCreate(&g->dnn));
     CUDNN_CHECK(cudnnSetStream(g->dnn, g->st));
     CUBLAS_CHECK(cublasCreate(&g->blas));

@@ -70,10 +70,22 @@ static batch_req *take_batch(batcher *b, int *items)
     return first;
 }
 
+/* A batch's compute in Triton's parts: gathering the requests' inputs
+ * counts as input, scattering the outputs as output, with the model's own
+ * parts inside its run; the forward pass is the rest, so the three add up
+ * to the batch's whole time. */
+static serve_phases batch_phases(const serve_phases *model, int64_t start, int64_t gathered, int64_t ran, int64_t end)
+{
+    serve_phases p = {(gathered - start) + model->input_ns, 0, model->output_ns + (end - ran)};
+    int64_t rest = (end - start) - p.input_ns - p.output_ns;
+    p.infer_ns = rest > 0 ? rest : 0;
+    return p;
+}
+
 static void run_batch(instance *ins, batch_req *list, int items)
 {
     batcher *b = ins->b;
-    int64_t start = events_now_ns();
+    int64_t start = events_now_ns(), gathered = start;
     const void *in = list->input;
     void *out = list->output;
     char err[KS_ERR_MAX] = "";
@@ -83,6 +95,7 @@ static void run_batch(instance *ins, batch_req *list, int items)
         const void *parts[b->o.max_batch];
         int counts[b->o.max_batch], n = 0;
         for (batch_req *r = list; r; r = r->next) parts[n] = r->input, counts[n++] = r->items;
+        ins->model->last = (serve_phases){0};
         rc = ins->model->run_parts(ins->model, n, parts, counts, out, err, sizeof err);
     } else {
         if (list->next) { /* gather into one batch */
@@ -92,17 +105,25 @@ static void run_batch(instance *ins, batch_req *list, int items)
                 off += (size_t)r->items * b->in_item;
             }
             in = ins->in;
+            gathered = events_now_ns();
         }
+        ins->model->last = (serve_phases){0};
         rc = ins->model->run(ins->model, items, in, out, err, sizeof err);
     }
+    int64_t ran = events_now_ns();
+    if (out == ins->out) {
+        size_t off = 0;
+        for (batch_req *r = list; r; r = r->next) {
+            memcpy(r->output, ins->out + off, (size_t)r->items * b->out_item);
+            off += (size_t)r->items * b->out_item;
+        }
+    }
     int64_t end = events_now_ns();
+    serve_phases phases = batch_phases(&ins->model->last, start, gathered, ran, end);
     if (b->metrics) serve_metrics_batch(b->metrics, items);
-    size_t off = 0;
     for (batch_req *r = list, *next; r; r = next) {
         next = r->next; /* done() may free r */
-        if (out == ins->out) memcpy(r->output, ins->out + off, (size_t)r->items * b->out_item);
-        off += (size_t)r->items * b->out_item;
-        r->started_ns = start, r->finished_ns = end;
+        r->started_ns = start, r->finished_ns = end, r->phases = phases;
         r->failed = rc != 0;
         if (rc) snprintf(r->err, sizeof r->err, "%s", err[0] ? err : "the model failed");
         r->done(r, r->arg);

@@ -21,6 +21,7 @@ struct batch_req {
     const void *input; /* items of the model's input */
     void *output;      /* items of the model's output, written before done() */
     int64_t enqueued_ns, started_ns, finished_ns;
+    serve_phases phases; /* started..finished in Triton's parts; they add up to it */
     int failed;        /* the model's run failed: err says why */
     char err[KS_ERR_MAX];
     /* Called on the batcher's thread once output (or err) is set. */

@@ -17,6 +17,7 @@ static int run_parts(serve_model *m, int nparts, const void *const *in, const in
         snprintf(err, errcap, "model '%s': the forward pass failed", e->model);
         return -1;
     }
+    m->last = (serve_phases){e->input_ns, e->infer_ns, e->output_ns};
     return 0;
 }
 

@@ -90,7 +90,7 @@ static mhd_result send_body(request *q, unsigned status, const char *type, char 
         int64_t total = events_now_ns() - q->arrived_ns;
         events_latency(total, status == MHD_HTTP_OK);
         int64_t queued = q->br.started_ns ? q->br.started_ns - q->br.enqueued_ns : 0;
-        int64_t compute = q->br.started_ns ? q->br.finished_ns - q->br.started_ns : 0;
+        serve_phases none = {0}, *compute = q->br.started_ns ? &q->br.phases : &none;
         serve_metrics_request(q->s->metrics, status == MHD_HTTP_OK, total, queued, compute);
     }
     return ret;
@@ -322,7 +322,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     if (q->route == RT_INFER && !q->answered) {
         int64_t total = events_now_ns() - q->arrived_ns;
         events_latency(total, false);
-        serve_metrics_request(s->metrics, 0, total, 0, 0);
+        serve_metrics_request(s->metrics, 0, total, 0, &(serve_phases){0});
         serve_metrics_reject(s->metrics, REJECT_UNANSWERED);
     }
     /* A large request's parse leaves its thread's malloc arena holding

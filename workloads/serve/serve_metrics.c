@@ -20,7 +20,7 @@ void serve_metrics_init(serve_metrics *m, const char *model, int max_batch)
 
 void serve_metrics_destroy(serve_metrics *m) { pthread_mutex_destroy(&m->mu); }
 
-void serve_metrics_request(serve_metrics *m, int ok, int64_t total_ns, int64_t queue_ns, int64_t compute_ns)
+void serve_metrics_request(serve_metrics *m, int ok, int64_t total_ns, int64_t queue_ns, const serve_phases *compute)
 {
     double s = (double)total_ns * 1e-9;
     int b = 0;
@@ -30,7 +30,9 @@ void serve_metrics_request(serve_metrics *m, int ok, int64_t total_ns, int64_t q
         m->success++;
         m->request_us += (uint64_t)(total_ns / 1000);
         m->queue_us += (uint64_t)(queue_ns / 1000);
-        m->compute_us += (uint64_t)(compute_ns / 1000);
+        m->compute_input_us += (uint64_t)(compute->input_ns / 1000);
+        m->compute_infer_us += (uint64_t)(compute->infer_ns / 1000);
+        m->compute_output_us += (uint64_t)(compute->output_ns / 1000);
     } else {
         m->failure++;
     }
@@ -126,9 +128,19 @@ char *serve_metrics_render(serve_metrics *m, size_t *len)
             "nv_inference_pending_request_count{model=\"%s\",version=\"1\"} %d\n", md, s.queue_depth);
     counter(&t, "nv_inference_count", "Number of inferences performed (items, not requests)", md, s.items);
     counter(&t, "nv_inference_exec_count", "Number of model executions (batches)", md, s.batches);
-    counter(&t, "nv_inference_request_duration_us", "Cumulative request duration, successful requests", md, s.request_us);
-    counter(&t, "nv_inference_queue_duration_us", "Cumulative time requests spent queued", md, s.queue_us);
-    counter(&t, "nv_inference_compute_infer_duration_us", "Cumulative batch execution time seen by requests", md, s.compute_us);
+    /* Triton's help texts; no response cache here, so "cached" changes nothing */
+    counter(&t, "nv_inference_request_duration_us",
+            "Cumulative inference request duration in microseconds (includes cached requests)", md, s.request_us);
+    counter(&t, "nv_inference_queue_duration_us",
+            "Cumulative inference queuing duration in microseconds (includes cached requests)", md, s.queue_us);
+    counter(&t, "nv_inference_compute_input_duration_us",
+            "Cumulative compute input duration in microseconds (does not include cached requests)", md, s.compute_input_us);
+    counter(&t, "nv_inference_compute_infer_duration_us",
+            "Cumulative compute inference duration in microseconds (does not include cached requests)", md,
+            s.compute_infer_us);
+    counter(&t, "nv_inference_compute_output_duration_us",
+            "Cumulative inference compute output duration in microseconds (does not include cached requests)", md,
+            s.compute_output_us);
     put(&t, "# HELP cotenant_serve_rejected_total Requests refused before reaching the model\n"
             "# TYPE cotenant_serve_rejected_total counter\n");
     for (int i = 0; i < REJECT_NKINDS; i++)

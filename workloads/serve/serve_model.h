@@ -8,12 +8,23 @@
 #define COTENANT_SERVE_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kserve.h"
+
+/* A model run's compute in Triton's three parts (ns): taking the input in
+ * (to the device, into the model's layout), the forward pass, giving the
+ * output back to host memory. */
+typedef struct {
+    int64_t input_ns, infer_ns, output_ns;
+} serve_phases;
 
 typedef struct serve_model serve_model;
 struct serve_model {
     ks_model_info info;
+    /* The last run's parts, set by run/run_parts; a model that leaves them
+     * 0 has its whole run counted as the forward pass. */
+    serve_phases last;
     /* n items of info.input at in -> n items of info.output at out, both on
      * the host. Returns 0, or -1 with err set. */
     int (*run)(serve_model *m, int n, const void *in, void *out, char *err, size_t errcap);
