@@ -11,6 +11,7 @@
 #include "analysis/conditions.h"
 #include "analysis/gpu_figures.h"
 #include "analysis/latency.h"
+#include "analysis/mps_clients.h"
 #include "analysis/other_procs.h"
 #include "analysis/stats.h"
 #include "analysis/system_figures.h"
@@ -167,6 +168,24 @@ static json_t *gpu_timeline(const analysis *a, int m, const char *seg_id, const 
     return o;
 }
 
+/* Adds a doubt to a workload's run in flagged: to its entry, or a new one. */
+static void flag_run(analysis *a, const char *seg, int m, const char *wname, const char *kind, json_t *sentence)
+{
+    json_t *e = NULL, *x;
+    size_t i;
+    json_array_foreach(a->flagged, i, x)
+        if (!strcmp(json_string_value(json_object_get(x, "segment")), seg) &&
+            !strcmp(json_string_value(json_object_get(x, "workload")), wname))
+            e = x;
+    if (!e) {
+        e = json_pack("{s:s, s:s, s:s, s:[], s:[]}", "segment", seg, "mode", a->sc.modes[m], "workload", wname, "flags",
+                      "flag_kinds");
+        json_array_append_new(a->flagged, e);
+    }
+    json_array_append_new(json_object_get(e, "flags"), sentence);
+    json_array_append_new(json_object_get(e, "flag_kinds"), json_string(kind));
+}
+
 typedef struct {
     int w;              /* scenario index */
     int64_t from, to;   /* the interval its figures cover */
@@ -214,6 +233,15 @@ static void load_segment_gpu(analysis *a, const char *dir, const char *id, int m
         c->gpu[GF_ENERGY_PER_SAMPLE] = mem[i].samples > 0 ? c->gpu[GF_ENERGY] / mem[i].samples : NAN;
         c->cond = (run_conditions){.known = f.nticks > 0, .sm_clock_mhz = f.sm_clock_mhz, .temp_c = f.temp_c_max,
                                    .limits = conditions_limit_bits(f.throttle), .limits_known = f.throttle_known};
+        const mode_desc *md = mode_desc_lookup(a->sc.modes[m]);
+        mps_client_count mc = mps_clients_of(&s, mem[i].w, mem[i].from, mem[i].to);
+        if (md && md->mps_clients && mc.rows > 0 && mc.clients == 0)
+            flag_run(a, id, m, a->sc.workloads[mem[i].w].name, "not_mps_client",
+                     json_sprintf("NVML never listed its GPU processes as MPS clients (%d samples in its window): it ran "
+                                  "outside MPS, with a context of its own time-sliced against the MPS server, so its "
+                                  "figures are not MPS's; check that CUDA_MPS_PIPE_DIRECTORY reaches it and names the "
+                                  "daemon's pipe folder",
+                                  mc.rows));
     }
     int64_t a0 = we > ws ? ws : t0, a1 = we > ws ? we : end;
     gpu_figures f;
@@ -308,10 +336,11 @@ static void load_workload(analysis *a, seg_ctx *s, int w, const char *wname, con
         return;
     }
     if (flagged)
-        json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:s, s:O, s:O}", "segment", s->id, "mode", a->sc.modes[m],
+        /* copies: the telemetry may add its own doubts to these lists */
+        json_array_append_new(a->flagged, json_pack("{s:s, s:s, s:s, s:o, s:o}", "segment", s->id, "mode", a->sc.modes[m],
                                                     "workload", wname, "flags",
-                                                    json_object_get(res, "flags") ?: json_array(), "flag_kinds",
-                                                    json_object_get(res, "flag_kinds") ?: json_array()));
+                                                    json_copy(json_object_get(res, "flags")) ?: json_array(), "flag_kinds",
+                                                    json_copy(json_object_get(res, "flag_kinds")) ?: json_array()));
     cell *c = cell_at(a, m, s->r, s->k, w);
     for (int i = 0; i < GF_N; i++) c->gpu[i] = NAN;
     c->slo_attained = NAN;

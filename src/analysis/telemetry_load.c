@@ -139,7 +139,10 @@ int telem_series_read(FILE *in, const char *name, const char *const *workloads, 
             for (int k = 0; wl && *wl && k < nw; k++)
                 if (!strcmp(wl, workloads[k])) w = k;
             telem_proc *p = &s->procs[s->nprocs++];
-            *p = (telem_proc){w, number(field(f, nf, col, TCOL_PROC_MEM_MIB)), number(field(f, nf, col, TCOL_PROC_SM_UTIL)), 0, ""};
+            *p = (telem_proc){w, number(field(f, nf, col, TCOL_PROC_MEM_MIB)), number(field(f, nf, col, TCOL_PROC_SM_UTIL)), 0,
+                              -1, ""};
+            const char *mps = field(f, nf, col, TCOL_MPS_CLIENT);
+            if (mps && (!strcmp(mps, "0") || !strcmp(mps, "1"))) p->mps_client = mps[0] - '0';
             const char *pid = field(f, nf, col, TCOL_PID), *pname = field(f, nf, col, TCOL_PROCESS);
             long pv = pid && *pid ? strtol(pid, &end, 10) : 0;
             if (pv > 0 && pv <= 0x7fffffff && !*end) p->pid = (unsigned)pv;

@@ -27,6 +27,7 @@ typedef struct {
     int workload;           /* index into the caller's names, -1 for none */
     double mem_mib, sm_util;
     unsigned pid;           /* 0: not recorded */
+    int mps_client;         /* 1: NVML listed it as an MPS client, 0: it did not, -1: not recorded */
     char name[32];          /* the process's name, cut to fit */
 } telem_proc;
 

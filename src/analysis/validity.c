@@ -40,6 +40,7 @@ static const struct {
     {"stall", "a stall", "a stall in the window"},
     {"killed", "killed after the grace period", "killed after the grace period: its last work may be missing"},
     {"events_closed", "events stopped early", "its events stopped while it ran"},
+    {"not_mps_client", "not an MPS client", "its GPU processes were never MPS clients: it ran outside MPS"},
 };
 
 static void throughput_reasons(const json_t *metrics, const json_t *mo, const json_t *wo, verdict *v)

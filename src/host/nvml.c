@@ -37,6 +37,7 @@ static const struct {
     {"nvmlDeviceGetCurrentClocksThrottleReasons", offsetof(nvml_api, clocks_event_reasons), true},
     {"nvmlDeviceGetCurrentClocksEventReasons", offsetof(nvml_api, clocks_event_reasons), true},
     {"nvmlDeviceGetComputeRunningProcesses_v3", offsetof(nvml_api, compute_processes), true},
+    {"nvmlDeviceGetMPSComputeRunningProcesses_v3", offsetof(nvml_api, mps_processes), true},
     {"nvmlDeviceGetProcessUtilization", offsetof(nvml_api, process_utilization), true},
     {"nvmlDeviceGetMigMode", offsetof(nvml_api, mig_mode), true},
     {"nvmlDeviceGetMaxMigDeviceCount", offsetof(nvml_api, max_mig_devices), true},

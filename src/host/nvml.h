@@ -153,6 +153,8 @@ typedef struct {
     int (*temperature)(nvml_device, int, unsigned *);               /* C */
     int (*clocks_event_reasons)(nvml_device, unsigned long long *); /* throttle reasons */
     int (*compute_processes)(nvml_device, unsigned *, nvml_process_info *);
+    /* the compute processes that are MPS clients (the same list less the rest) */
+    int (*mps_processes)(nvml_device, unsigned *, nvml_process_info *);
     int (*process_utilization)(nvml_device, nvml_process_util *, unsigned *, unsigned long long);
     int (*mig_mode)(nvml_device, unsigned *, unsigned *);
     int (*max_mig_devices)(nvml_device, unsigned *);

@@ -52,7 +52,7 @@ struct gpu_reader {
     int n;
     gpu_state g[GPU_READER_MAX_GPUS];
     nvml_gpm_metrics_get *metrics; /* 13 KB: one, reused */
-    nvml_process_info procs[PROC_BUF];
+    nvml_process_info procs[PROC_BUF], mps_procs[PROC_BUF];
     nvml_process_util putil[PROC_BUF];
 };
 
@@ -336,6 +336,11 @@ static void read_processes(gpu_reader *r, gpu_state *g, gpu_sample *s, int64_t n
     if (r->nvml->compute_processes(g->dev, &cnt, r->procs) != NVML_SUCCESS) return;
     if (cnt > PROC_BUF) cnt = PROC_BUF;
     refresh_process_util(r, g, now);
+    /* which of them are MPS clients: a process under an MPS mode that is
+     * not one found no daemon and ran with a context of its own */
+    unsigned nmps = PROC_BUF;
+    bool mps_known = r->nvml->mps_processes && r->nvml->mps_processes(g->dev, &nmps, r->mps_procs) == NVML_SUCCESS;
+    if (nmps > PROC_BUF) nmps = PROC_BUF;
     /* forget processes that have left the GPU */
     int keep = 0;
     for (int j = 0; j < g->nutil; j++) {
@@ -355,6 +360,9 @@ static void read_processes(gpu_reader *r, gpu_state *g, gpu_sample *s, int64_t n
         /* NVML's "not available" is all ones */
         o->mem_used_mib = p->used_gpu_memory == ~0ULL ? NAN : p->used_gpu_memory / 1048576.0;
         o->gpu_instance_id = gi;
+        o->mps_client = mps_known ? 0 : -1;
+        for (unsigned j = 0; mps_known && j < nmps; j++)
+            if (r->mps_procs[j].pid == p->pid) o->mps_client = 1;
         o->sm_util = o->mem_util = NAN;
         for (int j = 0; j < g->nutil; j++)
             if (g->util[j].pid == p->pid) o->sm_util = g->util[j].sm, o->mem_util = g->util[j].mem;

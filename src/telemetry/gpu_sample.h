@@ -19,6 +19,7 @@ typedef struct {
     double sm_util;         /* percent, from NVML's per-process samples */
     double mem_util;        /* percent of memory-controller time */
     int gpu_instance_id;    /* MIG instance, -1 without MIG */
+    int mps_client;         /* 1: NVML lists it as an MPS client, 0: it does not, -1: unknown (no such call) */
     char workload[64];      /* the run's workload it belongs to; "" outside a run or not one of ours */
 } gpu_proc_sample;
 

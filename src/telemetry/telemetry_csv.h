@@ -28,7 +28,8 @@
     X(SM_ACTIVE, "sm_active", "%") X(SM_OCCUPANCY, "sm_occupancy", "%") X(TENSOR_ACTIVE, "tensor_active", "%")         \
     X(DRAM_ACTIVE, "dram_active", "%") X(PCIE_TX_MIB_S, "pcie_tx_mib_s", "MiB/s")                                      \
     X(PCIE_RX_MIB_S, "pcie_rx_mib_s", "MiB/s") X(PROC_MEM_MIB, "proc_mem_mib", "MiB")                                  \
-    X(PROC_SM_UTIL, "proc_sm_util", "%") X(PROC_MEM_UTIL, "proc_mem_util", "%") X(WORKLOAD, "workload", "")
+    X(PROC_SM_UTIL, "proc_sm_util", "%") X(PROC_MEM_UTIL, "proc_mem_util", "%") X(MPS_CLIENT, "mps_client", "")     \
+    X(WORKLOAD, "workload", "")
 
 typedef enum {
 #define TELEMETRY_CSV_ENUM(id, name, unit) TCOL_##id,

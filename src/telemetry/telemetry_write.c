@@ -78,6 +78,7 @@ static void csv_tick(FILE *f, const gpu_sample *s)
         telemetry_csv_row_num(&r, TCOL_PROC_MEM_MIB, p->mem_used_mib, 1);
         telemetry_csv_row_num(&r, TCOL_PROC_SM_UTIL, p->sm_util, 0);
         telemetry_csv_row_num(&r, TCOL_PROC_MEM_UTIL, p->mem_util, 0);
+        if (p->mps_client >= 0) telemetry_csv_row_int(&r, TCOL_MPS_CLIENT, p->mps_client);
         telemetry_csv_row_text(&r, TCOL_WORKLOAD, p->workload);
         telemetry_csv_row_write(f, &r);
     }
@@ -125,6 +126,7 @@ static void jsonl_tick(FILE *f, const gpu_sample *s)
         json_object_set_new(po, "name", json_string(p->name));
         if (p->gpu_instance_id >= 0) json_object_set_new(po, "gpu_instance", json_integer(p->gpu_instance_id));
         jnum(po, "mem_used_mib", p->mem_used_mib), jnum(po, "sm_util", p->sm_util), jnum(po, "mem_util", p->mem_util);
+        json_object_set_new(po, "mps_client", p->mps_client < 0 ? json_null() : json_boolean(p->mps_client));
         if (p->workload[0]) json_object_set_new(po, "workload", json_string(p->workload));
         json_array_append_new(procs, po);
     }

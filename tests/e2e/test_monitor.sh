@@ -38,7 +38,7 @@ pid=$!
 sleep 0.5
 kill -TERM $pid
 wait $pid || fail "SIGTERM: exit $?"; ok
-awk -F, 'NF != 27 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row cut short after SIGTERM"; ok
+awk -F, 'NF != 28 { bad++ } END { exit bad > 0 }' "$WORK/t.csv" || fail "a row cut short after SIGTERM"; ok
 [ "$(grep -c ",gpu,," "$WORK/t.csv")" -ge 10 ] || fail "too few rows at 20 ms"; ok
 
 # Prometheus: /metrics, 404, 405, on 127.0.0.1.

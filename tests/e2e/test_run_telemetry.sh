@@ -35,7 +35,7 @@ for seg in 001-r1-timeslice-alone-a 002-r1-timeslice-alone-b 003-r1-timeslice-sh
   rows=$(grep -c ",gpu,," "$csv")
   samples=$(json "$R/segments/$seg/segment.json" "d['telemetry']['samples']")
   [ "$rows" = "$samples" ] && [ "$rows" -ge 30 ] || fail "$seg: $rows GPU rows, segment.json says $samples"; ok
-  labels=$(awk -F, '$4 == "process" && $27 != "" { print $27 }' "$csv" | sort -u | tr '\n' ' ')
+  labels=$(awk -F, '$4 == "process" && $28 != "" { print $28 }' "$csv" | sort -u | tr '\n' ' ')
   case $seg in
     *alone-a) want="a " ;; *alone-b) want="b " ;; *) want="a b " ;;
   esac
@@ -47,7 +47,7 @@ done
 # On a failure, the ticks where a workload held more than one process, to
 # tell a labelling fault from a figure's.
 crowded_ticks() {
-  awk -F, '$4 == "process" && $27 != "" { k = FILENAME " t=" $1 " " $27; n[k]++; p[k] = p[k] " " $5 " (" $6 ")" }
+  awk -F, '$4 == "process" && $28 != "" { k = FILENAME " t=" $1 " " $28; n[k]++; p[k] = p[k] " " $5 " (" $6 ")" }
            END { for (k in n) if (n[k] > 1) print k ":" p[k] }' "$R"/segments/*/telemetry.csv >&2
   ps -eo pid,ppid,pgid,comm | grep cotenant >&2 || true
 }
@@ -124,6 +124,48 @@ grep -q "processes outside the run used the GPU during the measured window of 3 
 ! ls "$WORK"/off/segments/*/telemetry.csv >/dev/null 2>&1 || fail "telemetry.csv written with telemetry off"; ok
 [ "$(json "$WORK/off/run.json" "d['telemetry']['reason']")" = "telemetry_interval is off" ] || fail "run.json: no reason"; ok
 grep -q "GPU telemetry | none: telemetry_interval is off" "$WORK/off/report.md" || fail "report.md does not say telemetry was off"; ok
+# Under MPS, a workload whose processes NVML never lists as MPS clients ran
+# outside MPS (it found no daemon): its runs are flagged and its figures
+# invalid, in metrics.json, the report and on stderr. Listed as clients,
+# nothing is said. The MPS control daemon here is a stand-in.
+mkdir -p "$WORK/bin"
+cp "$(command -v sleep)" "$WORK/bin/nvidia-cuda-mps-server"
+cat >"$WORK/bin/nvidia-cuda-mps-control" <<'SH'
+#!/usr/bin/env bash
+pidfile=$CUDA_MPS_PIPE_DIRECTORY/nvidia-cuda-mps-control.pid
+if [ "${1:-}" = -d ]; then
+  setsid "$(dirname "$0")/nvidia-cuda-mps-server" 600 </dev/null >/dev/null 2>&1 &
+  echo $! >"$pidfile"; exit 0
+fi
+read -r cmd
+[ "$cmd" = quit ] && kill "$(cat "$pidfile")" && rm -f "$pidfile"
+SH
+chmod +x "$WORK/bin/nvidia-cuda-mps-control"
+for clients in "" cotenant-cpu; do
+  out=$WORK/mps-${clients:-none}
+  PATH=$WORK/bin:$PATH COTENANT_NVML_DOUBLE_MPS_CLIENTS=$clients \
+    "$COT" run "$WORK/s.yaml" --modes mps --out "$out" --duration 1s --warmup 0.2s -q 2>"$WORK/err" \
+    || fail "mps run (clients '$clients'): exit $?, $(cat "$WORK/err")"; ok
+  python3 - "$out/metrics.json" "$clients" <<'PY' || fail "metrics.json under MPS (clients '$clients')"; ok
+import json, sys
+d = json.load(open(sys.argv[1])); outside = sys.argv[2] == ""
+kinds = sorted((f["segment"], f["workload"]) for f in d["flagged"] if "not_mps_client" in f["flag_kinds"])
+if outside:
+    assert kinds == [("001-r1-mps-alone-a", "a"), ("002-r1-mps-alone-b", "b"), ("003-r1-mps-shared", "a"),
+                     ("003-r1-mps-shared", "b")], kinds
+    for w in d["modes"][0]["workloads"]:
+        v = w["validity"]["throughput"]
+        assert v["verdict"] == "INVALID" and any("never MPS clients" in r for r in v["reasons"]), v
+else:
+    assert kinds == [], kinds
+    assert all(w["validity"]["throughput"]["verdict"] == "VALID" for w in d["modes"][0]["workloads"]), d["modes"][0]
+PY
+  if [ -z "$clients" ]; then
+    grep -q "never listed its GPU processes as MPS clients" "$out/report.md" || fail "report.md: not MPS clients"; ok
+    grep -q "never listed its GPU processes as MPS clients" "$WORK/err" || fail "stderr: $(cat "$WORK/err")"; ok
+  fi
+done
+
 set +e
 "$COT" run "$WORK/s.yaml" --out "$WORK/bad" --telemetry-interval 5ms 2>"$WORK/err"; rc=$?
 set -e

@@ -16,6 +16,9 @@
  * GPU, besides the scripted ones, or on GPU N alone with
  * COTENANT_NVML_DOUBLE_PROC_GPU=N; COTENANT_NVML_DOUBLE_LIVE_ENERGY=1 makes
  * the energy counter grow by the scripted power over real (monotonic) time.
+ * nvmlDeviceGetMPSComputeRunningProcesses_v3 is Not Supported unless
+ * COTENANT_NVML_DOUBLE_MPS_CLIENTS is set: then it lists the processes
+ * whose comm starts with its value (none when it is empty).
  *
  * MIG changes: with COTENANT_NVML_DOUBLE_MIG_STATE=FILE, GPU 0's MIG mode,
  * GPU and compute instances and compute mode live in FILE, read at
@@ -119,6 +122,18 @@ static const line_t *at(const dev *d)
     return &lines[t < nlines ? t : nlines - 1];
 }
 
+/* Whether a process's comm starts with prefix. */
+static int comm_starts(unsigned pid, const char *prefix)
+{
+    char path[64], comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%u/comm", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+    fclose(f);
+    return !strncmp(comm, prefix, strlen(prefix));
+}
+
 /* The scripted processes of d's line, plus the live ones PROC_NAME asks for. */
 static void procs_now(const dev *d, line_t *out)
 {
@@ -132,15 +147,8 @@ static void procs_now(const dev *d, line_t *out)
     DIR *dir = opendir("/proc");
     struct dirent *e;
     while (dir && (e = readdir(dir)) && out->nprocs < MAX_PROCS) {
-        char path[300], comm[64] = "";
         unsigned pid = (unsigned)atoi(e->d_name);
-        if (!pid) continue;
-        snprintf(path, sizeof path, "/proc/%u/comm", pid);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
-        fclose(f);
-        if (strncmp(comm, name, strlen(name))) continue;
+        if (!pid || !comm_starts(pid, name)) continue;
         tmpl.pid = pid;
         out->procs[out->nprocs++] = tmpl;
     }
@@ -343,6 +351,23 @@ int nvmlDeviceGetComputeRunningProcesses_v3(dev *d, unsigned *count, pinfo_t *ou
         out[k] = (pinfo_t){l->procs[k].pid, l->procs[k].mem_mib * 1048576ULL, nmig ? 1u + (unsigned)k % (unsigned)nmig : 0, 0};
     *count = (unsigned)l->nprocs;
     return 0;
+}
+int nvmlDeviceGetMPSComputeRunningProcesses_v3(dev *d, unsigned *count, pinfo_t *out)
+{
+    const char *clients = getenv("COTENANT_NVML_DOUBLE_MPS_CLIENTS");
+    if (!clients) return 3; /* NVML_ERROR_NOT_SUPPORTED */
+    pinfo_t all[MAX_PROCS];
+    unsigned n = MAX_PROCS, k = 0;
+    int rc = nvmlDeviceGetComputeRunningProcesses_v3(d, &n, all);
+    if (rc) return rc;
+    for (unsigned i = 0; i < n; i++)
+        if (*clients && comm_starts(all[i].pid, clients)) {
+            if (k < *count) out[k] = all[i];
+            k++;
+        }
+    rc = k > *count ? 7 : 0;
+    *count = k;
+    return rc;
 }
 typedef struct {
     unsigned pid;

@@ -195,6 +195,69 @@ static int csv_fields(const char *line, char out[][128], int max)
     return n;
 }
 
+/* The MPS status of each process in a sample with processes: this test's
+ * own (listed twice on some lines, kept once) and pid 999999. */
+static void mps_status(gpu_reader *r, int *own, int *other)
+{
+    cot_err err;
+    gpu_sample s;
+    *own = *other = -2;
+    for (int n = 0; n < LINES && *own == -2; n++) {
+        assert_int_equal(gpu_reader_read(r, 0, &s, &err), 0);
+        for (int k = 0; k < s.nprocs; k++) {
+            if (s.procs[k].pid == (unsigned)getpid()) *own = s.procs[k].mps_client;
+            if (s.procs[k].pid == 999999) *other = s.procs[k].mps_client;
+        }
+    }
+}
+
+/* NVML's list of MPS clients marks each process: 1 listed, 0 not, -1 where
+ * the driver gives no list; telemetry.csv's mps_client column writes it. */
+static void mps_clients_marked(void **state)
+{
+    (void)state;
+    cot_err err;
+    gpu_reader *r = gpu_reader_open("all", &err);
+    assert_non_null(r);
+    int own, other;
+    setenv("COTENANT_NVML_DOUBLE_MPS_CLIENTS", "test_telemetr", 1);
+    mps_status(r, &own, &other);
+    assert_int_equal(own, 1);
+    assert_int_equal(other, 0);
+    setenv("COTENANT_NVML_DOUBLE_MPS_CLIENTS", "", 1);
+    mps_status(r, &own, &other);
+    assert_int_equal(own, 0);
+    assert_int_equal(other, 0);
+    unsetenv("COTENANT_NVML_DOUBLE_MPS_CLIENTS");
+    mps_status(r, &own, &other);
+    assert_int_equal(own, -1);
+    assert_int_equal(other, -1);
+    gpu_reader_close(r);
+
+    gpu_sample s;
+    gpu_sample_clear(&s);
+    s.t_ns = 1, s.nprocs = 2;
+    s.procs[0] = (gpu_proc_sample){.pid = 7, .name = "a", .mem_used_mib = NAN, .sm_util = NAN, .mem_util = NAN,
+                                   .gpu_instance_id = -1, .mps_client = 1};
+    s.procs[1] = s.procs[0];
+    s.procs[1].pid = 8, s.procs[1].mps_client = -1;
+    telemetry_writer *w = telemetry_write_open(csv_path, TELEMETRY_FORMAT_CSV, &err);
+    assert_non_null(w);
+    assert_int_equal(telemetry_write_samples(w, &s, 1), 0);
+    assert_int_equal(telemetry_write_close(w, &err), 0);
+    FILE *f = fopen(csv_path, "r");
+    char line[4096], fld[32][128];
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        csv_fields(line, fld, 32);
+        if (strcmp(fld[TCOL_RECORD], "process")) continue;
+        assert_string_equal(fld[TCOL_MPS_CLIENT], atoi(fld[TCOL_PID]) == 7 ? "1" : "");
+        rows++;
+    }
+    fclose(f);
+    assert_int_equal(rows, 2);
+}
+
 static void csv_and_jsonl(void **state)
 {
     (void)state;
@@ -230,7 +293,7 @@ static void csv_and_jsonl(void **state)
                         "mem_used_mib [MiB],mem_total_mib [MiB],power_w [W],energy_j [J],sm_clock_mhz [MHz],"
                         "mem_clock_mhz [MHz],temp_c [C],throttle_reasons,sm_active [%],sm_occupancy [%],"
                         "tensor_active [%],dram_active [%],pcie_tx_mib_s [MiB/s],pcie_rx_mib_s [MiB/s],"
-                        "proc_mem_mib [MiB],proc_sm_util [%],proc_mem_util [%],workload");
+                        "proc_mem_mib [MiB],proc_sm_util [%],proc_mem_util [%],mps_client,workload");
     assert_string_equal(telemetry_csv_key_prefix(), "t_ns,timestamp,gpu,record,");
     /* a header field names its column with or without the unit, and nothing else */
     assert_true(telemetry_csv_header_names("util_gpu [%]", TCOL_UTIL_GPU));
@@ -381,7 +444,7 @@ int main(void)
     const struct CMUnitTest tests[] = {cmocka_unit_test(reads_every_figure), cmocka_unit_test(mig_instances),
                                        cmocka_unit_test(selects_gpus), cmocka_unit_test(csv_and_jsonl),
                                        cmocka_unit_test(costly_calls_spaced), cmocka_unit_test(sampler_ticks_on_time),
-                                       cmocka_unit_test(wall_clock_stamps)};
+                                       cmocka_unit_test(wall_clock_stamps), cmocka_unit_test(mps_clients_marked)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(script);
     return rc;
