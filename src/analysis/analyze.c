@@ -18,6 +18,7 @@
 #include "analysis/throughput.h"
 #include "analysis/validity.h"
 #include "plan/plan.h"
+#include "scenario/mode_config.h"
 #include "scenario/names.h"
 #include "scenario/scenario.h"
 #include "util/fs.h"
@@ -233,7 +234,7 @@ static void load_segment_gpu(analysis *a, const char *dir, const char *id, int m
         c->gpu[GF_ENERGY_PER_SAMPLE] = mem[i].samples > 0 ? c->gpu[GF_ENERGY] / mem[i].samples : NAN;
         c->cond = (run_conditions){.known = f.nticks > 0, .sm_clock_mhz = f.sm_clock_mhz, .temp_c = f.temp_c_max,
                                    .limits = conditions_limit_bits(f.throttle), .limits_known = f.throttle_known};
-        const mode_desc *md = mode_desc_lookup(a->sc.modes[m]);
+        const mode_desc *md = mode_desc_lookup(scenario_mode_kind(&a->sc, m));
         mps_client_count mc = mps_clients_of(&s, mem[i].w, mem[i].from, mem[i].to);
         if (md && md->mps_clients && mc.rows > 0 && mc.clients == 0)
             flag_run(a, id, m, a->sc.workloads[mem[i].w].name, "not_mps_client",
@@ -458,7 +459,7 @@ typedef struct {
 static int baseline_mode(const scenario *sc)
 {
     for (int m = 0; m < sc->nmodes; m++)
-        if (mode_desc_lookup(sc->modes[m]) == mode_desc_baseline()) return m;
+        if (mode_desc_lookup(scenario_mode_kind(sc, m)) == mode_desc_baseline() && !scenario_mode_is_config(sc, m)) return m;
     return -1;
 }
 
@@ -592,7 +593,7 @@ static json_t *conditions_of_mode(analysis *a, int m)
 static json_t *mode_metrics(analysis *a, int m)
 {
     const scenario *sc = &a->sc;
-    const mode_desc *desc = mode_desc_lookup(sc->modes[m]);
+    const mode_desc *desc = mode_desc_lookup(scenario_mode_kind(sc, m));
     bool shares = plan_mode_shares(sc, m);
     int base = baseline_mode(sc);
     mode_figures f, fc;
@@ -601,6 +602,9 @@ static json_t *mode_metrics(analysis *a, int m)
     bool common = shares && base >= 0 && base != m;
     if (common) compute_mode_figures(a, m, base, &fc);
     json_t *mo = json_pack("{s:s, s:b}", "mode", sc->modes[m], "shares", shares);
+    json_t *settings = scenario_config_settings(sc, m);
+    if (settings) /* a sweep's point: which mode, with which settings */
+        json_object_set_new(mo, "configuration", json_pack("{s:s, s:o}", "mode", scenario_mode_kind(sc, m), "settings", settings));
     if (desc && desc->caveat) json_object_set_new(mo, "caveat", json_string(desc->caveat));
     json_t *ws = json_array();
     for (int w = 0; w < sc->nworkloads; w++)

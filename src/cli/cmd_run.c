@@ -18,6 +18,7 @@
 #include "plan/plan.h"
 #include "report/report.h"
 #include "scenario/kinds.h"
+#include "scenario/mode_config.h"
 #include "scenario/scenario_default.h"
 #include "scenario/scenario_parse.h"
 #include "util/fs.h"
@@ -129,6 +130,47 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
     return EXIT_OK;
 }
 
+/* --modes: the modes and sweep configurations to run, by name, in that
+ * order. A sweep's configuration keeps its settings; a mode the scenario
+ * does not list is added. */
+static int select_modes(scenario *sc, const char *list, cot_err *err)
+{
+    char *copy = strdup(list), *save = NULL;
+    bool keep[SCENARIO_MAX_MODES] = {false};
+    int order[SCENARIO_MAX_MODES], n = 0, rc = 0;
+    for (char *m = strtok_r(copy, ",", &save); m && rc == 0; m = strtok_r(NULL, ",", &save)) {
+        while (*m == ' ') m++;
+        int at = -1;
+        for (int i = 0; i < sc->nmodes; i++)
+            if (!strcmp(sc->modes[i], m)) at = i;
+        const mode_ops *ops = mode_lookup(at >= 0 ? scenario_mode_kind(sc, at) : m);
+        if (!ops || (at >= 0 && keep[at]) || n >= SCENARIO_MAX_MODES) {
+            rc = cot_errf(err, "--modes: %s '%s'; expected a comma-separated list of: %s, or a configuration of the "
+                               "scenario's sweep", at >= 0 && keep[at] ? "repeated mode" : "unknown mode", m,
+                          mode_desc_names());
+        } else if (sc->device == DEVICE_CPU && !mode_desc_of(ops)->cpu_ok) {
+            rc = cot_errf(err, "--modes: mode '%s' needs a GPU, but scenario %s runs CPU workloads", m, sc->name);
+        } else if (at < 0) { /* a mode the scenario does not list: added, as listed modes are */
+            if (sc->nmodes == SCENARIO_MAX_MODES) rc = cot_errf(err, "--modes: over %d modes", SCENARIO_MAX_MODES);
+            else sc->modes[at = sc->nmodes++] = strdup(m);
+        }
+        if (rc == 0) keep[at] = true, order[n++] = at;
+    }
+    free(copy);
+    if (rc != 0) return -1;
+    if (n == 0) return cot_errf(err, "--modes: the list is empty; expected some of: %s", mode_desc_names());
+    /* in the order given: those kept move to the front, the rest are dropped */
+    char *names[SCENARIO_MAX_MODES];
+    mode_config configs[SCENARIO_MAX_MODES];
+    for (int k = 0; k < n; k++) names[k] = sc->modes[order[k]], configs[k] = sc->configs[order[k]];
+    for (int i = 0; i < sc->nmodes; i++)
+        if (!keep[i]) free(sc->modes[i]), scenario_config_free(&sc->configs[i], sc->nworkloads);
+    memset(sc->configs, 0, sizeof sc->configs);
+    for (int k = 0; k < n; k++) sc->modes[k] = names[k], sc->configs[k] = configs[k];
+    sc->nmodes = n;
+    return 0;
+}
+
 static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
 {
     if (o->duration_s >= 0) sc->duration_s = o->duration_s;
@@ -137,31 +179,7 @@ static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
     if (o->repeats > 0) sc->repeats = (int)o->repeats;
     if (o->seed >= 0) sc->seed = (uint64_t)o->seed;
     if (o->shuffle) sc->shuffle = true;
-    if (!o->modes) return 0;
-    for (int i = 0; i < sc->nmodes; i++) free(sc->modes[i]);
-    sc->nmodes = 0;
-    char *copy = strdup(o->modes), *save = NULL;
-    for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-        while (*m == ' ') m++;
-        const mode_ops *ops = mode_lookup(m);
-        int dup = 0;
-        for (int i = 0; i < sc->nmodes; i++) dup |= !strcmp(sc->modes[i], m);
-        if (!ops || dup || sc->nmodes >= SCENARIO_MAX_MODES) {
-            cot_errf(err, "--modes: %s '%s'; expected a comma-separated list of: %s", dup ? "repeated mode" : "unknown mode", m,
-                     mode_desc_names());
-            free(copy);
-            return -1;
-        }
-        if (sc->device == DEVICE_CPU && !mode_desc_of(ops)->cpu_ok) {
-            cot_errf(err, "--modes: mode '%s' needs a GPU, but scenario %s runs CPU workloads", m, sc->name);
-            free(copy);
-            return -1;
-        }
-        sc->modes[sc->nmodes++] = strdup(m);
-    }
-    free(copy);
-    if (sc->nmodes == 0) return cot_errf(err, "--modes: the list is empty; expected some of: %s", mode_desc_names());
-    return 0;
+    return o->modes ? select_modes(sc, o->modes, err) : 0;
 }
 
 /* Every mode's check; failures drop the mode from the built-in default (which
@@ -172,8 +190,11 @@ static int check_modes(scenario *sc, const host_info *host, const executor_ops *
 {
     for (int i = 0; i < sc->nmodes; i++) {
         cot_err why;
-        const mode_ops *ops = mode_lookup(sc->modes[i]);
-        const char *no = ex->via_agent ? deploy_mode_unsupported(sc, sc->modes[i], ex->runs_cpu) : NULL;
+        const mode_ops *ops = mode_lookup(scenario_mode_kind(sc, i));
+        const char *no = ex->via_agent ? deploy_mode_unsupported(sc, scenario_mode_kind(sc, i), ex->runs_cpu) : NULL;
+        if (!no && ex->via_agent && scenario_mode_is_config(sc, i))
+            no = "a sweep's configurations run with the local executor (containers get a mode's settings from the "
+                 "scenario's workloads, not from a sweep)";
         if (no) cot_errf(&why, "the %s executor does not run it: %s", ex->name, no);
         /* in containers, the MPS daemon is in the image */
         else if (!ex->same_host || (ex->via_agent && mode_desc_of(ops)->mps_clients)) continue;
@@ -182,9 +203,7 @@ static int check_modes(scenario *sc, const host_info *host, const executor_ops *
             return cot_errf(err, "mode %s cannot run here: %s", sc->modes[i], why.msg);
         cot_warn("mode %s left out of the built-in default: %s", sc->modes[i], why.msg);
         json_array_append_new(skipped, json_pack("{s:s, s:s}", "mode", sc->modes[i], "reason", why.msg));
-        free(sc->modes[i]);
-        memmove(&sc->modes[i], &sc->modes[i + 1], (size_t)(sc->nmodes - i - 1) * sizeof sc->modes[0]);
-        sc->nmodes--;
+        scenario_drop_mode(sc, i);
         i--;
     }
     if (sc->nmodes == 0) return cot_errf(err, "no mode of the scenario can run here");
@@ -282,6 +301,21 @@ static void print_plan(const scenario *sc)
            p.n == 1 ? "" : "s", sc->warmup_s, sc->duration_s);
     for (int i = 0; i < p.n; i++) printf("  %s\n", p.segs[i].id);
     plan_free(&p);
+    for (int m = 0; m < sc->nmodes; m++) { /* what each sweep configuration sets */
+        json_t *set = scenario_config_settings(sc, m), *ws;
+        if (!set) continue;
+        printf("%s: mode %s;", sc->modes[m], scenario_mode_kind(sc, m));
+        const char *w, *sep = " ";
+        json_object_foreach(set, w, ws) {
+            json_t *pct = json_object_get(ws, "active_thread_percentage"), *mem = json_object_get(ws, "pinned_memory_limit");
+            printf("%s%s", sep, w);
+            if (pct) printf(" %lld%% of the SMs", (long long)json_integer_value(pct));
+            if (mem) printf("%s %s pinned", pct ? "," : "", json_string_value(mem));
+            sep = "; ";
+        }
+        printf("\n");
+        json_decref(set);
+    }
 }
 
 int cmd_run(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include "exec/segment.h"
 #include "mode/mode.h"
 #include "plan/plan.h"
+#include "scenario/mode_config.h"
 #include "telemetry/gpu_reader.h"
 #include "util/fs.h"
 #include "util/signal_hold.h"
@@ -207,6 +208,7 @@ int runner_run(const run_request *req, cot_err *err)
     ps.planned_s = sc->warmup_s + sc->duration_s + 2;
     mode_state ms;
     memset(&ms, 0, sizeof ms);
+    scenario view_of_mode, *view = &view_of_mode; /* the scenario as the configuration running sees it */
     int active_mode = -1, rc = 0, nfail = 0;
     bool interrupted = false;
     for (int i = 0; i < p.n && !stop_requests; i++) {
@@ -218,8 +220,9 @@ int runner_run(const run_request *req, cot_err *err)
                 json_decref(ms.info);
             }
             memset(&ms, 0, sizeof ms);
-            ms.ops = mode_lookup(sc->modes[s->mode]);
-            ms.sc = sc;
+            scenario_config_view(sc, s->mode, view);
+            ms.ops = mode_lookup(scenario_mode_kind(sc, s->mode));
+            ms.sc = view;
             ms.host = req->host;
             ms.info = json_object();
             snprintf(ms.run_dir, sizeof ms.run_dir, "%s", req->out_dir);
@@ -234,9 +237,9 @@ int runner_run(const run_request *req, cot_err *err)
                 break;
             }
             ms.prepared = true;
-            json_object_set(modes_info, ms.ops->name, ms.info);
+            json_object_set(modes_info, sc->modes[s->mode], ms.info);
         }
-        segment_job job = {.sc = sc, .seg = s, .mode = &ms, .run_dir = req->out_dir, .stop_requests = &stop_requests,
+        segment_job job = {.sc = view, .seg = s, .mode = &ms, .run_dir = req->out_dir, .stop_requests = &stop_requests,
                            .on_tick = on_tick, .tick_arg = &ps, .gpu = gpu, .ex = req->ex};
         segment_outcome out;
         cot_err e;

@@ -1,6 +1,8 @@
 #include "mode/desc/mode_desc.h"
 #include "plan/plan.h"
 
+#include "scenario/mode_config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,7 @@ const char *segment_kind_name(segment_kind k)
 
 bool plan_mode_shares(const scenario *sc, int m)
 {
-    const mode_desc *d = mode_desc_lookup(sc->modes[m]);
+    const mode_desc *d = mode_desc_lookup(scenario_mode_kind(sc, m));
     return d && d->shares && scenario_units(sc) > 1;
 }
 

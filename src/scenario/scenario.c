@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mode/desc/mode_desc.h"
+#include "scenario/mode_config.h"
 #include "scenario/names.h"
 
 void scenario_init_defaults(scenario *sc)
@@ -40,7 +41,10 @@ void scenario_free(scenario *sc)
     free(sc->source);
     free(sc->name);
     free(sc->gpu);
-    for (int i = 0; i < sc->nmodes; i++) free(sc->modes[i]);
+    for (int i = 0; i < sc->nmodes; i++) {
+        free(sc->modes[i]);
+        scenario_config_free(&sc->configs[i], sc->nworkloads);
+    }
     for (int i = 0; i < sc->nworkloads; i++) {
         workload_spec *w = &sc->workloads[i];
         free(w->name);
@@ -89,8 +93,8 @@ void scenario_add_baseline(scenario *sc)
     const mode_desc *base = mode_desc_baseline();
     bool sharing = false;
     for (int i = 0; i < sc->nmodes; i++) {
-        const mode_desc *d = mode_desc_lookup(sc->modes[i]);
-        if (d == base) return;
+        const mode_desc *d = mode_desc_lookup(scenario_mode_kind(sc, i));
+        if (d == base && !scenario_mode_is_config(sc, i)) return;
         sharing |= d && d->shares;
     }
     if (!base || sc->nmodes < 2 || !sharing || sc->nmodes == SCENARIO_MAX_MODES) return;
@@ -108,6 +112,14 @@ json_t *scenario_to_json(const scenario *sc)
     json_object_set_new(o, "builtin_default", json_boolean(sc->builtin_default));
     json_object_set_new(o, "baseline_added", json_boolean(sc->baseline_added));
     json_object_set_new(o, "modes", strv_json((char **)sc->modes, sc->nmodes));
+    json_t *configs = json_array();
+    for (int m = 0; m < sc->nmodes; m++)
+        if (scenario_mode_is_config(sc, m))
+            json_array_append_new(configs, json_pack("{s:s, s:s, s:o}", "name", sc->modes[m], "mode",
+                                                     scenario_mode_kind(sc, m), "settings",
+                                                     scenario_config_settings(sc, m)));
+    if (json_array_size(configs)) json_object_set(o, "configurations", configs);
+    json_decref(configs);
     json_object_set_new(o, "duration_s", json_real(sc->duration_s));
     json_object_set_new(o, "warmup_s", json_real(sc->warmup_s));
     json_object_set_new(o, "startup_timeout_s", json_real(sc->startup_timeout_s));
@@ -237,6 +249,20 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
         if (w->kind && !name_is_safe_id(w->kind, SCENARIO_NAME_MAX)) return bad_name(why, why_cap, "kind", w->kind, NULL);
         if (w->target && name_problem(w->target))
             return bad_name(why, why_cap, "target", w->target, name_problem(w->target));
+    }
+    /* the sweeps' configurations, by name, once the workloads are known */
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(o, "configurations"), i, c) {
+        const char *name = json_string_value(json_object_get(c, "name")), *kind = json_string_value(json_object_get(c, "mode"));
+        int m = -1;
+        for (int k = 0; name && k < sc->nmodes; k++)
+            if (!strcmp(sc->modes[k], name)) m = k;
+        if (m < 0 || !kind || !mode_desc_lookup(kind) || sc->configs[m].kind) {
+            snprintf(why, why_cap, "configuration %zu names no mode of the scenario, one named twice, or no known mode", i + 1);
+            return -1;
+        }
+        if (scenario_config_from_json(sc, m, kind, json_object_get(c, "settings"), why, why_cap) != 0) return -1;
     }
     return 0;
 }

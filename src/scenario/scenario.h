@@ -12,7 +12,7 @@
 
 #define SCENARIO_MAX_BYTES (1 << 20)
 #define SCENARIO_MAX_WORKLOADS 16
-#define SCENARIO_MAX_MODES 8
+#define SCENARIO_MAX_MODES 32
 #define SCENARIO_MAX_ARGV 128
 #define SCENARIO_MAX_ENV 64
 #define SCENARIO_MAX_REPEATS 100
@@ -44,6 +44,15 @@ typedef struct {
     int args_line, args_col;       /* where its args were given; 0 = none, or not from a file */
 } workload_spec;
 
+/* A configuration of a mode: the settings a sweep gives some workloads
+ * (docs/scenario.md, "Sweeps"). Each of the scenario's modes is one; a
+ * mode listed in `modes` is a configuration of itself, with no settings. */
+typedef struct {
+    char *kind;                            /* the mode it configures; NULL: its name is the mode */
+    int mps_pct[SCENARIO_MAX_WORKLOADS];   /* MPS active-thread percentage; 0: the workload's own */
+    char *mps_mem[SCENARIO_MAX_WORKLOADS]; /* MPS pinned device memory limit; NULL: the workload's own */
+} mode_config;
+
 typedef struct {
     char *source;       /* file it came from, or "built-in ..." */
     char *name;
@@ -51,7 +60,8 @@ typedef struct {
     device_kind device;
     bool builtin_default;
     bool baseline_added; /* the common baseline's mode was added to those named (scenario_add_baseline) */
-    char *modes[SCENARIO_MAX_MODES];
+    char *modes[SCENARIO_MAX_MODES];      /* each configuration's name, as every output shows it */
+    mode_config configs[SCENARIO_MAX_MODES]; /* beside each name, what it is (scenario/mode_config.h) */
     int nmodes;
     double duration_s, warmup_s, startup_timeout_s, grace_s, timeout_s;
     double telemetry_interval_s; /* GPU sampling in every segment; 0 = off */

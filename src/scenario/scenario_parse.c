@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "scenario/kinds.h"
+#include "scenario/mode_config.h"
 #include "scenario/names.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
@@ -26,6 +27,7 @@
 typedef struct {
     yaml_src y;
     const yaml_node_t *timeout_node; /* where `timeout` was given, checked against the rest at the end */
+    const yaml_node_t *sweep_node;   /* `sweep`, expanded once the workloads and modes are known */
 } pctx;
 
 #define fail(p, n, ...) yaml_fail(&(p)->y, (n), __VA_ARGS__)
@@ -384,6 +386,145 @@ static int f_workloads(pctx *p, const yaml_node_t *v, const char *key, void *t)
     return check_targets(p, v, sc);
 }
 
+/* ---- sweeps: configurations of a mode (docs/scenario.md, "Sweeps") ---- */
+
+#define SWEEP_MAX_POINTS 16
+
+/* One axis's points: per point, each workload's value (0 / NULL: not set). */
+typedef struct {
+    const yaml_node_t *node;
+    int n;
+    int pct[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
+    char *mem[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
+} sweep_axis;
+
+static void sweep_axis_free(sweep_axis *a)
+{
+    for (int i = 0; i < SWEEP_MAX_POINTS; i++) /* also a point cut short by an error */
+        for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) free(a->mem[i][w]);
+}
+
+/* An axis: a list of points, each a mapping of workload names to values
+ * that the workload's own mps key would take. */
+static int sweep_points(pctx *p, const yaml_node_t *v, const char *axis, const scenario *sc, sweep_axis *a)
+{
+    a->node = v;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(p, v, "'%s' must be a list of points, each a mapping of workload names to values such as "
+                          "{serve: 30, train: 70}, not %s", axis, node_kind(v));
+    int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n < 1 || n > SWEEP_MAX_POINTS) return fail(p, v, "'%s' must list 1 to %d points", axis, SWEEP_MAX_POINTS);
+    bool pct = !strcmp(axis, "active_thread_percentage");
+    for (int i = 0; i < n; i++, a->n++) {
+        yaml_node_t *pt = yaml_document_get_node(p->y.doc, v->data.sequence.items.start[i]);
+        if (!pt || pt->type != YAML_MAPPING_NODE || pt->data.mapping.pairs.top == pt->data.mapping.pairs.start)
+            return fail(p, pt ? pt : v, "a point of '%s' must be a mapping of workload names to values such as "
+                                        "{serve: 30, train: 70}", axis);
+        for (yaml_node_pair_t *kv = pt->data.mapping.pairs.start; kv < pt->data.mapping.pairs.top; kv++) {
+            yaml_node_t *k = yaml_document_get_node(p->y.doc, kv->key), *val = yaml_document_get_node(p->y.doc, kv->value);
+            if (!k || !val || k->type != YAML_SCALAR_NODE) return fail(p, pt, "a point of '%s' is malformed", axis);
+            int w = scenario_workload_index(sc, scalar(k));
+            if (w < 0) return fail(p, k, "'%s' is not a workload of this scenario", scalar(k));
+            if (a->pct[i][w] || a->mem[i][w]) return fail(p, k, "workload '%s' appears twice in this point", scalar(k));
+            workload_spec tmp = {0};
+            int rc = pct ? f_mps_threads(p, val, axis, &tmp) : f_mps_mem(p, val, axis, &tmp);
+            a->pct[i][w] = tmp.mps_active_thread_pct;
+            a->mem[i][w] = tmp.mps_pinned_mem_limit;
+            if (rc != 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* Appends one configuration: the mode with one point of each axis. Its
+ * name is the mode, then per axis a letter and the values in workload
+ * order ("mps.t30-70.m8G-8G"). */
+static int add_config(pctx *p, scenario *sc, const char *mode, const sweep_axis *t, int ti, const sweep_axis *m, int mi)
+{
+    char name[SCENARIO_NAME_MAX + 32];
+    size_t len = (size_t)snprintf(name, sizeof name, "%s", mode);
+    const sweep_axis *axes[2] = {t, m};
+    const int at[2] = {ti, mi};
+    for (int k = 0; k < 2; k++) {
+        if (!axes[k]->n) continue;
+        const char *sep = k ? ".m" : ".t";
+        for (int w = 0; w < sc->nworkloads && len < sizeof name; w++) {
+            char v[24] = "";
+            if (k == 0 && axes[k]->pct[at[k]][w]) snprintf(v, sizeof v, "%d", axes[k]->pct[at[k]][w]);
+            if (k == 1 && axes[k]->mem[at[k]][w]) snprintf(v, sizeof v, "%s", axes[k]->mem[at[k]][w]);
+            if (!v[0]) continue;
+            len += (size_t)snprintf(name + len, sizeof name - len, "%s%s", sep, v);
+            sep = "-";
+        }
+    }
+    const yaml_node_t *where = t->n ? t->node : m->node;
+    if (len > SCENARIO_NAME_MAX)
+        return fail(p, where, "configuration name '%.*s...' is over %d characters; sweep fewer workloads at once",
+                    SCENARIO_NAME_MAX, name, SCENARIO_NAME_MAX);
+    for (int i = 0; i < sc->nmodes; i++)
+        if (!strcmp(sc->modes[i], name)) return fail(p, where, "configuration '%s' comes twice: a point is repeated", name);
+    if (sc->nmodes == SCENARIO_MAX_MODES)
+        return fail(p, where, "the sweep makes more than %d configurations with the modes listed; sweep fewer points",
+                    SCENARIO_MAX_MODES);
+    mode_config *c = &sc->configs[sc->nmodes];
+    c->kind = strdup(mode);
+    for (int w = 0; w < sc->nworkloads; w++) {
+        if (t->n) c->mps_pct[w] = t->pct[ti][w];
+        if (m->n && m->mem[mi][w]) c->mps_mem[w] = strdup(m->mem[mi][w]);
+    }
+    sc->modes[sc->nmodes++] = strdup(name);
+    return 0;
+}
+
+/* `sweep: {MODE: {AXIS: [point, ...], ...}}`: the cross product of the
+ * axes' points, each a configuration of MODE appended to the modes. */
+static int expand_sweep(pctx *p, const yaml_node_t *v, scenario *sc)
+{
+    if (v->type != YAML_MAPPING_NODE || v->data.mapping.pairs.top == v->data.mapping.pairs.start)
+        return fail(p, v, "'sweep' must map a mode to its axes, such as mps: {active_thread_percentage: [...]}");
+    for (yaml_node_pair_t *kv = v->data.mapping.pairs.start; kv < v->data.mapping.pairs.top; kv++) {
+        yaml_node_t *k = yaml_document_get_node(p->y.doc, kv->key), *axes = yaml_document_get_node(p->y.doc, kv->value);
+        if (!k || !axes || k->type != YAML_SCALAR_NODE) return fail(p, v, "'sweep' is malformed");
+        const char *mode = scalar(k);
+        if (strcmp(mode, "mps"))
+            return fail(p, k, "sweeps over mode '%s' are not supported; mode mps is swept, over "
+                              "active_thread_percentage and pinned_memory_limit", mode);
+        if (sc->device == DEVICE_CPU)
+            return fail(p, k, "mode mps needs a GPU, but the scenario says device: cpu");
+        if (axes->type != YAML_MAPPING_NODE || axes->data.mapping.pairs.top == axes->data.mapping.pairs.start)
+            return fail(p, axes, "the sweep of mode mps must map axes (active_thread_percentage, pinned_memory_limit) "
+                                 "to lists of points");
+        sweep_axis *t = calloc(1, sizeof *t), *m = calloc(1, sizeof *m);
+        int rc = t && m ? 0 : fail(p, axes, "out of memory");
+        for (yaml_node_pair_t *ax = axes->data.mapping.pairs.start; rc == 0 && ax < axes->data.mapping.pairs.top; ax++) {
+            yaml_node_t *an = yaml_document_get_node(p->y.doc, ax->key), *pts = yaml_document_get_node(p->y.doc, ax->value);
+            const char *axis = an && an->type == YAML_SCALAR_NODE ? scalar(an) : "";
+            sweep_axis *into = !strcmp(axis, "active_thread_percentage") ? t : !strcmp(axis, "pinned_memory_limit") ? m : NULL;
+            if (!into || !pts)
+                rc = fail(p, an ? an : axes, "unknown axis '%s' of mode mps; expected active_thread_percentage or "
+                                             "pinned_memory_limit", axis);
+            else if (into->node)
+                rc = fail(p, an, "axis '%s' appears twice", axis);
+            else
+                rc = sweep_points(p, pts, axis, sc, into);
+        }
+        for (int i = 0; rc == 0 && i < (t->n ? t->n : 1); i++)
+            for (int j = 0; rc == 0 && j < (m->n ? m->n : 1); j++) rc = add_config(p, sc, mode, t, i, m, j);
+        if (t) sweep_axis_free(t);
+        if (m) sweep_axis_free(m);
+        free(t), free(m);
+        if (rc != 0) return -1;
+    }
+    return 0;
+}
+
+static int f_sweep(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    (void)key, (void)t;
+    p->sweep_node = v;
+    return 0;
+}
+
 /* ---- top level ---- */
 
 static int f_name(pctx *p, const yaml_node_t *v, const char *key, void *t)
@@ -497,7 +638,7 @@ static const field top_fields[] = {
     {"modes", f_modes},       {"duration", f_duration}, {"warmup", f_warmup},
     {"repeats", f_repeats},   {"shuffle", f_shuffle}, {"seed", f_seed},
     {"startup_timeout", f_startup_timeout}, {"grace", f_grace}, {"timeout", f_timeout},
-    {"workloads", f_workloads}, {"telemetry_interval", f_telemetry_interval},
+    {"workloads", f_workloads}, {"telemetry_interval", f_telemetry_interval}, {"sweep", f_sweep},
 };
 enum { TF_WORKLOADS = 12 };
 
@@ -529,7 +670,7 @@ static int check_whole(pctx *p, scenario *sc)
                     sc->timeout_s, sc->warmup_s, sc->duration_s, sc->warmup_s + sc->duration_s + sc->grace_s);
     if (sc->device == DEVICE_CPU)
         for (int i = 0; i < sc->nmodes; i++)
-            if (!mode_desc_lookup(sc->modes[i])->cpu_ok)
+            if (!mode_desc_lookup(scenario_mode_kind(sc, i))->cpu_ok)
                 return fail(p, NULL, "mode '%s' needs a GPU, but the scenario says device: cpu; use modes: [timeslice]",
                             sc->modes[i]);
     return 0;
@@ -557,6 +698,11 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
         else if (check_whole(&p, out) == 0)
             rc = 0;
     }
+    /* Without a list, compare what the device offers: the OS scheduler
+     * alone for CPU workloads, time slicing against MPS for GPU ones. A
+     * sweep's configurations come after the modes listed. */
+    if (rc == 0 && out->nmodes == 0) scenario_default_modes(out);
+    if (rc == 0 && p.sweep_node && expand_sweep(&p, p.sweep_node, out) != 0) rc = -1;
     yaml_document_delete(&doc);
     if (rc != 0) {
         scenario_free(out);
@@ -564,11 +710,6 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
     }
     if (!out->name) default_name(out, name);
     if (!out->gpu) out->gpu = strdup("0");
-    if (out->nmodes == 0) {
-        /* Without a list, compare what the device offers: the OS scheduler
-         * alone for CPU workloads, time slicing against MPS for GPU ones. */
-        scenario_default_modes(out);
-    }
     out->source = strdup(name);
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "plan/plan.h"
 #include "scenario/kinds.h"
+#include "scenario/mode_config.h"
 #include "scenario/scenario_default.h"
 #include "scenario/scenario_parse.h"
 
@@ -186,9 +187,84 @@ static void common_baseline(void **state)
     }
 }
 
+/* A sweep: the cross product of its axes, as configurations of the mode
+ * named after their values, after the modes listed; each carries its
+ * settings, which the runner's view applies to the workloads, and which
+ * run.json's scenario gives back. */
+static void sweep_configurations(void **state)
+{
+    (void)state;
+    const char *y = "modes: [timeslice]\n"
+                    "workloads:\n  - {name: a, kind: gpu-gemm, mps: {active_thread_percentage: 90}}\n"
+                    "  - {name: b, kind: gpu-gemm}\n  - {name: c, kind: gpu-gemm}\n"
+                    "sweep:\n  mps:\n    active_thread_percentage:\n      - {a: 30, b: 70}\n      - {b: 50}\n"
+                    "    pinned_memory_limit: [{a: 8G, c: 4G}]\n";
+    scenario sc;
+    cot_err err;
+    assert_int_equal(scenario_parse_buffer("s.yaml", y, strlen(y), &sc, &err), 0);
+    assert_int_equal(sc.nmodes, 3);
+    assert_string_equal(sc.modes[0], "timeslice");
+    assert_false(scenario_mode_is_config(&sc, 0));
+    assert_string_equal(scenario_mode_kind(&sc, 0), "timeslice");
+    assert_string_equal(sc.modes[1], "mps.t30-70.m8G-4G");
+    assert_string_equal(sc.modes[2], "mps.t50.m8G-4G");
+    assert_string_equal(scenario_mode_kind(&sc, 2), "mps");
+    scenario v;
+    scenario_config_view(&sc, 2, &v);
+    assert_int_equal(v.workloads[0].mps_active_thread_pct, 90); /* left out of the point: its own */
+    assert_int_equal(v.workloads[1].mps_active_thread_pct, 50);
+    assert_string_equal(v.workloads[2].mps_pinned_mem_limit, "4G");
+    assert_int_equal(sc.workloads[1].mps_active_thread_pct, 0); /* the scenario itself is unchanged */
+    scenario_add_baseline(&sc);
+    assert_string_equal(sc.modes[3], "exclusive");
+    /* through run.json and back */
+    json_t *j = scenario_to_json(&sc);
+    scenario back;
+    scenario_init_defaults(&back);
+    char why[256];
+    assert_int_equal(scenario_from_json(j, &back, why, sizeof why), 0);
+    assert_int_equal(back.nmodes, 4);
+    assert_string_equal(scenario_mode_kind(&back, 1), "mps");
+    assert_int_equal(back.configs[1].mps_pct[0], 30);
+    assert_string_equal(back.configs[1].mps_mem[2], "4G");
+    assert_false(scenario_mode_is_config(&back, 3));
+    json_t *set = scenario_config_settings(&back, 1), *want = json_loads(
+        "{\"a\": {\"active_thread_percentage\": 30, \"pinned_memory_limit\": \"8G\"}, \"b\": "
+        "{\"active_thread_percentage\": 70}, \"c\": {\"pinned_memory_limit\": \"4G\"}}", 0, NULL);
+    assert_true(json_equal(set, want));
+    json_decref(set), json_decref(want), json_decref(j);
+    scenario_free(&back);
+    /* dropping a configuration moves the ones after it */
+    scenario_drop_mode(&sc, 1);
+    assert_int_equal(sc.nmodes, 3);
+    assert_string_equal(sc.modes[1], "mps.t50.m8G-4G");
+    assert_int_equal(sc.configs[1].mps_pct[1], 50);
+    assert_null(sc.configs[3].kind);
+    scenario_free(&sc);
+
+    const char *w = "workloads:\n  - {name: a, kind: gpu-gemm}\n  - {name: b, kind: gpu-gemm}\n";
+    char doc[512];
+#define SWEEP_ERROR(tail, where, what)                                                                                 \
+    snprintf(doc, sizeof doc, "%s%s", w, tail), expect_error(doc, where, what)
+    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 30, z: 70}]\n", "s.yaml:6:40:",
+                "'z' is not a workload");
+    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 30}, {a: 30}]\n", "s.yaml:6:31:", "comes twice");
+    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 130}]\n", "s.yaml:6:36:", "between 1 and 100");
+    SWEEP_ERROR("sweep:\n  mps:\n    pinned_memory_limit: [{a: lots}]\n", "s.yaml:6:31:", "such as 512M or 8G");
+    SWEEP_ERROR("sweep:\n  mps:\n    threads: [{a: 1}]\n", "s.yaml:6:5:", "unknown axis 'threads'");
+    SWEEP_ERROR("sweep:\n  mig: {layout: [x]}\n", "s.yaml:5:3:", "sweeps over mode 'mig' are not supported");
+    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: []\n", "s.yaml:6:31:", "1 to 16 points");
+    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 30, a: 40}]\n", "s.yaml:6:40:", "appears twice");
+    SWEEP_ERROR("sweep: [mps]\n", "s.yaml:4:8:", "must map a mode");
+#undef SWEEP_ERROR
+    expect_error("device: cpu\nworkloads:\n  - {name: a, kind: cpu-compute}\nsweep:\n  mps:\n"
+                 "    active_thread_percentage: [{a: 30}]\n", "s.yaml:5:3:", "needs a GPU");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture), cmocka_unit_test(served_plan),
-                                       cmocka_unit_test(builtin_defaults), cmocka_unit_test(common_baseline)};
+                                       cmocka_unit_test(builtin_defaults), cmocka_unit_test(common_baseline),
+                                       cmocka_unit_test(sweep_configurations)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,78 @@
+#include "scenario/mode_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *scenario_mode_kind(const scenario *sc, int m)
+{
+    return sc->configs[m].kind ? sc->configs[m].kind : sc->modes[m];
+}
+
+bool scenario_mode_is_config(const scenario *sc, int m)
+{
+    return sc->configs[m].kind != NULL;
+}
+
+void scenario_config_view(const scenario *sc, int m, scenario *view)
+{
+    *view = *sc;
+    const mode_config *c = &sc->configs[m];
+    for (int w = 0; w < sc->nworkloads; w++) {
+        if (c->mps_pct[w]) view->workloads[w].mps_active_thread_pct = c->mps_pct[w];
+        if (c->mps_mem[w]) view->workloads[w].mps_pinned_mem_limit = c->mps_mem[w];
+    }
+}
+
+json_t *scenario_config_settings(const scenario *sc, int m)
+{
+    const mode_config *c = &sc->configs[m];
+    if (!c->kind) return NULL;
+    json_t *o = json_object();
+    for (int w = 0; w < sc->nworkloads; w++) {
+        if (!c->mps_pct[w] && !c->mps_mem[w]) continue;
+        json_t *wo = json_object();
+        if (c->mps_pct[w]) json_object_set_new(wo, "active_thread_percentage", json_integer(c->mps_pct[w]));
+        if (c->mps_mem[w]) json_object_set_new(wo, "pinned_memory_limit", json_string(c->mps_mem[w]));
+        json_object_set_new(o, sc->workloads[w].name, wo);
+    }
+    return o;
+}
+
+int scenario_config_from_json(scenario *sc, int m, const char *kind, const json_t *settings, char *why, size_t cap)
+{
+    mode_config *c = &sc->configs[m];
+    c->kind = strdup(kind);
+    const char *name;
+    json_t *wo;
+    json_object_foreach((json_t *)settings, name, wo) {
+        int w = scenario_workload_index(sc, name);
+        json_int_t pct = json_integer_value(json_object_get(wo, "active_thread_percentage"));
+        const char *mem = json_string_value(json_object_get(wo, "pinned_memory_limit"));
+        if (w < 0 || pct < 0 || pct > 100 || (mem && strlen(mem) > 16)) {
+            snprintf(why, cap, "configuration %s: settings for '%s' are not a workload's of the scenario", sc->modes[m],
+                     name);
+            return -1;
+        }
+        c->mps_pct[w] = (int)pct;
+        if (mem) c->mps_mem[w] = strdup(mem);
+    }
+    return 0;
+}
+
+void scenario_config_free(mode_config *c, int nworkloads)
+{
+    free(c->kind);
+    for (int w = 0; w < nworkloads; w++) free(c->mps_mem[w]);
+    memset(c, 0, sizeof *c);
+}
+
+void scenario_drop_mode(scenario *sc, int m)
+{
+    free(sc->modes[m]);
+    scenario_config_free(&sc->configs[m], sc->nworkloads);
+    memmove(&sc->modes[m], &sc->modes[m + 1], (size_t)(sc->nmodes - m - 1) * sizeof sc->modes[0]);
+    memmove(&sc->configs[m], &sc->configs[m + 1], (size_t)(sc->nmodes - m - 1) * sizeof sc->configs[0]);
+    sc->nmodes--;
+    memset(&sc->configs[sc->nmodes], 0, sizeof sc->configs[0]);
+}

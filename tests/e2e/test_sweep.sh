@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# A sweep of MPS active-thread splits: each configuration runs as a mode of
+# its own, named after its values, and its workloads get its settings; the
+# results name every configuration with its settings, re-analysis reads
+# them back from run.json, and --modes picks one. The MPS control daemon is
+# a stand-in and the GPU the NVML test double; each workload prints the
+# MPS variables it was given.
+source "$(dirname "$0")/lib.sh"
+export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE
+mkdir -p "$WORK/bin"
+cp "$(command -v sleep)" "$WORK/bin/nvidia-cuda-mps-server"
+cat >"$WORK/bin/nvidia-cuda-mps-control" <<'SH'
+#!/usr/bin/env bash
+pidfile=$CUDA_MPS_PIPE_DIRECTORY/nvidia-cuda-mps-control.pid
+if [ "${1:-}" = -d ]; then
+  setsid "$(dirname "$0")/nvidia-cuda-mps-server" 600 </dev/null >/dev/null 2>&1 &
+  echo $! >"$pidfile"; exit 0
+fi
+read -r cmd
+[ "$cmd" = quit ] && kill "$(cat "$pidfile")" && rm -f "$pidfile"
+SH
+cat >"$WORK/bin/wl" <<SH
+#!/usr/bin/env bash
+echo "mode=\$COTENANT_MODE pct=\${CUDA_MPS_ACTIVE_THREAD_PERCENTAGE:-} mem=\${CUDA_MPS_PINNED_DEVICE_MEM_LIMIT:-}"
+export ASAN_OPTIONS=detect_leaks=0
+exec $BIN/cotenant-cpu-burn --loop compute --threads 1 --duration 0
+SH
+chmod +x "$WORK/bin/"*
+export PATH=$WORK/bin:$PATH
+cat >"$WORK/s.yaml" <<YAML
+name: split
+modes: [timeslice]
+repeats: 1
+duration: 500ms
+warmup: 200ms
+telemetry_interval: off
+workloads:
+  - {name: a, command: [$WORK/bin/wl], mps: {pinned_memory_limit: 2G}}
+  - {name: b, command: [$WORK/bin/wl]}
+sweep:
+  mps:
+    active_thread_percentage:
+      - {a: 30, b: 70}
+      - {a: 70, b: 30}
+YAML
+R=$WORK/r
+"$COT" run "$WORK/s.yaml" --out "$R" -q 2>"$WORK/err" || fail "run: exit $?, $(cat "$WORK/err")"; ok
+[ "$(json "$R/metrics.json" '[m["mode"] for m in d["modes"]]')" = "['timeslice', 'mps.t30-70', 'mps.t70-30', 'exclusive']" ] \
+  || fail "modes: $(json "$R/metrics.json" '[m["mode"] for m in d["modes"]]')"; ok "the configurations run as modes, named after their values"
+# each workload got its configuration's settings, and its own where the sweep gives none
+for c in t30-70:30:70 t70-30:70:30; do
+  IFS=: read -r name pa pb <<<"$c"
+  for kind in alone-a shared; do
+    S=$(ls -d "$R"/segments/*-mps."$name"-"$kind")
+    grep -qx "mode=mps pct=$pa mem=0=2G" "$S/a/stdout.log" || fail "$S a: $(cat "$S/a/stdout.log")"
+  done
+  S=$(ls -d "$R"/segments/*-mps."$name"-shared)
+  grep -qx "mode=mps pct=$pb mem=" "$S/b/stdout.log" || fail "$S b: $(cat "$S/b/stdout.log")"
+done
+ok "each workload has its configuration's active-thread percentage"
+S=$(ls -d "$R"/segments/*-timeslice-shared)
+grep -qx "mode=timeslice pct= mem=" "$S/a/stdout.log" || fail "timeslice: $(cat "$S/a/stdout.log")"; ok
+python3 - "$R" <<'PY' || fail "metrics.json / run.json: configurations"; ok "metrics.json and run.json give each configuration's settings"
+import json, sys
+r = sys.argv[1]
+m = {x["mode"]: x for x in json.load(open(r + "/metrics.json"))["modes"]}
+assert "configuration" not in m["timeslice"], m["timeslice"]
+assert m["mps.t30-70"]["configuration"] == {"mode": "mps", "settings": {"a": {"active_thread_percentage": 30},
+                                                                         "b": {"active_thread_percentage": 70}}}, m["mps.t30-70"]
+assert m["mps.t70-30"]["shares"] is True and m["mps.t70-30"]["baseline"] == "exclusive", m["mps.t70-30"]
+sc = json.load(open(r + "/run.json"))["scenario"]
+assert [c["name"] for c in sc["configurations"]] == ["mps.t30-70", "mps.t70-30"], sc["configurations"]
+assert set(json.load(open(r + "/run.json"))["modes"]) == {"timeslice", "mps.t30-70", "mps.t70-30", "exclusive"}
+PY
+grep -q "mps.t30-70" "$R/report.md" && grep -q "^mps.t70-30," "$R/summary.csv" || fail "report/summary name the configurations"; ok
+cp "$R/metrics.json" "$WORK/m1.json"
+"$COT" analyze "$R" >/dev/null || fail "analyze: exit $?"; ok
+cmp -s "$R/metrics.json" "$WORK/m1.json" || fail "re-analysis differs"; ok "re-analysis reads the configurations back from run.json"
+
+# --modes picks configurations by name, in the order given
+"$COT" run "$WORK/s.yaml" --out "$WORK/one" --modes mps.t70-30,timeslice -q 2>"$WORK/err" || fail "--modes: $(cat "$WORK/err")"; ok
+[ "$(json "$WORK/one/metrics.json" '[m["mode"] for m in d["modes"]]')" = "['mps.t70-30', 'timeslice', 'exclusive']" ] \
+  || fail "--modes: $(json "$WORK/one/metrics.json" '[m["mode"] for m in d["modes"]]')"; ok
+S=$(ls -d "$WORK"/one/segments/*-mps.t70-30-shared)
+grep -qx "mode=mps pct=70 mem=0=2G" "$S/a/stdout.log" || fail "--modes kept the settings: $(cat "$S/a/stdout.log")"; ok
+set +e
+"$COT" run "$WORK/s.yaml" --out "$WORK/bad" --modes mps.t10-90 2>"$WORK/err"; rc=$?
+set -e
+[ $rc = 2 ] && grep -q "unknown mode 'mps.t10-90'.*or a configuration of the scenario's sweep" "$WORK/err" \
+  || fail "--modes unknown: exit $rc, $(cat "$WORK/err")"; ok
+finish
