@@ -18,6 +18,7 @@ static const command commands[] = {
     {"run", cmd_run, "run a scenario and write results, metrics and a report"},
     {"analyze", cmd_analyze, "recompute metrics.json and summary.csv of a results folder"},
     {"report", cmd_report, "rewrite report.md and plots of a results folder"},
+    {"advise", cmd_advise, "recommend a configuration of a results folder for an objective and SLOs"},
     {"modes", cmd_modes, "list the sharing modes and whether each can run here"},
     {"monitor", cmd_monitor, "watch the GPUs: live, to CSV or JSON Lines, or as Prometheus metrics"},
     {"mig", cmd_mig, "MIG: profiles, plans, status; apply a layout and restore what was there"},

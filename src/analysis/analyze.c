@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/advise.h"
 #include "analysis/events_load.h"
 #include "analysis/conditions.h"
 #include "analysis/gpu_figures.h"
@@ -781,6 +782,7 @@ int analyze_run(const char *dir, cot_err *err)
     json_object_set_new(doc, "flagged", a.flagged);
     json_object_set_new(doc, "failures", json_incref(json_object_get(a.run, "failures")));
     validity_annotate(doc, a.sc.repeats);
+    json_object_set_new(doc, "recommendation", advise(doc, &a.sc, &a.sc.objective));
     int rc = fs_path_join(path, sizeof path, dir, "metrics.json", err) ? -1 : fs_write_json_atomic(path, doc, err);
     if (rc == 0) rc = write_summary_csv(dir, modes, err);
     json_decref(doc);

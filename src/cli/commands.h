@@ -5,6 +5,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_advise(int argc, char **argv);
 int cmd_modes(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_mig(int argc, char **argv);
@@ -12,7 +13,7 @@ int cmd_mode(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 
-extern const char usage_run[], usage_analyze[], usage_report[], usage_modes[], usage_monitor[], usage_mig[],
+extern const char usage_run[], usage_analyze[], usage_report[], usage_advise[], usage_modes[], usage_monitor[], usage_mig[],
     usage_mode[], usage_deploy[], usage_agent[];
 
 #endif

@@ -80,6 +80,32 @@ const char usage_report[] =
     "\n"
     "Exit status: 0 done; 1 the report could not be written; 2 bad usage.\n";
 
+const char usage_advise[] =
+    "Usage: cotenant advise DIR [--objective OBJ] [--slo W:P=LIMIT[:FRACTION]]...\n"
+    "                           [--min-np W=NP]... [--no-constraints] [--json]\n"
+    "\n"
+    "Recommends a sharing configuration of the results in DIR (its\n"
+    "metrics.json) for an objective under constraints, running nothing: by\n"
+    "default the scenario's own (objective and constraints keys); each option\n"
+    "replaces them. Of the configurations that meet every constraint and\n"
+    "whose figures are valid, the best is named only where its 95% interval\n"
+    "separates it from the next; otherwise those it cannot be told from are.\n"
+    "Where none meets them, the closest is named. Definitions: docs/metrics.md.\n"
+    "\n"
+    "  --objective OBJ     stp (system throughput, the default), fairness (Jain\n"
+    "                      index over NP), or \"throughput of W\"\n"
+    "  --slo W:P=LIMIT[:FRACTION]\n"
+    "                      W's shared percentile P (p50, p95, p99, p99_9) at most\n"
+    "                      LIMIT (20ms), and with FRACTION that share of its\n"
+    "                      requests answered within LIMIT (needs the run's slo\n"
+    "                      of W to be LIMIT); repeat for more\n"
+    "  --min-np W=NP       W's NP against the whole GPU at least NP; repeat\n"
+    "  --no-constraints    drop the scenario's constraints\n"
+    "  --json              the recommendation as JSON (as metrics.json holds it)\n"
+    "\n"
+    "Exit status: 0 a configuration meets every constraint; 1 none does (the\n"
+    "closest is named) or the folder cannot be read; 2 bad usage.\n";
+
 const char usage_modes[] =
     "Usage: cotenant modes [--gpu ID]\n"
     "\n"

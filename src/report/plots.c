@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sys/proc.h"
+#include "scenario/scenario.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
 
@@ -113,8 +114,8 @@ static void triple(const json_t *s, double *m, double *lo, double *hi)
 static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
 {
     const json_t *modes = json_object_get(metrics, "modes");
-    int shared_modes[16], nsm = 0;
-    for (size_t i = 0; i < json_array_size(modes) && nsm < 16; i++)
+    int shared_modes[SCENARIO_MAX_MODES], nsm = 0;
+    for (size_t i = 0; i < json_array_size(modes) && nsm < SCENARIO_MAX_MODES; i++)
         if (json_is_true(json_object_get(json_array_get(modes, i), "shares"))) shared_modes[nsm++] = (int)i;
     if (nsm == 0) return 0;
     char *dat = NULL, *gp = NULL;

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/advise.h"
 #include "analysis/analyze.h"
 #include "analysis/stats.h"
 #include "report/plots.h"
+#include "scenario/scenario.h"
 #include "util/fs.h"
 
 static double num(const json_t *o, const char *k)
@@ -244,8 +246,8 @@ typedef struct {
 
 typedef scored (*score_fn)(const json_t *mo);
 
-/* Modes compared in one recommendation (a scenario has at most 8). */
-#define REPORT_MAX_MODES 16
+/* Modes compared in one recommendation: as many as a scenario has. */
+#define REPORT_MAX_MODES SCENARIO_MAX_MODES
 
 static scored from_summary(const json_t *mo, const json_t *s)
 {
@@ -588,6 +590,11 @@ int report_run(const char *dir, cot_err *err)
                 fmt(json_object_get(sg, "sm_active_pct"), b, sizeof b));
     }
     fprintf(f, "\n## Recommendation\n\n");
+    const json_t *rec = json_object_get(metrics, "recommendation");
+    if (rec && shared_modes > 0) { /* the scenario's objective and constraints first */
+        advise_print(f, rec, "");
+        fprintf(f, "\nOther objectives (`cotenant advise %s --objective fairness` asks again, with any SLO):\n\n", dir);
+    }
     if (shared_modes == 0) {
         fprintf(f, "No mode shared the GPU in this run (one workload, or only exclusive), so there is nothing to compare.\n\n");
     } else {

@@ -6,6 +6,7 @@
 
 #include "mode/desc/mode_desc.h"
 #include "scenario/mode_config.h"
+#include "scenario/objective.h"
 #include "scenario/names.h"
 
 void scenario_init_defaults(scenario *sc)
@@ -20,6 +21,7 @@ void scenario_init_defaults(scenario *sc)
     sc->repeats = 3;
     sc->seed = 1;
     sc->telemetry_interval_s = 0.1;
+    objective_init(&sc->objective);
 }
 
 static void free_strv(char **v)
@@ -120,6 +122,7 @@ json_t *scenario_to_json(const scenario *sc)
                                                      scenario_config_settings(sc, m)));
     if (json_array_size(configs)) json_object_set(o, "configurations", configs);
     json_decref(configs);
+    json_object_set_new(o, "objective", objective_to_json(sc, &sc->objective));
     json_object_set_new(o, "duration_s", json_real(sc->duration_s));
     json_object_set_new(o, "warmup_s", json_real(sc->warmup_s));
     json_object_set_new(o, "startup_timeout_s", json_real(sc->startup_timeout_s));
@@ -264,7 +267,7 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
         }
         if (scenario_config_from_json(sc, m, kind, json_object_get(c, "settings"), why, why_cap) != 0) return -1;
     }
-    return 0;
+    return objective_from_json(sc, json_object_get(o, "objective"), &sc->objective, why, why_cap);
 }
 
 int scenario_target_of(const scenario *sc, int w)

@@ -53,6 +53,24 @@ typedef struct {
     char *mps_mem[SCENARIO_MAX_WORKLOADS]; /* MPS pinned device memory limit; NULL: the workload's own */
 } mode_config;
 
+/* What the recommendation optimises, and what every configuration it may
+ * name must meet (docs/scenario.md, "Objective and constraints"). */
+typedef enum { OBJECTIVE_STP, OBJECTIVE_FAIRNESS, OBJECTIVE_THROUGHPUT } objective_kind;
+#define SCENARIO_MAX_SLOS SCENARIO_MAX_WORKLOADS
+typedef struct {
+    int workload;      /* scenario index */
+    int pct;           /* which percentile: an index into latency_pct_names (p50, p95, p99, p99_9) */
+    double limit_ms;   /* the shared run's percentile must be at most this */
+    double attainment; /* and this fraction of its requests ok within limit_ms; 0: not asked */
+} slo_constraint;
+typedef struct {
+    objective_kind kind;
+    int workload;                          /* OBJECTIVE_THROUGHPUT: whose shared throughput; -1 otherwise */
+    slo_constraint slo[SCENARIO_MAX_SLOS];
+    int nslo;
+    double min_np[SCENARIO_MAX_WORKLOADS]; /* NP against the whole GPU at least this; 0: no constraint */
+} objective_spec;
+
 typedef struct {
     char *source;       /* file it came from, or "built-in ..." */
     char *name;
@@ -70,6 +88,7 @@ typedef struct {
     uint64_t seed;
     workload_spec workloads[SCENARIO_MAX_WORKLOADS];
     int nworkloads;
+    objective_spec objective;
 } scenario;
 
 void scenario_init_defaults(scenario *sc);

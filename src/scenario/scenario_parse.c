@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "scenario/kinds.h"
 #include "scenario/mode_config.h"
+#include "scenario/objective.h"
 #include "scenario/names.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
@@ -28,6 +30,7 @@ typedef struct {
     yaml_src y;
     const yaml_node_t *timeout_node; /* where `timeout` was given, checked against the rest at the end */
     const yaml_node_t *sweep_node;   /* `sweep`, expanded once the workloads and modes are known */
+    const yaml_node_t *objective_node, *constraints_node; /* read once the workloads are known */
 } pctx;
 
 #define fail(p, n, ...) yaml_fail(&(p)->y, (n), __VA_ARGS__)
@@ -518,6 +521,112 @@ static int expand_sweep(pctx *p, const yaml_node_t *v, scenario *sc)
     return 0;
 }
 
+/* ---- objective and constraints (docs/scenario.md) ---- */
+
+static int f_objective(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    (void)t;
+    if (want_scalar(p, v, key, "stp, fairness or throughput of WORKLOAD") != 0) return -1;
+    p->objective_node = v;
+    return 0;
+}
+
+static int f_constraints(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    (void)key, (void)t;
+    p->constraints_node = v;
+    return 0;
+}
+
+/* One SLO: {workload: W, p99: 20ms, attainment: 0.99}. Asking for an
+ * attainment makes the limit the workload's slo, which the analysis
+ * counts requests against. */
+static int parse_slo(pctx *p, const yaml_node_t *v, scenario *sc)
+{
+    if (v->type != YAML_MAPPING_NODE)
+        return fail(p, v, "an SLO must be a mapping such as {workload: serve, p99: 20ms, attainment: 0.99}, not %s",
+                    node_kind(v));
+    if (sc->objective.nslo == SCENARIO_MAX_SLOS) return fail(p, v, "more than %d SLOs", SCENARIO_MAX_SLOS);
+    slo_constraint c = {.workload = -1, .pct = -1};
+    const yaml_node_t *att_node = NULL;
+    for (yaml_node_pair_t *kv = v->data.mapping.pairs.start; kv < v->data.mapping.pairs.top; kv++) {
+        yaml_node_t *k = yaml_document_get_node(p->y.doc, kv->key), *val = yaml_document_get_node(p->y.doc, kv->value);
+        if (!k || !val || k->type != YAML_SCALAR_NODE) return fail(p, v, "an SLO is malformed");
+        const char *key = scalar(k);
+        int pct = -1;
+        for (int i = 0; i < OBJECTIVE_PCTS; i++)
+            if (!strcmp(key, objective_pct_names[i])) pct = i;
+        if (!strcmp(key, "workload")) {
+            if (want_scalar(p, val, key, "a workload's name") != 0) return -1;
+            if ((c.workload = scenario_workload_index(sc, scalar(val))) < 0)
+                return fail(p, val, "'%s' is not a workload of this scenario", scalar(val));
+        } else if (pct >= 0) {
+            double s;
+            if (c.pct >= 0) return fail(p, k, "an SLO names one percentile; this one names two");
+            if (get_duration(p, val, key, 1e-6, &s) != 0) return -1;
+            c.pct = pct, c.limit_ms = s * 1e3;
+        } else if (!strcmp(key, "attainment")) {
+            char *end;
+            if (want_scalar(p, val, key, "a fraction such as 0.99") != 0) return -1;
+            c.attainment = strtod(scalar(val), &end);
+            if (end == scalar(val) || *end || !(c.attainment > 0 && c.attainment <= 1))
+                return fail(p, val, "'attainment' must be a fraction above 0 and at most 1, such as 0.99, not '%s'", scalar(val));
+            att_node = val;
+        } else {
+            return fail(p, k, "unknown key '%s' in an SLO; expected workload, one of p50, p95, p99, p99_9, and "
+                              "optionally attainment", key);
+        }
+    }
+    if (c.workload < 0 || c.pct < 0) return fail(p, v, "an SLO needs 'workload' and a percentile such as p99: 20ms");
+    workload_spec *w = &sc->workloads[c.workload];
+    if (att_node && w->slo_ms > 0 && fabs(w->slo_ms - c.limit_ms) > 1e-9)
+        return fail(p, att_node, "workload '%s' has slo %gms, but this SLO counts requests within %gms: give one latency",
+                    w->name, w->slo_ms, c.limit_ms);
+    if (att_node) w->slo_ms = c.limit_ms;
+    sc->objective.slo[sc->objective.nslo++] = c;
+    return 0;
+}
+
+static int read_objective(pctx *p, scenario *sc)
+{
+    char why[256];
+    if (p->objective_node && objective_parse_kind(sc, scalar(p->objective_node), &sc->objective, why, sizeof why) != 0)
+        return fail(p, p->objective_node, "%s", why);
+    const yaml_node_t *v = p->constraints_node;
+    if (!v) return 0;
+    if (v->type != YAML_MAPPING_NODE)
+        return fail(p, v, "'constraints' must be a mapping with slo and min_np, not %s", node_kind(v));
+    for (yaml_node_pair_t *kv = v->data.mapping.pairs.start; kv < v->data.mapping.pairs.top; kv++) {
+        yaml_node_t *k = yaml_document_get_node(p->y.doc, kv->key), *val = yaml_document_get_node(p->y.doc, kv->value);
+        if (!k || !val || k->type != YAML_SCALAR_NODE) return fail(p, v, "'constraints' is malformed");
+        if (!strcmp(scalar(k), "slo")) {
+            if (val->type != YAML_SEQUENCE_NODE) {
+                if (parse_slo(p, val, sc) != 0) return -1;
+                continue;
+            }
+            for (yaml_node_item_t *it = val->data.sequence.items.start; it < val->data.sequence.items.top; it++)
+                if (parse_slo(p, yaml_document_get_node(p->y.doc, *it), sc) != 0) return -1;
+        } else if (!strcmp(scalar(k), "min_np")) {
+            if (val->type != YAML_MAPPING_NODE)
+                return fail(p, val, "'min_np' must map workloads to the NP they need, such as {train: 0.5}");
+            for (yaml_node_pair_t *np = val->data.mapping.pairs.start; np < val->data.mapping.pairs.top; np++) {
+                yaml_node_t *wk = yaml_document_get_node(p->y.doc, np->key), *x = yaml_document_get_node(p->y.doc, np->value);
+                int w = wk && wk->type == YAML_SCALAR_NODE ? scenario_workload_index(sc, scalar(wk)) : -1;
+                if (w < 0) return fail(p, wk ? wk : val, "'%s' is not a workload of this scenario", wk ? scalar(wk) : "");
+                char *end;
+                if (!x || want_scalar(p, x, scalar(wk), "a number such as 0.5") != 0) return -1;
+                double v2 = strtod(scalar(x), &end);
+                if (end == scalar(x) || *end || !(v2 > 0 && v2 <= 10))
+                    return fail(p, x, "min_np of '%s' must be a number above 0, such as 0.5, not '%s'", scalar(wk), scalar(x));
+                sc->objective.min_np[w] = v2;
+            }
+        } else {
+            return fail(p, k, "unknown key '%s' in constraints; expected slo or min_np", scalar(k));
+        }
+    }
+    return 0;
+}
+
 static int f_sweep(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
     (void)key, (void)t;
@@ -639,6 +748,7 @@ static const field top_fields[] = {
     {"repeats", f_repeats},   {"shuffle", f_shuffle}, {"seed", f_seed},
     {"startup_timeout", f_startup_timeout}, {"grace", f_grace}, {"timeout", f_timeout},
     {"workloads", f_workloads}, {"telemetry_interval", f_telemetry_interval}, {"sweep", f_sweep},
+    {"objective", f_objective}, {"constraints", f_constraints},
 };
 enum { TF_WORKLOADS = 12 };
 
@@ -703,6 +813,7 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
      * sweep's configurations come after the modes listed. */
     if (rc == 0 && out->nmodes == 0) scenario_default_modes(out);
     if (rc == 0 && p.sweep_node && expand_sweep(&p, p.sweep_node, out) != 0) rc = -1;
+    if (rc == 0 && read_objective(&p, out) != 0) rc = -1;
     yaml_document_delete(&doc);
     if (rc != 0) {
         scenario_free(out);

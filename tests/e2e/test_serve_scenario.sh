@@ -46,6 +46,34 @@ json "$M" "abs($mode[\"stp\"][\"mean\"] - $(w client)[\"normalized_progress\"][\
   | grep -q True || fail "STP counts the client and burner only"; ok
 grep -q "| client | requests |" "$R/report.md" || fail "report row for the client"; ok
 
+# The recommendation: the scenario's objective (STP, no constraints) in
+# metrics.json and the report; `cotenant advise` asks again with SLOs,
+# another objective, or as JSON, and exits 1 where nothing meets them.
+[ "$(json "$M" 'd["recommendation"]["best"], d["recommendation"]["verdict"]')" = "('timeslice', 'best')" ] \
+  || fail "recommendation: $(json "$M" 'd["recommendation"]')"; ok
+grep -q "^\*\*For stp\*\*: timeslice" "$R/report.md" || fail "report: $(grep -A2 '## Recommendation' "$R/report.md")"; ok
+set +e
+"$COT" advise "$R" --slo client:p99=0.001ms >"$WORK/adv" 2>&1; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "no configuration meets every constraint; the closest is timeslice (client p99 .* ms > 0.001 ms)" "$WORK/adv" \
+  && grep -q "^- timeslice left out: client p99" "$WORK/adv" || fail "advise, tight SLO: exit $rc, $(cat "$WORK/adv")"; ok
+"$COT" advise "$R" --slo client:p99=10s --slo client:p50=10s --min-np burner=0.01 --json >"$WORK/adv.json" \
+  || fail "advise, loose SLO: exit $?"; ok
+python3 - "$WORK/adv.json" <<'PY' || fail "advise --json: $(cat "$WORK/adv.json")"; ok
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["verdict"] == "best" and r["best"] == "timeslice" and r["configurations"][0]["meets"], r
+assert r["constraints"] == ["client p99 <= 10000 ms", "client p50 <= 10000 ms", "burner NP >= 0.01"], r["constraints"]
+PY
+"$COT" advise "$R" --slo client:p99=50ms:0.5 --objective "throughput of burner" >"$WORK/adv" \
+  && grep -q "^\*\*For throughput of burner, given client p99 <= 50 ms and 0.5 of requests within it\*\*: timeslice" "$WORK/adv" \
+  || fail "advise, attainment at the run's slo: $(cat "$WORK/adv")"; ok
+for bad in "--slo client:p99=20ms:0.99" "--objective speed" "--slo nobody:p99=1s" "--min-np client"; do
+  set +e; "$COT" advise "$R" $bad >/dev/null 2>"$WORK/err"; rc=$?; set -e
+  [ $rc = 2 ] || fail "advise $bad: exit $rc, $(cat "$WORK/err")"; ok
+  case $bad in *0.99) grep -q "counted client's requests against its slo, not 20 ms" "$WORK/err" || fail "why: $(cat "$WORK/err")" ;; esac
+done
+
 # a server that exits at once: it and its client fail with the reason
 sed -e 's/args: \[--max-batch, "8"\]/args: [--model, nope]/' "$WORK/s.yaml" >"$WORK/bad.yaml"
 set +e

@@ -73,6 +73,8 @@ assert [c["name"] for c in sc["configurations"]] == ["mps.t30-70", "mps.t70-30"]
 assert set(json.load(open(r + "/run.json"))["modes"]) == {"timeslice", "mps.t30-70", "mps.t70-30", "exclusive"}
 PY
 grep -q "mps.t30-70" "$R/report.md" && grep -q "^mps.t70-30," "$R/summary.csv" || fail "report/summary name the configurations"; ok
+[ "$(json "$R/metrics.json" 'sorted(c["mode"] for c in d["recommendation"]["configurations"])')" = "['mps.t30-70', 'mps.t70-30', 'timeslice']" ] \
+  || fail "the recommendation weighs every configuration: $(json "$R/metrics.json" 'd["recommendation"]')"; ok
 cp "$R/metrics.json" "$WORK/m1.json"
 "$COT" analyze "$R" >/dev/null || fail "analyze: exit $?"; ok
 cmp -s "$R/metrics.json" "$WORK/m1.json" || fail "re-analysis differs"; ok "re-analysis reads the configurations back from run.json"

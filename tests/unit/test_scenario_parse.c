@@ -261,10 +261,54 @@ static void sweep_configurations(void **state)
                  "    active_thread_percentage: [{a: 30}]\n", "s.yaml:5:3:", "needs a GPU");
 }
 
+/* The objective and constraints a recommendation answers to; an SLO with
+ * an attainment becomes the workload's slo, which requests are counted
+ * against. */
+static void objective_and_constraints(void **state)
+{
+    (void)state;
+    const char *y = "workloads:\n  - {name: s, kind: gpu-gemm}\n  - {name: t, kind: gpu-gemm, slo: 40ms}\n"
+                    "objective: throughput of t\nconstraints:\n  slo:\n    - {workload: s, p99: 20ms, attainment: 0.99}\n"
+                    "    - {workload: t, p50: 40ms}\n  min_np: {t: 0.5}\n";
+    scenario sc;
+    cot_err err;
+    assert_int_equal(scenario_parse_buffer("s.yaml", y, strlen(y), &sc, &err), 0);
+    assert_int_equal(sc.objective.kind, OBJECTIVE_THROUGHPUT);
+    assert_int_equal(sc.objective.workload, 1);
+    assert_int_equal(sc.objective.nslo, 2);
+    assert_true(sc.objective.slo[0].limit_ms == 20 && sc.objective.slo[0].attainment == 0.99 && sc.objective.slo[0].pct == 2);
+    assert_true(sc.workloads[0].slo_ms == 20);
+    assert_true(sc.objective.slo[1].pct == 0 && sc.objective.slo[1].attainment == 0);
+    assert_true(sc.objective.min_np[1] == 0.5 && sc.objective.min_np[0] == 0);
+    json_t *j = scenario_to_json(&sc);
+    scenario back;
+    scenario_init_defaults(&back);
+    char why[256];
+    assert_int_equal(scenario_from_json(j, &back, why, sizeof why), 0);
+    assert_int_equal(back.objective.kind, OBJECTIVE_THROUGHPUT);
+    assert_int_equal(back.objective.nslo, 2);
+    assert_true(back.objective.slo[0].attainment == 0.99 && back.objective.min_np[1] == 0.5);
+    json_decref(j);
+    scenario_free(&back);
+    scenario_free(&sc);
+    const char *w = "workloads:\n  - {name: s, kind: gpu-gemm, slo: 30ms}\n";
+    char doc[512];
+#define OBJ_ERROR(tail, where, what) snprintf(doc, sizeof doc, "%s%s", w, tail), expect_error(doc, where, what)
+    OBJ_ERROR("objective: speed\n", "s.yaml:3:12:", "expected stp, fairness or throughput of WORKLOAD");
+    OBJ_ERROR("objective: throughput of z\n", "s.yaml:3:12:", "'z' is not a workload");
+    OBJ_ERROR("constraints:\n  slo: {workload: s, p99: 20ms, attainment: 0.99}\n", "s.yaml:4:45:", "has slo 30ms");
+    OBJ_ERROR("constraints:\n  slo: {workload: s, p99: 20ms, p50: 1ms}\n", "s.yaml:4:33:", "names two");
+    OBJ_ERROR("constraints:\n  slo: {workload: s}\n", "s.yaml:4:8:", "needs 'workload' and a percentile");
+    OBJ_ERROR("constraints:\n  slo: {workload: s, p99: 20ms, attainment: 2}\n", "s.yaml:4:45:", "at most 1");
+    OBJ_ERROR("constraints:\n  min_np: {s: none}\n", "s.yaml:4:15:", "min_np of 's'");
+    OBJ_ERROR("constraints:\n  max_np: {s: 1}\n", "s.yaml:4:3:", "unknown key 'max_np'");
+#undef OBJ_ERROR
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture), cmocka_unit_test(served_plan),
                                        cmocka_unit_test(builtin_defaults), cmocka_unit_test(common_baseline),
-                                       cmocka_unit_test(sweep_configurations)};
+                                       cmocka_unit_test(sweep_configurations), cmocka_unit_test(objective_and_constraints)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
