@@ -311,6 +311,9 @@ static void print_plan(const scenario *sc)
             printf("%s%s", sep, w);
             if (pct) printf(" %lld%% of the SMs", (long long)json_integer_value(pct));
             if (mem) printf("%s %s pinned", pct ? "," : "", json_string_value(mem));
+            json_t *cpu = json_object_get(ws, "cpu_percentage"), *nice = json_object_get(ws, "nice");
+            if (cpu) printf("%s %lld%% of the CPUs", pct || mem ? "," : "", (long long)json_integer_value(cpu));
+            if (nice) printf("%s nice %lld", pct || mem || cpu ? "," : "", (long long)json_integer_value(nice));
             sep = "; ";
         }
         printf("\n");

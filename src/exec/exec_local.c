@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "exec/executor.h"
+#include "exec/cpu_share.h"
 #include "exec/keeper.h"
 
 /* The table line, at the end of this file. */
@@ -73,8 +74,11 @@ static int start(executor *ex, const exec_segment *s, int i, const char *dir, ch
     snprintf(group, sizeof group, "%d-%s", s->seg->index, w->name);
     keeper_workload_group(group, cg); /* none: the subreaper and the run's mark still find what escapes */
     /* output through pipes, so that cotenant keeps each log bounded */
+    cpu_set_t cpus;
+    bool confined = cpu_share_of(s->sc, s->idx[i], &cpus);
     spawn_opts o = {.argv = argv.v, .envp = env.v, .stdout_pipe = true, .stderr_pipe = true, .events_pipe = true,
-                    .cgroup_procs = cg->dir[0] ? cg->procs : NULL};
+                    .cgroup_procs = cg->dir[0] ? cg->procs : NULL, .cpus = confined ? &cpus : NULL,
+                    .set_nice = w->nice_set, .nice = w->nice};
     rc = proc_spawn(&o, proc, err);
 out:
     strvec_free(&argv);

@@ -21,6 +21,8 @@ void scenario_config_view(const scenario *sc, int m, scenario *view)
     for (int w = 0; w < sc->nworkloads; w++) {
         if (c->mps_pct[w]) view->workloads[w].mps_active_thread_pct = c->mps_pct[w];
         if (c->mps_mem[w]) view->workloads[w].mps_pinned_mem_limit = c->mps_mem[w];
+        if (c->cpu_pct[w]) view->workloads[w].cpu_pct = c->cpu_pct[w];
+        if (c->nice_set[w]) view->workloads[w].nice = c->nice[w], view->workloads[w].nice_set = true;
     }
 }
 
@@ -30,10 +32,12 @@ json_t *scenario_config_settings(const scenario *sc, int m)
     if (!c->kind) return NULL;
     json_t *o = json_object();
     for (int w = 0; w < sc->nworkloads; w++) {
-        if (!c->mps_pct[w] && !c->mps_mem[w]) continue;
+        if (!c->mps_pct[w] && !c->mps_mem[w] && !c->cpu_pct[w] && !c->nice_set[w]) continue;
         json_t *wo = json_object();
         if (c->mps_pct[w]) json_object_set_new(wo, "active_thread_percentage", json_integer(c->mps_pct[w]));
         if (c->mps_mem[w]) json_object_set_new(wo, "pinned_memory_limit", json_string(c->mps_mem[w]));
+        if (c->cpu_pct[w]) json_object_set_new(wo, "cpu_percentage", json_integer(c->cpu_pct[w]));
+        if (c->nice_set[w]) json_object_set_new(wo, "nice", json_integer(c->nice[w]));
         json_object_set_new(o, sc->workloads[w].name, wo);
     }
     return o;
@@ -48,14 +52,19 @@ int scenario_config_from_json(scenario *sc, int m, const char *kind, const json_
     json_object_foreach((json_t *)settings, name, wo) {
         int w = scenario_workload_index(sc, name);
         json_int_t pct = json_integer_value(json_object_get(wo, "active_thread_percentage"));
+        json_int_t cpu = json_integer_value(json_object_get(wo, "cpu_percentage"));
+        const json_t *nice = json_object_get(wo, "nice");
         const char *mem = json_string_value(json_object_get(wo, "pinned_memory_limit"));
-        if (w < 0 || pct < 0 || pct > 100 || (mem && strlen(mem) > 16)) {
+        if (w < 0 || pct < 0 || pct > 100 || cpu < 0 || cpu > 100 || (mem && strlen(mem) > 16) ||
+            (nice && (!json_is_integer(nice) || json_integer_value(nice) < 0 || json_integer_value(nice) > 19))) {
             snprintf(why, cap, "configuration %s: settings for '%s' are not a workload's of the scenario", sc->modes[m],
                      name);
             return -1;
         }
         c->mps_pct[w] = (int)pct;
-        if (mem) c->mps_mem[w] = strdup(mem);
+        if (mem && !c->mps_mem[w]) c->mps_mem[w] = strdup(mem);
+        c->cpu_pct[w] = (int)cpu;
+        if (nice) c->nice[w] = (int)json_integer_value(nice), c->nice_set[w] = true;
     }
     return 0;
 }

@@ -39,6 +39,9 @@ typedef struct {
     int mps_active_thread_pct;     /* 1..100; 0 = not set */
     char *mps_pinned_mem_limit;    /* e.g. "8G"; NULL = not set */
     char *mig_profile;             /* e.g. "3g.40gb"; NULL = not set */
+    int cpu_pct;                   /* a sweep's: the share of cotenant's CPUs it runs on, 1..100; 0 = all */
+    int nice;                      /* a sweep's: its scheduling niceness, where nice_set */
+    bool nice_set;
     char *target;                  /* loadgen: the serve workload it drives; NULL = none */
     int program_line, program_col; /* where its kind or command was given, 1-based; 0 = not from a file */
     int args_line, args_col;       /* where its args were given; 0 = none, or not from a file */
@@ -51,6 +54,9 @@ typedef struct {
     char *kind;                            /* the mode it configures; NULL: its name is the mode */
     int mps_pct[SCENARIO_MAX_WORKLOADS];   /* MPS active-thread percentage; 0: the workload's own */
     char *mps_mem[SCENARIO_MAX_WORKLOADS]; /* MPS pinned device memory limit; NULL: the workload's own */
+    int cpu_pct[SCENARIO_MAX_WORKLOADS];   /* share of the CPUs (sched_setaffinity); 0: all */
+    int nice[SCENARIO_MAX_WORKLOADS];      /* niceness (setpriority), where nice_set */
+    bool nice_set[SCENARIO_MAX_WORKLOADS];
 } mode_config;
 
 /* What the recommendation optimises, and what every configuration it may

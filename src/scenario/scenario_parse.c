@@ -392,32 +392,51 @@ static int f_workloads(pctx *p, const yaml_node_t *v, const char *key, void *t)
 /* ---- sweeps: configurations of a mode (docs/scenario.md, "Sweeps") ---- */
 
 #define SWEEP_MAX_POINTS 16
+#define SWEEP_MAX_AXES 2
 
-/* One axis's points: per point, each workload's value (0 / NULL: not set). */
+/* The settings a sweep may vary, by mode: each a workload's value that the
+ * configuration's view applies (scenario/mode_config.h), and the letter
+ * that names it in the configuration's name. */
 typedef struct {
+    const char *mode, *name;
+    char letter;
+    bool size;    /* a memory size (512M, 8G) rather than a whole number */
+    long lo, hi;  /* the whole number's range */
+} axis_desc;
+static const axis_desc AXES[] = {
+    {"mps", "active_thread_percentage", 't', false, 1, 100},
+    {"mps", "pinned_memory_limit", 'm', true, 0, 0},
+    {"timeslice", "cpu_percentage", 'c', false, 1, 100},
+    {"timeslice", "nice", 'n', false, 0, 19},
+};
+#define NAXES ((int)(sizeof AXES / sizeof AXES[0]))
+
+/* One axis's points: per point, each workload's value where set. */
+typedef struct {
+    const axis_desc *d;
     const yaml_node_t *node;
     int n;
-    int pct[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
-    char *mem[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
+    long val[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
+    char *size[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
+    bool set[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
 } sweep_axis;
 
 static void sweep_axis_free(sweep_axis *a)
 {
     for (int i = 0; i < SWEEP_MAX_POINTS; i++) /* also a point cut short by an error */
-        for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) free(a->mem[i][w]);
+        for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) free(a->size[i][w]);
 }
 
-/* An axis: a list of points, each a mapping of workload names to values
- * that the workload's own mps key would take. */
-static int sweep_points(pctx *p, const yaml_node_t *v, const char *axis, const scenario *sc, sweep_axis *a)
+/* An axis: a list of points, each a mapping of workload names to values. */
+static int sweep_points(pctx *p, const yaml_node_t *v, const scenario *sc, sweep_axis *a)
 {
+    const char *axis = a->d->name;
     a->node = v;
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(p, v, "'%s' must be a list of points, each a mapping of workload names to values such as "
                           "{serve: 30, train: 70}, not %s", axis, node_kind(v));
     int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
     if (n < 1 || n > SWEEP_MAX_POINTS) return fail(p, v, "'%s' must list 1 to %d points", axis, SWEEP_MAX_POINTS);
-    bool pct = !strcmp(axis, "active_thread_percentage");
     for (int i = 0; i < n; i++, a->n++) {
         yaml_node_t *pt = yaml_document_get_node(p->y.doc, v->data.sequence.items.start[i]);
         if (!pt || pt->type != YAML_MAPPING_NODE || pt->data.mapping.pairs.top == pt->data.mapping.pairs.start)
@@ -428,39 +447,54 @@ static int sweep_points(pctx *p, const yaml_node_t *v, const char *axis, const s
             if (!k || !val || k->type != YAML_SCALAR_NODE) return fail(p, pt, "a point of '%s' is malformed", axis);
             int w = scenario_workload_index(sc, scalar(k));
             if (w < 0) return fail(p, k, "'%s' is not a workload of this scenario", scalar(k));
-            if (a->pct[i][w] || a->mem[i][w]) return fail(p, k, "workload '%s' appears twice in this point", scalar(k));
-            workload_spec tmp = {0};
-            int rc = pct ? f_mps_threads(p, val, axis, &tmp) : f_mps_mem(p, val, axis, &tmp);
-            a->pct[i][w] = tmp.mps_active_thread_pct;
-            a->mem[i][w] = tmp.mps_pinned_mem_limit;
-            if (rc != 0) return -1;
+            if (a->set[i][w]) return fail(p, k, "workload '%s' appears twice in this point", scalar(k));
+            a->set[i][w] = true;
+            if (a->d->size) {
+                workload_spec tmp = {0};
+                int rc = f_mps_mem(p, val, axis, &tmp);
+                a->size[i][w] = tmp.mps_pinned_mem_limit;
+                if (rc != 0) return -1;
+            } else if (get_int(p, val, axis, a->d->lo, a->d->hi, &a->val[i][w]) != 0) {
+                return -1;
+            }
         }
     }
     return 0;
 }
 
+/* Sets point `at` of axis a into configuration c. */
+static void apply_point(mode_config *c, const sweep_axis *a, int at, int nworkloads)
+{
+    for (int w = 0; w < nworkloads; w++) {
+        if (!a->set[at][w]) continue;
+        switch (a->d->letter) {
+        case 't': c->mps_pct[w] = (int)a->val[at][w]; break;
+        case 'm': c->mps_mem[w] = strdup(a->size[at][w]); break;
+        case 'c': c->cpu_pct[w] = (int)a->val[at][w]; break;
+        case 'n': c->nice[w] = (int)a->val[at][w], c->nice_set[w] = true; break;
+        }
+    }
+}
+
 /* Appends one configuration: the mode with one point of each axis. Its
- * name is the mode, then per axis a letter and the values in workload
+ * name is the mode, then per axis its letter and the values in workload
  * order ("mps.t30-70.m8G-8G"). */
-static int add_config(pctx *p, scenario *sc, const char *mode, const sweep_axis *t, int ti, const sweep_axis *m, int mi)
+static int add_config(pctx *p, scenario *sc, const char *mode, const sweep_axis *axes, int naxes, const int *at)
 {
     char name[SCENARIO_NAME_MAX + 32];
     size_t len = (size_t)snprintf(name, sizeof name, "%s", mode);
-    const sweep_axis *axes[2] = {t, m};
-    const int at[2] = {ti, mi};
-    for (int k = 0; k < 2; k++) {
-        if (!axes[k]->n) continue;
-        const char *sep = k ? ".m" : ".t";
+    for (int k = 0; k < naxes; k++) {
+        char sep[3] = {'.', axes[k].d->letter, 0};
         for (int w = 0; w < sc->nworkloads && len < sizeof name; w++) {
-            char v[24] = "";
-            if (k == 0 && axes[k]->pct[at[k]][w]) snprintf(v, sizeof v, "%d", axes[k]->pct[at[k]][w]);
-            if (k == 1 && axes[k]->mem[at[k]][w]) snprintf(v, sizeof v, "%s", axes[k]->mem[at[k]][w]);
-            if (!v[0]) continue;
-            len += (size_t)snprintf(name + len, sizeof name - len, "%s%s", sep, v);
-            sep = "-";
+            if (!axes[k].set[at[k]][w]) continue;
+            if (axes[k].d->size)
+                len += (size_t)snprintf(name + len, sizeof name - len, "%s%s", sep, axes[k].size[at[k]][w]);
+            else
+                len += (size_t)snprintf(name + len, sizeof name - len, "%s%ld", sep, axes[k].val[at[k]][w]);
+            sep[0] = '-', sep[1] = 0;
         }
     }
-    const yaml_node_t *where = t->n ? t->node : m->node;
+    const yaml_node_t *where = axes[0].node;
     if (len > SCENARIO_NAME_MAX)
         return fail(p, where, "configuration name '%.*s...' is over %d characters; sweep fewer workloads at once",
                     SCENARIO_NAME_MAX, name, SCENARIO_NAME_MAX);
@@ -471,12 +505,57 @@ static int add_config(pctx *p, scenario *sc, const char *mode, const sweep_axis 
                     SCENARIO_MAX_MODES);
     mode_config *c = &sc->configs[sc->nmodes];
     c->kind = strdup(mode);
-    for (int w = 0; w < sc->nworkloads; w++) {
-        if (t->n) c->mps_pct[w] = t->pct[ti][w];
-        if (m->n && m->mem[mi][w]) c->mps_mem[w] = strdup(m->mem[mi][w]);
-    }
+    for (int k = 0; k < naxes; k++) apply_point(c, &axes[k], at[k], sc->nworkloads);
     sc->modes[sc->nmodes++] = strdup(name);
     return 0;
+}
+
+/* One mode's axes, and the cross product of their points. */
+static int sweep_mode(pctx *p, const yaml_node_t *k, const yaml_node_t *axes_node, scenario *sc)
+{
+    const char *mode = scalar(k);
+    char names[256] = "";
+    bool known = false;
+    for (int i = 0; i < NAXES; i++) {
+        known |= !strcmp(AXES[i].mode, mode);
+        if (!strcmp(AXES[i].mode, mode))
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", AXES[i].name);
+    }
+    if (!known)
+        return fail(p, k, "sweeps over mode '%s' are not supported; modes mps (active_thread_percentage, "
+                          "pinned_memory_limit) and timeslice (cpu_percentage, nice) are swept", mode);
+    const mode_desc *md = mode_desc_lookup(mode);
+    if (sc->device == DEVICE_CPU && !(md && md->cpu_ok))
+        return fail(p, k, "mode %s needs a GPU, but the scenario says device: cpu", mode);
+    if (axes_node->type != YAML_MAPPING_NODE || axes_node->data.mapping.pairs.top == axes_node->data.mapping.pairs.start)
+        return fail(p, axes_node, "the sweep of mode %s must map axes (%s) to lists of points", mode, names);
+    sweep_axis *axes = calloc(SWEEP_MAX_AXES, sizeof *axes);
+    int naxes = 0, rc = axes ? 0 : fail(p, axes_node, "out of memory");
+    for (yaml_node_pair_t *ax = axes_node->data.mapping.pairs.start; rc == 0 && ax < axes_node->data.mapping.pairs.top; ax++) {
+        yaml_node_t *an = yaml_document_get_node(p->y.doc, ax->key), *pts = yaml_document_get_node(p->y.doc, ax->value);
+        const char *axis = an && an->type == YAML_SCALAR_NODE ? scalar(an) : "";
+        const axis_desc *d = NULL;
+        for (int i = 0; i < NAXES; i++)
+            if (!strcmp(AXES[i].mode, mode) && !strcmp(AXES[i].name, axis)) d = &AXES[i];
+        bool twice = false;
+        for (int i = 0; d && i < naxes; i++) twice |= axes[i].d == d;
+        if (!d || !pts)
+            rc = fail(p, an ? an : axes_node, "unknown axis '%s' of mode %s; expected %s", axis, mode, names);
+        else if (twice)
+            rc = fail(p, an, "axis '%s' appears twice", axis);
+        else
+            axes[naxes].d = d, rc = sweep_points(p, pts, sc, &axes[naxes++]);
+    }
+    int at[SWEEP_MAX_AXES] = {0};
+    while (rc == 0) { /* every combination, the last axis fastest */
+        rc = add_config(p, sc, mode, axes, naxes, at);
+        int j = naxes - 1;
+        while (j >= 0 && ++at[j] == axes[j].n) at[j--] = 0;
+        if (j < 0) break;
+    }
+    for (int i = 0; axes && i < SWEEP_MAX_AXES; i++) sweep_axis_free(&axes[i]);
+    free(axes);
+    return rc;
 }
 
 /* `sweep: {MODE: {AXIS: [point, ...], ...}}`: the cross product of the
@@ -488,36 +567,15 @@ static int expand_sweep(pctx *p, const yaml_node_t *v, scenario *sc)
     for (yaml_node_pair_t *kv = v->data.mapping.pairs.start; kv < v->data.mapping.pairs.top; kv++) {
         yaml_node_t *k = yaml_document_get_node(p->y.doc, kv->key), *axes = yaml_document_get_node(p->y.doc, kv->value);
         if (!k || !axes || k->type != YAML_SCALAR_NODE) return fail(p, v, "'sweep' is malformed");
-        const char *mode = scalar(k);
-        if (strcmp(mode, "mps"))
-            return fail(p, k, "sweeps over mode '%s' are not supported; mode mps is swept, over "
-                              "active_thread_percentage and pinned_memory_limit", mode);
-        if (sc->device == DEVICE_CPU)
-            return fail(p, k, "mode mps needs a GPU, but the scenario says device: cpu");
-        if (axes->type != YAML_MAPPING_NODE || axes->data.mapping.pairs.top == axes->data.mapping.pairs.start)
-            return fail(p, axes, "the sweep of mode mps must map axes (active_thread_percentage, pinned_memory_limit) "
-                                 "to lists of points");
-        sweep_axis *t = calloc(1, sizeof *t), *m = calloc(1, sizeof *m);
-        int rc = t && m ? 0 : fail(p, axes, "out of memory");
-        for (yaml_node_pair_t *ax = axes->data.mapping.pairs.start; rc == 0 && ax < axes->data.mapping.pairs.top; ax++) {
-            yaml_node_t *an = yaml_document_get_node(p->y.doc, ax->key), *pts = yaml_document_get_node(p->y.doc, ax->value);
-            const char *axis = an && an->type == YAML_SCALAR_NODE ? scalar(an) : "";
-            sweep_axis *into = !strcmp(axis, "active_thread_percentage") ? t : !strcmp(axis, "pinned_memory_limit") ? m : NULL;
-            if (!into || !pts)
-                rc = fail(p, an ? an : axes, "unknown axis '%s' of mode mps; expected active_thread_percentage or "
-                                             "pinned_memory_limit", axis);
-            else if (into->node)
-                rc = fail(p, an, "axis '%s' appears twice", axis);
-            else
-                rc = sweep_points(p, pts, axis, sc, into);
-        }
-        for (int i = 0; rc == 0 && i < (t->n ? t->n : 1); i++)
-            for (int j = 0; rc == 0 && j < (m->n ? m->n : 1); j++) rc = add_config(p, sc, mode, t, i, m, j);
-        if (t) sweep_axis_free(t);
-        if (m) sweep_axis_free(m);
-        free(t), free(m);
-        if (rc != 0) return -1;
+        if (sweep_mode(p, k, axes, sc) != 0) return -1;
     }
+    return 0;
+}
+
+static int f_sweep(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    (void)key, (void)t;
+    p->sweep_node = v;
     return 0;
 }
 
@@ -627,12 +685,6 @@ static int read_objective(pctx *p, scenario *sc)
     return 0;
 }
 
-static int f_sweep(pctx *p, const yaml_node_t *v, const char *key, void *t)
-{
-    (void)key, (void)t;
-    p->sweep_node = v;
-    return 0;
-}
 
 /* ---- top level ---- */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +44,10 @@ static void child_exec(const spawn_opts *o, pid_t parent, int out_fd, int err_fd
     if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) goto fail;
     if (ev_w >= 0 && dup2(ev_w, PROC_EVENTS_FD) < 0) goto fail;
     if (o->cwd && chdir(o->cwd) != 0) goto fail;
+    /* a sweep's CPU share and niceness, before exec so that every thread and
+     * child of the workload inherits them */
+    if (o->cpus && sched_setaffinity(0, sizeof *o->cpus, o->cpus) != 0) goto fail;
+    if (o->set_nice && setpriority(PRIO_PROCESS, 0, o->nice) != 0) goto fail;
     if (o->cgroup_procs) { /* before exec, so that nothing it starts is outside */
         int cg = open(o->cgroup_procs, O_WRONLY | O_CLOEXEC);
         if (cg < 0 || write(cg, "0", 1) != 1) goto fail;

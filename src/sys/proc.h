@@ -7,6 +7,7 @@
 #ifndef COTENANT_PROC_H
 #define COTENANT_PROC_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +37,9 @@ typedef struct {
     bool stderr_pipe;         /* the same for stderr */
     const char *cwd;          /* NULL: cotenant's own; else the child starts there */
     const char *cgroup_procs; /* NULL, or a cgroup.procs the child joins before exec (sys/proc_cgroup.h) */
+    const cpu_set_t *cpus;    /* NULL, or the CPUs the child may run on (sched_setaffinity) */
+    bool set_nice;            /* the child takes niceness `nice` (setpriority) */
+    int nice;
 } spawn_opts;
 
 /* Makes cotenant a child subreaper and ignores SIGPIPE; call once at start. */

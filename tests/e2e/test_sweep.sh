@@ -90,4 +90,81 @@ set +e
 set -e
 [ $rc = 2 ] && grep -q "unknown mode 'mps.t10-90'.*or a configuration of the scenario's sweep" "$WORK/err" \
   || fail "--modes unknown: exit $rc, $(cat "$WORK/err")"; ok
+
+# --- a CPU scenario: two axes of the OS scheduler's settings -----------------
+# cpu_percentage confines a workload to a share of cotenant's CPUs (taken in
+# workload order), nice sets its niceness; a server and its load generator
+# run beside them, constrained by an SLO. Swept, recommended, asked again
+# with another objective, and plotted.
+cat >"$WORK/bin/cwl" <<SH
+#!/usr/bin/env bash
+echo "cpus=\$(awk '/^Cpus_allowed_list/ { print \$2 }' /proc/self/status) nice=\$(awk '{ print \$19 }' /proc/self/stat)"
+export ASAN_OPTIONS=detect_leaks=0
+exec $BIN/cotenant-cpu-burn --loop compute --threads 1 --duration 0
+SH
+chmod +x "$WORK/bin/cwl"
+cat >"$WORK/c.yaml" <<YAML
+name: cpus
+device: cpu
+modes: [timeslice]
+repeats: 1
+duration: 1s
+warmup: 300ms
+workloads:
+  - {name: a, command: [$WORK/bin/cwl]}
+  - {name: b, command: [$WORK/bin/cwl]}
+  - {name: server, kind: serve-cpu}
+  - {name: load, kind: loadgen, target: server, args: [--rate, "100", --arrival, constant]}
+sweep:
+  timeslice:
+    cpu_percentage: [{a: 50, b: 50}, {a: 100, b: 50}]
+    nice: [{b: 10}]
+objective: stp
+constraints:
+  slo: {workload: load, p99: 10s}
+YAML
+C=$WORK/c
+"$COT" run "$WORK/c.yaml" --out "$C" -q 2>"$WORK/err" || fail "cpu sweep: exit $?, $(cat "$WORK/err")"; ok
+[ "$(json "$C/metrics.json" '[m["mode"] for m in d["modes"]]')" = "['timeslice', 'timeslice.c50-50.n10', 'timeslice.c100-50.n10', 'exclusive']" ] \
+  || fail "cpu modes: $(json "$C/metrics.json" '[m["mode"] for m in d["modes"]]')"; ok
+# the CPUs each workload was given, from cotenant's own (the test's) CPUs
+python3 - "$C" <<'PY' || fail "cpu shares"; ok "each workload ran on its share of the CPUs, at its niceness"
+import glob, os, sys
+cpus = sorted(os.sched_getaffinity(0)); n = len(cpus)
+def share(pct, start):
+    k = max(1, min(n, round(pct * n / 100)))
+    return [cpus[(start + i) % n] for i in range(k)], k
+def listed(cs):  # as /proc writes a CPU list
+    out, i = [], 0
+    cs = sorted(set(cs))
+    while i < len(cs):
+        j = i
+        while j + 1 < len(cs) and cs[j + 1] == cs[j] + 1: j += 1
+        out.append(str(cs[i]) if i == j else f"{cs[i]}-{cs[j]}"); i = j + 1
+    return ",".join(out)
+for name, pa, pb in (("c50-50.n10", 50, 50), ("c100-50.n10", 100, 50)):
+    a, ka = share(pa, 0); b, _ = share(pb, ka)
+    seg = glob.glob(f"{sys.argv[1]}/segments/*-timeslice.{name}-shared")[0]
+    got_a = open(seg + "/a/stdout.log").readline().split()
+    got_b = open(seg + "/b/stdout.log").readline().split()
+    assert got_a == [f"cpus={listed(a)}", "nice=0"], (name, got_a, a)
+    assert got_b == [f"cpus={listed(b)}", "nice=10"], (name, got_b, b)
+seg = glob.glob(f"{sys.argv[1]}/segments/*-timeslice-shared")[0]
+assert open(seg + "/a/stdout.log").readline().split() == [f"cpus={listed(cpus)}", "nice=0"]
+PY
+python3 - "$C/metrics.json" <<'PY' || fail "cpu sweep recommendation: $(json "$C/metrics.json" 'd["recommendation"]')"; ok
+import json, sys
+r = json.load(open(sys.argv[1]))["recommendation"]
+assert r["objective"] == "stp" and r["constraints"] == ["load p99 <= 10000 ms"], r
+assert sorted(c["mode"] for c in r["configurations"]) == ["timeslice", "timeslice.c100-50.n10", "timeslice.c50-50.n10"], r
+assert all(c["meets"] for c in r["configurations"]), r
+assert r["verdict"] in ("best", "untested", "indistinguishable"), r
+PY
+grep -q "^\*\*For stp, given load p99 <= 10000 ms\*\*: " "$C/report.md" || fail "report: $(grep -A3 '## Recommendation' "$C/report.md")"; ok
+"$COT" advise "$C" --objective fairness >"$WORK/adv" && grep -q "^\*\*For fairness, given load p99 <= 10000 ms\*\*" "$WORK/adv" \
+  || fail "advise fairness: $(cat "$WORK/adv")"; ok
+set +e
+"$COT" advise "$C" --slo load:p99=0.001ms >"$WORK/adv"; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "no configuration meets every constraint; the closest is" "$WORK/adv" || fail "advise tight: $rc $(cat "$WORK/adv")"; ok
 finish

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "exec/cpu_share.h"
 #include "plan/plan.h"
 #include "scenario/kinds.h"
 #include "scenario/mode_config.h"
@@ -305,10 +306,36 @@ static void objective_and_constraints(void **state)
 #undef OBJ_ERROR
 }
 
+/* A CPU share: round(P% of the pool), at least one CPU, after the shares of
+ * the workloads before it, wrapping round; a pool with gaps is used in
+ * order. */
+static void cpu_shares(void **state)
+{
+    (void)state;
+    scenario sc;
+    scenario_init_defaults(&sc);
+    sc.nworkloads = 3;
+    sc.workloads[0].cpu_pct = 50, sc.workloads[1].cpu_pct = 0, sc.workloads[2].cpu_pct = 75;
+    cpu_set_t pool, got;
+    CPU_ZERO(&pool);
+    for (int c = 0; c < 8; c += 2) CPU_SET(c, &pool); /* CPUs 0, 2, 4, 6 */
+    assert_true(cpu_share_from(&sc, 0, &pool, &got));
+    assert_int_equal(CPU_COUNT(&got), 2);
+    assert_true(CPU_ISSET(0, &got) && CPU_ISSET(2, &got));
+    assert_false(cpu_share_from(&sc, 1, &pool, &got)); /* no share: every CPU */
+    assert_true(cpu_share_from(&sc, 2, &pool, &got));  /* 3 of 4, after the first's 2: 4, 6, then 0 */
+    assert_int_equal(CPU_COUNT(&got), 3);
+    assert_true(CPU_ISSET(4, &got) && CPU_ISSET(6, &got) && CPU_ISSET(0, &got));
+    sc.workloads[0].cpu_pct = 1; /* under one CPU's worth: one */
+    assert_true(cpu_share_from(&sc, 0, &pool, &got));
+    assert_int_equal(CPU_COUNT(&got), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture), cmocka_unit_test(served_plan),
                                        cmocka_unit_test(builtin_defaults), cmocka_unit_test(common_baseline),
-                                       cmocka_unit_test(sweep_configurations), cmocka_unit_test(objective_and_constraints)};
+                                       cmocka_unit_test(sweep_configurations), cmocka_unit_test(objective_and_constraints),
+                                       cmocka_unit_test(cpu_shares)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
