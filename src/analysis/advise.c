@@ -219,7 +219,14 @@ json_t *advise(const json_t *metrics, const scenario *sc, const objective_spec *
             } else {
                 verdict = "indistinguishable";
                 int k = 1;
-                while (k < eligible && (tie || !separates(best, &all[k]))) k++;
+                /* each one within 0.1% of the best, or whose interval it does not clear */
+                bool all_tied = true;
+                for (; k < eligible; k++) {
+                    bool near = fabs(best->v - all[k].v) <= 1e-3 * fmax(fabs(best->v), fabs(all[k].v));
+                    if (!near && separates(best, &all[k])) break;
+                    all_tied &= near;
+                }
+                tie = all_tied;
                 char names[1024] = "";
                 size_t len = 0;
                 for (int j = 0; j < k; j++) {

@@ -7,109 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sys/proc.h"
+#include "report/plot_common.h"
+#include "report/plots_sweep.h"
 #include "scenario/scenario.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
-
-/* Names in a results folder (workloads, modes, segments) come from files
- * anyone may have edited, and gnuplot runs commands (`!cmd`, system(),
- * backquotes) and expands macros (@x). So no text from data reaches a .gp
- * script or a .dat label except through gp_text, which keeps a small
- * alphabet with no quote, backslash, backquote, '@', '$', '!' or newline:
- * inside gnuplot's single or double quotes it can only be text. The
- * terminal is noenhanced so that '_' in a name is not a subscript. */
-#define GP_TEXT_MAX 96
-
-static const char *gp_text(char *dst, const char *s)
-{
-    size_t n = 0;
-    for (; s && *s && n < GP_TEXT_MAX - 1; s++) {
-        unsigned char c = (unsigned char)*s;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  (c && strchr(" _.,:+-/()%=", c));
-        dst[n++] = ok ? (char)c : '?';
-    }
-    dst[n] = '\0';
-    return dst;
-}
-
-/* A plot's file name made from a mode's name: the id alphabet only. */
-static void plot_name(char *dst, size_t cap, const char *prefix, const char *mode)
-{
-    int n = snprintf(dst, cap, "%s", prefix);
-    for (const char *c = mode ? mode : ""; *c && n >= 0 && (size_t)n + 1 < cap && n < 40; c++) {
-        unsigned char u = (unsigned char)*c;
-        dst[n++] = (char)(((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
-                           u == '_') ? u : '_');
-    }
-    dst[n] = '\0';
-}
-
-static const char *GP_HEAD = "# Made by cotenant report; edit freely and run: gnuplot %s.gp\n"
-                             "if (!exists(\"outfile\")) outfile = '%s.png'\n"
-                             "set terminal pngcairo size 960,540 noenhanced font 'Sans,10'\n"
-                             "set output outfile\n"
-                             "set grid ytics lc rgb '#dddddd'\n"
-                             "set key outside right top\n";
-
-static int write_text(const char *plots, const char *name, const char *ext, const char *text, size_t len, cot_err *err)
-{
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s.%s", plots, name, ext) >= (int)sizeof path)
-        return cot_errf(err, "path too long");
-    return fs_write_file_atomic(path, text, len, err);
-}
-
-/* Runs gnuplot on NAME.gp, rendering to a temporary file renamed into place. */
-static int render(const char *plots, const char *name, bool *missing, cot_err *err)
-{
-    char exe[PATH_MAX];
-    if (proc_find_executable("gnuplot", exe, sizeof exe) != 0) {
-        *missing = true;
-        return 0;
-    }
-    /* gnuplot starts in plots/ rather than being told to cd there: the
-     * folder's path (a name from a shared archive, perhaps) is never code. */
-    char out[PATH_MAX + 32], gp[PATH_MAX + 64], png[PATH_MAX + 64], tmp[PATH_MAX + 64], log[PATH_MAX + 64];
-    snprintf(tmp, sizeof tmp, "%s/%s.png.tmp", plots, name);
-    snprintf(out, sizeof out, "outfile='%s.png.tmp'", name); /* name: plot_name's alphabet */
-    snprintf(gp, sizeof gp, "%s.gp", name);
-    snprintf(png, sizeof png, "%s/%s.png", plots, name);
-    snprintf(log, sizeof log, "%s/.gnuplot.log", plots);
-    char *argv[] = {exe, "-e", out, gp, NULL};
-    extern char **environ;
-    spawn_opts o = {.argv = argv, .envp = environ, .stderr_path = log, .cwd = plots};
-    child_proc c;
-    if (proc_spawn(&o, &c, err) != 0) return -1;
-    proc_wait_or_kill(&c, 60 * NS_PER_S);
-    if (!WIFEXITED(c.wait_status) || WEXITSTATUS(c.wait_status) != 0) {
-        char *tail = fs_file_tail(log, 600);
-        cot_errf(err, "gnuplot failed on %s/%s: %s", plots, gp, tail && *tail ? tail : "no message");
-        free(tail);
-        unlink(tmp);
-        return -1;
-    }
-    unlink(log);
-    if (rename(tmp, png) != 0) return cot_errno(err, "cannot rename %s", tmp);
-    return 0;
-}
-
-static double num(const json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : 0.0 / 0.0;
-}
-
-/* Mean, low, high of a summary; the mean stands in for a missing interval. */
-static void triple(const json_t *s, double *m, double *lo, double *hi)
-{
-    *m = num(s, "mean");
-    *lo = num(s, "ci95_low");
-    *hi = num(s, "ci95_high");
-    if (*lo != *lo) *lo = *m;
-    if (*hi != *hi) *hi = *m;
-}
 
 static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
 {
@@ -136,7 +38,7 @@ static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_
         for (int k = 0; k < nsm; k++) {
             const json_t *wo = json_array_get(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "workloads"), w);
             double m, lo, hi;
-            triple(json_object_get(wo, "normalized_progress"), &m, &lo, &hi);
+            plot_triple(json_object_get(wo, "normalized_progress"), &m, &lo, &hi);
             if (m != m) fprintf(d, "\t?\t?\t?");
             else fprintf(d, "\t%.6g\t%.6g\t%.6g", m, lo, hi);
             if (hi > top) top = hi;
@@ -161,11 +63,11 @@ static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_
     }
     fputc('\n', g);
     fclose(g);
-    int rc = write_text(plots, "normalized_progress", "dat", dat, dlen, err);
-    if (rc == 0) rc = write_text(plots, "normalized_progress", "gp", gp, glen, err);
+    int rc = plot_write(plots, "normalized_progress", "dat", dat, dlen, err);
+    if (rc == 0) rc = plot_write(plots, "normalized_progress", "gp", gp, glen, err);
     free(dat);
     free(gp);
-    if (rc == 0 && (rc = render(plots, "normalized_progress", &pl->gnuplot_missing, err)) == 0) {
+    if (rc == 0 && (rc = plot_render(plots, "normalized_progress", &pl->gnuplot_missing, err)) == 0) {
         snprintf(pl->names[pl->n], sizeof pl->names[0], "normalized_progress.png");
         snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Normalized progress per workload and mode");
     }
@@ -181,7 +83,7 @@ static double alone_mean(const json_t *metrics, const char *mode, const char *wl
         if (strcmp(json_string_value(json_object_get(mo, "mode")) ?: "", mode)) continue;
         json_array_foreach(json_object_get(mo, "workloads"), j, wo)
             if (!strcmp(json_string_value(json_object_get(wo, "name")) ?: "", wl))
-                return num(json_object_get(wo, "alone_throughput"), "mean");
+                return plot_num(json_object_get(wo, "alone_throughput"), "mean");
     }
     return 0.0 / 0.0;
 }
@@ -199,7 +101,7 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
         char *dat = NULL, *gp = NULL;
         size_t dlen = 0, glen = 0;
         FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
-        double bin = num(ts, "bin_s");
+        double bin = plot_num(ts, "bin_s");
         size_t nbins = 0;
         const char *k;
         json_t *arr;
@@ -226,8 +128,8 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
                    "set yrange [0:*]\nset datafile missing '?'\n"
                    "set object 1 rect from %.3f, graph 0 to %.3f, graph 1 behind fc rgb '#eeeeee' fs solid noborder\n"
                    "plot ",
-                gp_text(t1, mode), gp_text(t2, json_string_value(json_object_get(ts, "segment"))), num(ts, "window_start_s"),
-                num(ts, "window_end_s"));
+                gp_text(t1, mode), gp_text(t2, json_string_value(json_object_get(ts, "segment"))), plot_num(ts, "window_start_s"),
+                plot_num(ts, "window_end_s"));
         int col = 2;
         json_object_foreach((json_t *)wls, k, arr) {
             fprintf(g, "%s'%s.dat' using 1:%d with lines lw 2 title '%s'", col > 2 ? ", " : "", name, col, gp_text(t1, k));
@@ -235,11 +137,11 @@ static int plot_series(const char *plots, const json_t *metrics, plot_list *pl, 
         }
         fputc('\n', g);
         fclose(g);
-        int rc = write_text(plots, name, "dat", dat, dlen, err);
-        if (rc == 0) rc = write_text(plots, name, "gp", gp, glen, err);
+        int rc = plot_write(plots, name, "dat", dat, dlen, err);
+        if (rc == 0) rc = plot_write(plots, name, "gp", gp, glen, err);
         free(dat);
         free(gp);
-        if (rc == 0) rc = render(plots, name, &pl->gnuplot_missing, err);
+        if (rc == 0) rc = plot_render(plots, name, &pl->gnuplot_missing, err);
         if (rc != 0) return rc;
         snprintf(pl->names[pl->n], sizeof pl->names[0], "%s.png", name);
         snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Throughput over time under %s", gp_text(t1, mode));
@@ -283,7 +185,7 @@ static int plot_gpu(const char *plots, const json_t *metrics, plot_list *pl, cot
                 json_object_get(ts, "window_start_s") ? ", shaded: measured window" : "");
         if (json_object_get(ts, "window_start_s"))
             fprintf(g, "set object 1 rect from %.3f, graph 0 to %.3f, graph 1 behind fc rgb '#eeeeee' fs solid noborder\n",
-                    num(ts, "window_start_s"), num(ts, "window_end_s"));
+                    plot_num(ts, "window_start_s"), plot_num(ts, "window_end_s"));
         /* fixed margins, so both panels share one time axis */
         fprintf(g, "set lmargin at screen 0.08\nset rmargin at screen 0.80\n"
                    "set ylabel 'percent'\nset yrange [0:105]\nunset xlabel\n"
@@ -295,11 +197,11 @@ static int plot_gpu(const char *plots, const json_t *metrics, plot_list *pl, cot
                    "unset multiplot\n",
                 name, top[2] > 0 ? top[2] * 1.15 : 1, top[3] > 0 ? top[3] * 1.15 : 1, name);
         fclose(g);
-        int rc = write_text(plots, name, "dat", dat, dlen, err);
-        if (rc == 0) rc = write_text(plots, name, "gp", gp, glen, err);
+        int rc = plot_write(plots, name, "dat", dat, dlen, err);
+        if (rc == 0) rc = plot_write(plots, name, "gp", gp, glen, err);
         free(dat);
         free(gp);
-        if (rc == 0) rc = render(plots, name, &pl->gnuplot_missing, err);
+        if (rc == 0) rc = plot_render(plots, name, &pl->gnuplot_missing, err);
         if (rc != 0) return rc;
         snprintf(pl->names[pl->n], sizeof pl->names[0], "%s.png", name);
         snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "GPU over time under %s", gp_text(t1, mode));
@@ -335,11 +237,11 @@ static int plot_cdf(const char *plots, const json_t *metrics, plot_list *pl, cot
     fputc('\n', g);
     fclose(d);
     fclose(g);
-    int rc = write_text(plots, "latency_cdf", "dat", dat, dlen, err);
-    if (rc == 0) rc = write_text(plots, "latency_cdf", "gp", gp, glen, err);
+    int rc = plot_write(plots, "latency_cdf", "dat", dat, dlen, err);
+    if (rc == 0) rc = plot_write(plots, "latency_cdf", "gp", gp, glen, err);
     free(dat);
     free(gp);
-    if (rc == 0 && (rc = render(plots, "latency_cdf", &pl->gnuplot_missing, err)) == 0) {
+    if (rc == 0 && (rc = plot_render(plots, "latency_cdf", &pl->gnuplot_missing, err)) == 0) {
         snprintf(pl->names[pl->n], sizeof pl->names[0], "latency_cdf.png");
         snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Latency CDF per mode");
     }
@@ -348,11 +250,11 @@ static int plot_cdf(const char *plots, const json_t *metrics, plot_list *pl, cot
 
 int plots_make(const char *dir, const json_t *metrics, const json_t *run, plot_list *pl, cot_err *err)
 {
-    (void)run;
     memset(pl, 0, sizeof *pl);
     char plots[PATH_MAX];
     if (fs_path_join(plots, sizeof plots, dir, "plots", err) || fs_mkdir_p(plots, err)) return -1;
     if (plot_np(plots, metrics, pl, err) != 0) return -1;
+    if (plot_sweeps(plots, metrics, pl, err) != 0 || plot_pareto(plots, metrics, run, pl, err) != 0) return -1;
     if (plot_series(plots, metrics, pl, err) != 0) return -1;
     if (plot_gpu(plots, metrics, pl, err) != 0) return -1;
     return plot_cdf(plots, metrics, pl, err);

@@ -349,7 +349,14 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
     }
     /* every mode the best cannot be told from */
     int k = 1;
-    while (k < n && (tie || !separates(best, &all[k]))) k++;
+    /* each one within 0.1% of the best, or whose interval it does not clear */
+    bool all_tied = true;
+    for (; k < n; k++) {
+        bool near = fabs(best->v - all[k].v) <= 1e-3 * fmax(fabs(best->v), fabs(all[k].v));
+        if (!near && separates(best, &all[k])) break;
+        all_tied &= near;
+    }
+    tie = all_tied;
     for (int j = 0; j < k; j++) {
         fprintf(f, "%s", j == 0 ? "" : j == k - 1 ? " and " : ", ");
         print_scored(f, &all[j], true);

@@ -4,11 +4,11 @@
 # intervals cannot be told apart, with the repeats that would likely
 # separate them (5 for these: t(0.975, 4) x 0.0644 / sqrt(5) = 0.080 < 0.1).
 source "$(dirname "$0")/lib.sh"
-make_run() { # DIR STP_A CI_A STP_B CI_B (CI: half-width, or "none")
+make_run() { # DIR STP_A CI_A STP_B CI_B [STP_C CI_C] (CI: half-width, or "none"); modes timeslice, mps, mig
   mkdir -p "$1"
   python3 - "$@" <<'PY'
 import json, sys
-d, sa, ca, sb, cb = sys.argv[1:]
+d, figs = sys.argv[1], sys.argv[2:]
 def summ(m, c):
     s = {"mean": float(m), "n": 1 if c == "none" else 3}
     if c != "none":  # three repeats: half-width = t(0.975, 2) sd / sqrt(3)
@@ -16,8 +16,8 @@ def summ(m, c):
     return s
 modes = [{"mode": name, "shares": True, "workloads": [], "repeats_complete": 1,
           "stp": summ(s, c), "antt": summ(1 / float(s), c), "jain": summ(0.9, "none")}
-         for name, s, c in (("timeslice", sa, ca), ("mps", sb, cb))]
-json.dump({"scenario": {"name": "rules", "modes": ["timeslice", "mps"], "workloads": []}, "status": "complete"},
+         for name, s, c in zip(("timeslice", "mps", "mig"), figs[0::2], figs[1::2])]
+json.dump({"scenario": {"name": "rules", "modes": [m["mode"] for m in modes], "workloads": []}, "status": "complete"},
           open(f"{d}/run.json", "w"))
 json.dump({"modes": modes, "timeseries": [], "gpu_timeseries": [], "latency_cdf": [], "excluded": [], "failures": []},
           open(f"{d}/metrics.json", "w"))
@@ -34,4 +34,8 @@ line=$(make_run "$WORK/overlap" 1.20 0.08 1.30 0.08)
 [[ $line != *"mps ("* ]] || fail "overlap names no winner: $line"; ok
 line=$(make_run "$WORK/clear" 1.20 0.02 1.30 0.02)
 [[ $line == *"mps (1.3 [1.28, 1.32] against timeslice 1.2 [1.18, 1.22]; the 95% intervals do not overlap)."* ]] || fail "clear winner: $line"; ok
+# two within 0.1% of each other, and a third whose interval the best one's clears: not one of them
+line=$(make_run "$WORK/tie3" 1.3000 0.02 1.3005 0.02 1.0 0.02)
+[[ $line == *"mps 1.3 [1.28, 1.321] and timeslice 1.3 [1.28, 1.32] cannot be told apart: they are within 0.1% of each other"* ]] \
+  && [[ $line != *"mig"* ]] || fail "tie of two beside a third: $line"; ok
 finish

@@ -161,6 +161,13 @@ assert all(c["meets"] for c in r["configurations"]), r
 assert r["verdict"] in ("best", "untested", "indistinguishable"), r
 PY
 grep -q "^\*\*For stp, given load p99 <= 10000 ms\*\*: " "$C/report.md" || fail "report: $(grep -A3 '## Recommendation' "$C/report.md")"; ok
+for p in sweep_timeslice pareto; do
+  [ -f "$C/plots/$p.gp" ] && [ -f "$C/plots/$p.dat" ] || fail "no $p plot files"; ok
+  if command -v gnuplot >/dev/null; then [ -f "$C/plots/$p.png" ] || fail "gnuplot is here but no $p.png"; ok; fi
+done
+[ "$(grep -c 'c50-50.n10\|c100-50.n10' "$C/plots/sweep_timeslice.dat")" = 2 ] || fail "sweep plot: $(cat "$C/plots/sweep_timeslice.dat")"; ok
+grep -q "SLO 10000 ms" "$C/plots/pareto.gp" && [ "$(grep -c '"timeslice' "$C/plots/pareto.dat")" = 3 ] \
+  || fail "pareto: $(cat "$C/plots/pareto.gp" "$C/plots/pareto.dat")"; ok "the sweep and Pareto plots, the SLO drawn in"
 "$COT" advise "$C" --objective fairness >"$WORK/adv" && grep -q "^\*\*For fairness, given load p99 <= 10000 ms\*\*" "$WORK/adv" \
   || fail "advise fairness: $(cat "$WORK/adv")"; ok
 set +e

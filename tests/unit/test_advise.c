@@ -83,6 +83,14 @@ static void constraints_then_objective(void **state)
     assert_string_equal(s(r, "verdict"), "best");
     assert_string_equal(s(r, "sentence"), "a 1.5 [1.45, 1.55], against b 1.3 [1.25, 1.35]: the 95% intervals do not overlap");
     json_decref(r);
+    /* two within 0.1% of each other tie; a third their intervals clear is not among them */
+    r = ask(metrics(config("a", 1.5, 0.05, 10, 1, 0.8, true), config("b", 1.4995, 0.05, 15, 1, 0.7, true),
+                    config("c", 1.0, 0.05, 5, 1, 0.9, true)),
+            NULL, NULL, NULL);
+    assert_string_equal(s(r, "verdict"), "indistinguishable");
+    assert_int_equal(json_array_size(json_object_get(r, "tied")), 2);
+    assert_non_null(strstr(s(r, "sentence"), "within 0.1% of each other"));
+    json_decref(r);
     /* another objective on the same figures: the throughput of train */
     r = ask(metrics(config("a", 1.5, 0.05, 10, 1, 0.6, true), config("b", 1.3, 0.05, 15, 1, 0.9, true), NULL),
             "throughput of train", NULL, NULL);

@@ -1,0 +1,186 @@
+/* The decision layer's plots: each swept mode's configurations against
+ * the figures they trade (STP and every workload's NP, with intervals),
+ * and the Pareto plot of best-effort throughput against the latency
+ * workload's p99 across every sharing configuration, its SLO drawn in. */
+#include "report/plots_sweep.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/plot_common.h"
+#include "scenario/scenario.h"
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* A figure of the common baseline where there is one, else the mode's own. */
+static const json_t *common_or_own(const json_t *o, const char *common, const char *own)
+{
+    const json_t *c = json_object_get(o, common);
+    return c && !json_is_null(c) ? c : json_object_get(o, own);
+}
+
+/* One plot per swept mode: its configurations in the sweep's order. */
+static int plot_one_sweep(const char *plots, const json_t *metrics, const char *kind, plot_list *pl, cot_err *err)
+{
+    char *dat = NULL, *gp = NULL, name[64], t1[GP_TEXT_MAX], t2[GP_TEXT_MAX];
+    size_t dlen = 0, glen = 0, i, j;
+    FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
+    json_t *mo, *wo;
+    int x = 0;
+    const json_t *first = NULL;
+    fprintf(d, "# index\tconfiguration\tstp_mean\tstp_low\tstp_high\t(per workload: np_mean\tnp_low\tnp_high)\n");
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
+        if (strcmp(str(json_object_get(mo, "configuration"), "mode"), kind)) continue;
+        if (!first) first = mo;
+        const char *label = str(mo, "mode") + strlen(kind) + 1;
+        double m, lo, hi;
+        plot_triple(common_or_own(mo, "stp_common", "stp"), &m, &lo, &hi);
+        fprintf(d, "%d\t\"%s\"", x++, gp_text(t1, label));
+        if (m != m) fprintf(d, "\t?\t?\t?");
+        else fprintf(d, "\t%.6g\t%.6g\t%.6g", m, lo, hi);
+        json_array_foreach(json_object_get(mo, "workloads"), j, wo) {
+            plot_triple(common_or_own(wo, "normalized_progress_common", "normalized_progress"), &m, &lo, &hi);
+            if (m != m) fprintf(d, "\t?\t?\t?");
+            else fprintf(d, "\t%.6g\t%.6g\t%.6g", m, lo, hi);
+        }
+        fputc('\n', d);
+    }
+    plot_name(name, sizeof name, "sweep_", kind);
+    fprintf(g, GP_HEAD, name, name);
+    fprintf(g, "set title 'Sweep of %s: STP and each workload NP per configuration (bars: 95%% CI)'\n"
+               "set xlabel 'configuration'\nset ylabel 'STP, NP'\nset yrange [0:*]\nset datafile missing '?'\n"
+               "set xrange [-0.5:%d.5]\nset xtics rotate by -30\n"
+               "plot '%s.dat' using 1:3:4:5:xtic(2) with yerrorlines lw 2 title 'STP'",
+            gp_text(t1, kind), x - 1, name);
+    json_array_foreach(json_object_get(first, "workloads"), j, wo)
+        if (json_object_get(wo, "normalized_progress")) /* a server is not a unit of its own: no NP */
+            fprintf(g, ", '%s.dat' using 1:%zu:%zu:%zu with yerrorlines title 'NP %s'", name, 6 + 3 * j, 7 + 3 * j,
+                    8 + 3 * j, gp_text(t2, str(wo, "name")));
+    fputc('\n', g);
+    fclose(d);
+    fclose(g);
+    char title[128];
+    snprintf(title, sizeof title, "Sweep of %s: STP and NP per configuration", gp_text(t1, kind));
+    return plot_emit(plots, name, title, dat, dlen, gp, glen, pl, err);
+}
+
+int plot_sweeps(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
+{
+    const char *done[SCENARIO_MAX_MODES];
+    int ndone = 0;
+    size_t i;
+    json_t *mo;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
+        const char *kind = str(json_object_get(mo, "configuration"), "mode");
+        bool seen = !*kind;
+        for (int k = 0; k < ndone && !seen; k++) seen = !strcmp(done[k], kind);
+        if (seen || ndone == SCENARIO_MAX_MODES || pl->n >= PLOTS_MAX) continue;
+        done[ndone++] = kind;
+        if (plot_one_sweep(plots, metrics, kind, pl, err) != 0) return -1;
+    }
+    return 0;
+}
+
+/* The latency workload: the first SLO's, else the one with the worst
+ * shared p99 anywhere; its limit where an SLO gives one (NAN: none). */
+static const char *latency_workload(const json_t *metrics, const json_t *run, double *limit_ms)
+{
+    const json_t *slo = json_array_get(json_object_get(json_object_get(json_object_get(run, "scenario"), "objective"), "slo"), 0);
+    *limit_ms = NAN;
+    if (slo && !strcmp(str(slo, "percentile"), "p99")) {
+        *limit_ms = plot_num(slo, "limit_ms");
+        return str(slo, "workload");
+    }
+    const char *worst = NULL;
+    double wv = -1;
+    size_t i, j;
+    json_t *mo, *wo;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo)
+        json_array_foreach(json_object_get(mo, "workloads"), j, wo) {
+            double v = plot_num(json_object_get(json_object_get(json_object_get(wo, "latency_ms"), "shared"), "p99"), "value");
+            if (v > wv) wv = v, worst = str(wo, "name");
+        }
+    return worst;
+}
+
+typedef struct {
+    const char *mode;
+    double p99, lo, hi, best_effort;
+    bool frontier;
+} pareto_point;
+
+int plot_pareto(const char *plots, const json_t *metrics, const json_t *run, plot_list *pl, cot_err *err)
+{
+    double limit;
+    const char *lw = latency_workload(metrics, run, &limit);
+    if (!lw || pl->n >= PLOTS_MAX) return 0;
+    pareto_point pt[SCENARIO_MAX_MODES];
+    int n = 0;
+    size_t i, j;
+    json_t *mo, *wo;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
+        if (!json_is_true(json_object_get(mo, "shares")) || n == SCENARIO_MAX_MODES) continue;
+        pareto_point p = {str(mo, "mode"), NAN, NAN, NAN, 0, false};
+        int have = 0;
+        json_array_foreach(json_object_get(mo, "workloads"), j, wo) {
+            const json_t *p99 = json_object_get(json_object_get(json_object_get(wo, "latency_ms"), "shared"), "p99");
+            if (!strcmp(str(wo, "name"), lw)) {
+                p.p99 = plot_num(p99, "value"), p.lo = plot_num(p99, "ci95_low"), p.hi = plot_num(p99, "ci95_high");
+                continue;
+            }
+            if (p99) continue; /* another latency workload: not best-effort */
+            double np = plot_num(common_or_own(wo, "normalized_progress_common", "normalized_progress"), "mean");
+            if (isfinite(np)) p.best_effort += np, have++;
+        }
+        if (!isfinite(p.p99) || !have) continue;
+        if (!isfinite(p.lo)) p.lo = p.p99;
+        if (!isfinite(p.hi)) p.hi = p.p99;
+        pt[n++] = p;
+    }
+    if (n == 0) return 0;
+    /* the frontier: no other point has a p99 as low and more best-effort work, or lower and as much */
+    for (int a = 0; a < n; a++) {
+        pt[a].frontier = true;
+        for (int b = 0; b < n && pt[a].frontier; b++)
+            if (b != a && pt[b].p99 <= pt[a].p99 && pt[b].best_effort >= pt[a].best_effort &&
+                (pt[b].p99 < pt[a].p99 || pt[b].best_effort > pt[a].best_effort))
+                pt[a].frontier = false;
+    }
+    char *dat = NULL, *gp = NULL, t1[GP_TEXT_MAX], t2[GP_TEXT_MAX];
+    size_t dlen = 0, glen = 0;
+    FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
+    fprintf(d, "# p99_ms\tp99_low\tp99_high\tbest_effort_np\tconfiguration\n");
+    for (int a = 0; a < n; a++)
+        fprintf(d, "%.6g\t%.6g\t%.6g\t%.6g\t\"%s\"\n", pt[a].p99, pt[a].lo, pt[a].hi, pt[a].best_effort, gp_text(t1, pt[a].mode));
+    fprintf(d, "\n\n# the frontier, by p99\n");
+    int order[SCENARIO_MAX_MODES], nf = 0; /* the frontier by p99 */
+    for (int a = 0; a < n; a++) {
+        if (!pt[a].frontier) continue;
+        int k = nf++;
+        for (; k > 0 && pt[order[k - 1]].p99 > pt[a].p99; k--) order[k] = order[k - 1];
+        order[k] = a;
+    }
+    for (int k = 0; k < nf; k++) fprintf(d, "%.6g\t%.6g\n", pt[order[k]].p99, pt[order[k]].best_effort);
+    fprintf(g, GP_HEAD, "pareto", "pareto");
+    fprintf(g, "set title 'Best-effort work against %s p99, per configuration (bars: 95%% CI of the p99)'\n"
+               "set xlabel '%s p99 (ms)'\nset ylabel 'best-effort NP (sum over the other workloads)'\n"
+               "set yrange [0:*]\nset offsets graph 0.05, graph 0.15, graph 0.1, 0\n",
+            gp_text(t1, lw), gp_text(t2, lw));
+    if (isfinite(limit))
+        fprintf(g, "set arrow from first %.6g, graph 0 to first %.6g, graph 1 nohead dt 2 lw 2 lc rgb '#aa3333'\n"
+                   "set label 'SLO %g ms' at first %.6g, graph 0.95 offset 0.5,0 tc rgb '#aa3333'\n",
+                limit, limit, limit, limit);
+    fprintf(g, "plot 'pareto.dat' index 0 using 1:4:2:3 with xerrorbars pt 7 ps 1.2 title 'configuration', "
+               "'' index 0 using 1:4:5 with labels offset 0,1 font ',8' notitle, "
+               "'' index 1 using 1:2 with lines lw 2 dt 3 lc rgb '#333333' title 'Pareto frontier'\n");
+    fclose(d);
+    fclose(g);
+    return plot_emit(plots, "pareto", "Best-effort work against the latency workload's p99 (Pareto)", dat, dlen, gp, glen,
+                     pl, err);
+}
