@@ -58,6 +58,7 @@ typedef struct {
     json_t *excluded, *timeseries;
     json_t *other_procs;         /* segments whose window had GPU processes not their own */
     json_t *flagged;             /* workloads whose figures count, with doubts (segment.json's flags) */
+    bool in_progress;            /* run.json says the run is still going (adaptive repeats ask mid-run) */
     bool have_series[SCENARIO_MAX_MODES];
     double *seg_gpu;             /* [mode][repeat][SG_N], shared segments; NAN: none */
     char split[SCENARIO_MAX_MODES][16]; /* how shared energy was split: sm_util, equal or mixed */
@@ -387,6 +388,8 @@ static void load_segment(analysis *a, const char *dir, const json_t *entry)
     json_t *seg = fs_path_exists(path) ? fs_read_json_file(path, 16 << 20, &e) : NULL;
     if (!seg) {
         const char *st = json_string_value(json_object_get(entry, "status"));
+        /* adaptive repeats left it out, or a run still going has yet to reach it: no run to count */
+        if (st && (!strcmp(st, "skipped") || (!strcmp(st, "pending") && a->in_progress))) return;
         exclude(a, m, id, "*", st && !strcmp(st, "pending") ? "not run" : "segment.json missing or unreadable");
         return;
     }
@@ -756,6 +759,8 @@ int analyze_run(const char *dir, cot_err *err)
     a.timeseries = json_array();
     a.other_procs = json_array();
     a.flagged = json_array();
+    const char *status = json_string_value(json_object_get(a.run, "status"));
+    a.in_progress = status && !strcmp(status, "running");
     size_t i;
     json_t *entry;
     json_array_foreach(json_object_get(a.run, "plan"), i, entry) load_segment(&a, dir, entry);
@@ -783,6 +788,8 @@ int analyze_run(const char *dir, cot_err *err)
     json_object_set_new(doc, "failures", json_incref(json_object_get(a.run, "failures")));
     validity_annotate(doc, a.sc.repeats);
     json_object_set_new(doc, "recommendation", advise(doc, &a.sc, &a.sc.objective));
+    json_t *adaptive = json_object_get(a.run, "adaptive"); /* repeats: auto: what it ran, and its time to answer */
+    if (adaptive) json_object_set_new(doc, "adaptive", json_incref(adaptive));
     int rc = fs_path_join(path, sizeof path, dir, "metrics.json", err) ? -1 : fs_write_json_atomic(path, doc, err);
     if (rc == 0) rc = write_summary_csv(dir, modes, err);
     json_decref(doc);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/adaptive.h"
 #include "analysis/analyze.h"
 #include "deploy/deploy.h"
 #include "cli/commands.h"
@@ -176,7 +177,7 @@ static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
     if (o->duration_s >= 0) sc->duration_s = o->duration_s;
     if (o->warmup_s >= 0) sc->warmup_s = o->warmup_s;
     if (o->telemetry_s >= 0) sc->telemetry_interval_s = o->telemetry_s;
-    if (o->repeats > 0) sc->repeats = (int)o->repeats;
+    if (o->repeats > 0) sc->repeats = (int)o->repeats, sc->adaptive = false; /* a number asked for: fixed */
     if (o->seed >= 0) sc->seed = (uint64_t)o->seed;
     if (o->shuffle) sc->shuffle = true;
     return o->modes ? select_modes(sc, o->modes, err) : 0;
@@ -293,6 +294,28 @@ static int check_server_listen(const scenario *sc, cot_err *err)
     return 0;
 }
 
+/* Adaptive repeats: the results so far analysed, and the decision. */
+typedef struct {
+    const scenario *sc;
+    const char *out;
+} adaptive_ctx;
+
+static bool after_repeat(void *arg, int repeat, bool *active, char (*why)[160], char *stop_why, size_t cap)
+{
+    adaptive_ctx *c = arg;
+    cot_err err;
+    char path[PATH_MAX];
+    json_t *metrics = NULL;
+    if (analyze_run(c->out, &err) != 0 || fs_path_join(path, sizeof path, c->out, "metrics.json", &err) != 0 ||
+        !(metrics = fs_read_json_file(path, 256 << 20, &err))) {
+        cot_warn("adaptive repeats: the results so far could not be analysed (%s); the run goes on to its cap", err.msg);
+        return false;
+    }
+    bool stop = adaptive_decide(metrics, c->sc, repeat, active, why, stop_why, cap);
+    json_decref(metrics);
+    return stop;
+}
+
 static void print_plan(const scenario *sc)
 {
     plan p;
@@ -383,8 +406,10 @@ int cmd_run(int argc, char **argv)
     }
     json_t *cmdline = json_array();
     for (int i = 0; i < argc; i++) json_array_append_new(cmdline, json_string(argv[i]));
+    adaptive_ctx actx = {&sc, out};
     run_request req = {.sc = &sc, .host = &host, .out_dir = out, .command_line = cmdline, .skipped_modes = skipped,
-                       .scenario_text = text, .scenario_len = len, .progress = !cot_quiet};
+                       .scenario_text = text, .scenario_len = len, .progress = !cot_quiet,
+                       .after_repeat = sc.adaptive ? after_repeat : NULL, .after_arg = &actx};
     if (!(req.ex = o.executor->open(&o.ex, out, &err))) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         json_decref(cmdline);

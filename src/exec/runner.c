@@ -209,11 +209,22 @@ int runner_run(const run_request *req, cot_err *err)
     mode_state ms;
     memset(&ms, 0, sizeof ms);
     scenario view_of_mode, *view = &view_of_mode; /* the scenario as the configuration running sees it */
-    int active_mode = -1, rc = 0, nfail = 0;
-    bool interrupted = false;
+    int active_mode = -1, rc = 0, nfail = 0, ran = 0;
+    bool interrupted = false, running[SCENARIO_MAX_MODES], stopped = false;
+    char why[SCENARIO_MAX_MODES][160] = {{0}}, stop_why[200] = "";
+    for (int m = 0; m < sc->nmodes; m++) running[m] = true;
+    json_t *adaptive = json_object(), *dropped = json_array();
+    int64_t run_t0 = now_ns();
     for (int i = 0; i < p.n && !stop_requests; i++) {
         const plan_segment *s = &p.segs[i];
         ps.current = i;
+        if (stopped || !running[s->mode]) { /* adaptive repeats: no longer needed */
+            json_t *entry = json_array_get(segs, (size_t)i);
+            json_object_set_new(entry, "status", json_string("skipped"));
+            json_object_set_new(entry, "reason", json_string(stopped ? stop_why : why[s->mode]));
+            continue;
+        }
+        ran++;
         if (s->mode != active_mode) {
             if (active_mode >= 0) {
                 mode_down(req, &ms);
@@ -270,6 +281,35 @@ int runner_run(const run_request *req, cot_err *err)
         else if (!req->progress || !ps.tty) cot_info("segment %d/%d %s: %s", s->index, p.n, s->id, status);
         cot_err se;
         if (save_run(req, run, &se) != 0) cot_warn("%s", se.msg);
+        bool repeat_done = i == p.n - 1 || p.segs[i + 1].repeat != s->repeat;
+        if (req->after_repeat && repeat_done && !out.interrupted && !stop_requests) {
+            bool before[SCENARIO_MAX_MODES];
+            memcpy(before, running, sizeof before);
+            stopped = req->after_repeat(req->after_arg, s->repeat, running, why, stop_why, sizeof stop_why);
+            for (int m = 0; m < sc->nmodes; m++)
+                if (before[m] && !running[m]) {
+                    json_array_append_new(dropped, json_pack("{s:s, s:i, s:s}", "mode", sc->modes[m], "after_repeat",
+                                                             s->repeat, "why", why[m]));
+                    cot_info("after repeat %d: %s is no longer run: %s", s->repeat, sc->modes[m], why[m]);
+                }
+            if (stopped) {
+                cot_info("after repeat %d: %s", s->repeat, stop_why);
+                json_object_set_new(adaptive, "stopped_after_repeat", json_integer(s->repeat));
+                json_object_set_new(adaptive, "stopped", json_string(stop_why));
+            }
+        }
+    }
+    if (req->after_repeat) { /* the time to answer, and the exhaustive plan's for comparison */
+        double wall = (double)(now_ns() - run_t0) / 1e9;
+        json_object_set_new(adaptive, "dropped", dropped);
+        json_object_set_new(adaptive, "segments_run", json_integer(ran));
+        json_object_set_new(adaptive, "segments_planned", json_integer(p.n));
+        json_object_set_new(adaptive, "wall_s", json_real(wall));
+        if (ran > 0) json_object_set_new(adaptive, "exhaustive_estimate_s", json_real(wall / ran * p.n));
+        json_object_set_new(run, "adaptive", adaptive);
+    } else {
+        json_decref(adaptive);
+        json_decref(dropped);
     }
     if (active_mode >= 0) {
         mode_down(req, &ms);

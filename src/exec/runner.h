@@ -21,6 +21,13 @@ typedef struct {
     bool progress;           /* a live progress line on stderr */
     json_t *gpu_settings;    /* compute mode / timeslice set for the run ({"set", "before"}), or NULL */
     executor *ex;            /* where the workloads run (executor.h) */
+    /* Adaptive repeats: called after each repeat with the modes still
+     * running (active[m]); it may clear some, each with its reason in
+     * why[m], and returns true to stop the run there, with its reason in
+     * *stop_why. The segments not run are "skipped" in run.json. NULL: a
+     * fixed number of repeats. */
+    bool (*after_repeat)(void *arg, int repeat, bool *active, char (*why)[160], char *stop_why, size_t cap);
+    void *after_arg;
 } run_request;
 
 /* Returns EXIT_OK, EXIT_RUN_FAILED (failures or interrupted) or EXIT_USAGE. */

@@ -373,6 +373,31 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
     fprintf(f, ".\n");
 }
 
+/* Adaptive repeats: how long the answer took against the exhaustive plan,
+ * and what was left out on the way. */
+static void adaptive_summary(FILE *f, const json_t *ad)
+{
+    if (!ad) return;
+    double wall = num(ad, "wall_s"), full = num(ad, "exhaustive_estimate_s");
+    fprintf(f, "\n**Time to answer** (repeats: auto): %.1f s, %lld of the %lld segments planned", wall,
+            (long long)json_integer_value(json_object_get(ad, "segments_run")),
+            (long long)json_integer_value(json_object_get(ad, "segments_planned")));
+    if (isfinite(full) && wall > 0)
+        fprintf(f, "; every repeat of every configuration would have taken about %.1f s (%.1fx as long)", full, full / wall);
+    const char *stopped = json_string_value(json_object_get(ad, "stopped"));
+    if (stopped)
+        fprintf(f, ". Stopped after repeat %lld: %s", (long long)json_integer_value(json_object_get(ad, "stopped_after_repeat")),
+                stopped);
+    else
+        fprintf(f, ". It ran to its cap of repeats without reaching the precision asked: the intervals are as measured");
+    fprintf(f, ".\n");
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(ad, "dropped"), i, d)
+        fprintf(f, "- %s was no longer run after repeat %lld: %s\n", str(d, "mode"),
+                (long long)json_integer_value(json_object_get(d, "after_repeat")), str(d, "why"));
+}
+
 /* Figures that count but carry doubts (docs/metrics.md, "flagged"). */
 static void flagged_warning(FILE *f, const json_t *metrics)
 {
@@ -600,6 +625,7 @@ int report_run(const char *dir, cot_err *err)
     const json_t *rec = json_object_get(metrics, "recommendation");
     if (rec && shared_modes > 0) { /* the scenario's objective and constraints first */
         advise_print(f, rec, "");
+        adaptive_summary(f, json_object_get(metrics, "adaptive"));
         fprintf(f, "\nOther objectives (`cotenant advise %s --objective fairness` asks again, with any SLO):\n\n", dir);
     }
     if (shared_modes == 0) {

@@ -21,6 +21,7 @@ void scenario_init_defaults(scenario *sc)
     sc->repeats = 3;
     sc->seed = 1;
     sc->telemetry_interval_s = 0.1;
+    sc->precision = SCENARIO_ADAPTIVE_PRECISION;
     objective_init(&sc->objective);
 }
 
@@ -130,6 +131,7 @@ json_t *scenario_to_json(const scenario *sc)
     json_object_set_new(o, "timeout_s", json_real(sc->timeout_s));
     json_object_set_new(o, "telemetry_interval_s", json_real(sc->telemetry_interval_s));
     json_object_set_new(o, "repeats", json_integer(sc->repeats));
+    if (sc->adaptive) json_object_set_new(o, "adaptive", json_pack("{s:f}", "precision", sc->precision));
     json_object_set_new(o, "shuffle", json_boolean(sc->shuffle));
     json_object_set_new(o, "seed", json_integer((json_int_t)sc->seed));
     json_t *ws = json_array();
@@ -212,6 +214,9 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
     sc->timeout_s = json_number_value(json_object_get(o, "timeout_s"));
     sc->telemetry_interval_s = json_number_value(json_object_get(o, "telemetry_interval_s"));
     sc->repeats = (int)json_integer_value(json_object_get(o, "repeats"));
+    const json_t *adaptive = json_object_get(o, "adaptive");
+    sc->adaptive = adaptive != NULL;
+    if (adaptive) sc->precision = json_number_value(json_object_get(adaptive, "precision"));
     sc->shuffle = json_is_true(json_object_get(o, "shuffle"));
     sc->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
     json_t *ws = json_object_get(o, "workloads");

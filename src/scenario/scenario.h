@@ -18,6 +18,9 @@
 #define SCENARIO_MAX_REPEATS 100
 #define SCENARIO_NAME_MAX 64
 #define SCENARIO_TELEMETRY_MIN_S 0.01
+#define SCENARIO_ADAPTIVE_MIN_REPEATS 3  /* repeats: auto decides from this many on */
+#define SCENARIO_ADAPTIVE_MAX_REPEATS 10 /* its cap unless max_repeats says */
+#define SCENARIO_ADAPTIVE_PRECISION 0.02 /* the half-width of every NP's 95% interval it aims at */
 
 typedef enum { MEASURE_EVENTS, MEASURE_WALL_TIME } measure_kind;
 typedef enum { DEVICE_GPU, DEVICE_CPU } device_kind;
@@ -89,7 +92,9 @@ typedef struct {
     int nmodes;
     double duration_s, warmup_s, startup_timeout_s, grace_s, timeout_s;
     double telemetry_interval_s; /* GPU sampling in every segment; 0 = off */
-    int repeats;
+    int repeats;                 /* with adaptive: the cap */
+    bool adaptive;               /* repeats: auto (docs/metrics.md, "Adaptive repeats") */
+    double precision;            /* adaptive: the target half-width of each NP's 95% interval */
     bool shuffle;
     uint64_t seed;
     workload_spec workloads[SCENARIO_MAX_WORKLOADS];

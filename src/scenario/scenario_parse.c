@@ -31,6 +31,7 @@ typedef struct {
     const yaml_node_t *timeout_node; /* where `timeout` was given, checked against the rest at the end */
     const yaml_node_t *sweep_node;   /* `sweep`, expanded once the workloads and modes are known */
     const yaml_node_t *objective_node, *constraints_node; /* read once the workloads are known */
+    const yaml_node_t *max_repeats_node, *precision_node; /* only with repeats: auto */
 } pctx;
 
 #define fail(p, n, ...) yaml_fail(&(p)->y, (n), __VA_ARGS__)
@@ -761,9 +762,37 @@ static int f_timeout(pctx *p, const yaml_node_t *v, const char *key, void *t)
 
 static int f_repeats(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
+    scenario *sc = t;
     long x = 0;
+    if (v->type == YAML_SCALAR_NODE && !strcmp(scalar(v), "auto")) { /* the cap: max_repeats, or the default */
+        sc->adaptive = true;
+        if (!p->max_repeats_node) sc->repeats = SCENARIO_ADAPTIVE_MAX_REPEATS;
+        return 0;
+    }
     if (get_int(p, v, key, 1, SCENARIO_MAX_REPEATS, &x) != 0) return -1;
+    sc->repeats = (int)x;
+    return 0;
+}
+
+static int f_max_repeats(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    long x = 0;
+    if (get_int(p, v, key, SCENARIO_ADAPTIVE_MIN_REPEATS, SCENARIO_MAX_REPEATS, &x) != 0) return -1;
     ((scenario *)t)->repeats = (int)x;
+    p->max_repeats_node = v;
+    return 0;
+}
+
+static int f_precision(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    char *end;
+    if (want_scalar(p, v, key, "a number such as 0.02") != 0) return -1;
+    double x = strtod(scalar(v), &end);
+    if (end == scalar(v) || *end || !(x > 0 && x <= 1))
+        return fail(p, v, "'%s' must be a number above 0 and at most 1 (the half-width of each NP's 95%% interval), not "
+                          "'%s'", key, scalar(v));
+    ((scenario *)t)->precision = x;
+    p->precision_node = v;
     return 0;
 }
 
@@ -800,7 +829,8 @@ static const field top_fields[] = {
     {"repeats", f_repeats},   {"shuffle", f_shuffle}, {"seed", f_seed},
     {"startup_timeout", f_startup_timeout}, {"grace", f_grace}, {"timeout", f_timeout},
     {"workloads", f_workloads}, {"telemetry_interval", f_telemetry_interval}, {"sweep", f_sweep},
-    {"objective", f_objective}, {"constraints", f_constraints},
+    {"objective", f_objective}, {"constraints", f_constraints}, {"max_repeats", f_max_repeats},
+    {"precision", f_precision},
 };
 enum { TF_WORKLOADS = 12 };
 
@@ -866,6 +896,12 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
     if (rc == 0 && out->nmodes == 0) scenario_default_modes(out);
     if (rc == 0 && p.sweep_node && expand_sweep(&p, p.sweep_node, out) != 0) rc = -1;
     if (rc == 0 && read_objective(&p, out) != 0) rc = -1;
+    if (rc == 0 && !out->adaptive && (p.max_repeats_node || p.precision_node)) {
+        fail(&p, p.max_repeats_node ? p.max_repeats_node : p.precision_node,
+             "'%s' goes with repeats: auto (adaptive repeats); with a fixed number of repeats it means nothing",
+             p.max_repeats_node ? "max_repeats" : "precision");
+        rc = -1;
+    }
     yaml_document_delete(&doc);
     if (rc != 0) {
         scenario_free(out);

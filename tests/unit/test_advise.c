@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "analysis/adaptive.h"
 #include "analysis/advise.h"
 #include "analysis/latency.h"
 #include "scenario/objective.h"
@@ -146,11 +147,46 @@ static void percentile_names(void **state)
         assert_int_equal(objective_parse_slo(&sc, bad[i], &c, why, sizeof why), -1);
 }
 
+/* Racing and stopping: from the third repeat, a configuration whose
+ * interval lies below the leader's is dropped; the run stops once those
+ * left are precise, or one is left. */
+static void adaptive_racing(void **state)
+{
+    (void)state;
+    sc.modes[0] = "exclusive", sc.modes[1] = "a", sc.modes[2] = "b", sc.modes[3] = "c", sc.nmodes = 4;
+    sc.precision = 0.1;
+    bool active[4] = {true, true, true, true};
+    char why[4][160] = {{0}}, stop[200] = "";
+    /* NP intervals of +-0.05: precise; c is clearly behind a */
+    json_t *m = metrics(config("a", 1.5, 0.05, 10, 1, 0.8, true), config("b", 1.48, 0.05, 10, 1, 0.8, true),
+                        config("c", 1.0, 0.05, 10, 1, 0.8, true));
+    assert_false(adaptive_decide(m, &sc, 2, active, why, stop, sizeof stop)); /* too early to judge */
+    assert_true(active[3]);
+    assert_true(adaptive_decide(m, &sc, 3, active, why, stop, sizeof stop));
+    assert_true(active[0] && active[1] && active[2] && !active[3]);
+    assert_non_null(strstr(why[3], "clearly behind a on stp: 1 [0.95, 1.05]"));
+    assert_non_null(strstr(stop, "every configuration left has each NP within +-0.1"));
+    json_decref(m);
+    /* imprecise: the two left overlap, their NPs too wide: go on */
+    bool all[4] = {true, true, true, false};
+    sc.precision = 0.01;
+    m = metrics(config("a", 1.5, 0.05, 10, 1, 0.8, true), config("b", 1.48, 0.05, 10, 1, 0.8, true), NULL);
+    assert_false(adaptive_decide(m, &sc, 4, all, why, stop, sizeof stop));
+    json_decref(m);
+    /* one left: stop */
+    m = metrics(config("a", 1.5, 0.05, 10, 1, 0.8, true), config("b", 1.2, 0.05, 10, 1, 0.8, true), NULL);
+    assert_true(adaptive_decide(m, &sc, 4, all, why, stop, sizeof stop));
+    assert_false(all[2]);
+    assert_string_equal(stop, "only a is left: every other configuration was clearly behind it");
+    json_decref(m);
+    sc.nmodes = 0;
+}
+
 int main(void)
 {
     scenario_init_defaults(&sc);
     sc.workloads[0].name = "serve", sc.workloads[1].name = "train", sc.nworkloads = 2;
     const struct CMUnitTest tests[] = {cmocka_unit_test(constraints_then_objective), cmocka_unit_test(none_meets_or_invalid),
-                                       cmocka_unit_test(percentile_names)};
+                                       cmocka_unit_test(percentile_names), cmocka_unit_test(adaptive_racing)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

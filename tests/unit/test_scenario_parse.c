@@ -304,6 +304,26 @@ static void objective_and_constraints(void **state)
     OBJ_ERROR("constraints:\n  min_np: {s: none}\n", "s.yaml:4:15:", "min_np of 's'");
     OBJ_ERROR("constraints:\n  max_np: {s: 1}\n", "s.yaml:4:3:", "unknown key 'max_np'");
 #undef OBJ_ERROR
+    /* adaptive repeats: a cap and a precision, or the defaults; neither without auto */
+    const char *ad = "repeats: auto\nmax_repeats: 7\nprecision: 0.05\nworkloads:\n  - {name: s, kind: gpu-gemm}\n";
+    assert_int_equal(scenario_parse_buffer("s.yaml", ad, strlen(ad), &sc, &err), 0);
+    assert_true(sc.adaptive && sc.repeats == 7 && sc.precision == 0.05);
+    scenario_free(&sc);
+    ad = "max_repeats: 4\nrepeats: auto\nworkloads:\n  - {name: s, kind: gpu-gemm}\n";
+    assert_int_equal(scenario_parse_buffer("s.yaml", ad, strlen(ad), &sc, &err), 0);
+    assert_true(sc.adaptive && sc.repeats == 4 && sc.precision == SCENARIO_ADAPTIVE_PRECISION);
+    scenario_free(&sc);
+    ad = "repeats: auto\nworkloads:\n  - {name: s, kind: gpu-gemm}\n";
+    assert_int_equal(scenario_parse_buffer("s.yaml", ad, strlen(ad), &sc, &err), 0);
+    assert_int_equal(sc.repeats, SCENARIO_ADAPTIVE_MAX_REPEATS);
+    scenario_free(&sc);
+    expect_error("repeats: 3\nprecision: 0.05\nworkloads:\n  - {name: s, kind: gpu-gemm}\n", "s.yaml:2:12:",
+                 "goes with repeats: auto");
+    expect_error("repeats: auto\nmax_repeats: 2\nworkloads:\n  - {name: s, kind: gpu-gemm}\n", "s.yaml:2:14:",
+                 "between 3 and 100");
+    expect_error("repeats: auto\nprecision: 2\nworkloads:\n  - {name: s, kind: gpu-gemm}\n", "s.yaml:2:12:",
+                 "at most 1");
+    expect_error("repeats: often\nworkloads:\n  - {name: s, kind: gpu-gemm}\n", "s.yaml:1:10:", "whole number");
 }
 
 /* A CPU share: round(P% of the pool), at least one CPU, after the shares of
