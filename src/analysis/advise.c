@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "analysis/ranking.h"
 #include "scenario/objective.h"
 
 static double num(const json_t *o, const char *k)
@@ -42,7 +43,6 @@ typedef struct {
 } cand;
 
 static bool has_interval(const cand *c) { return isfinite(c->lo) && isfinite(c->hi); }
-static bool separates(const cand *a, const cand *b) { return has_interval(a) && has_interval(b) && a->lo > b->hi; }
 
 /* Each constraint against the configuration's figures. */
 static void judge(cand *c, const scenario *sc, const objective_spec *o)
@@ -199,48 +199,39 @@ json_t *advise(const json_t *metrics, const scenario *sc, const objective_spec *
     } else {
         const cand *best = &all[0], *second = eligible > 1 ? &all[1] : NULL;
         json_object_set_new(rec, "best", json_string(str(best->mo, "mode")));
-        json_t *b = shown(best);
-        if (!second) {
+        ranked r[SCENARIO_MAX_MODES];
+        for (int j = 0; j < eligible; j++) r[j] = (ranked){all[j].v, all[j].lo, all[j].hi};
+        int k;
+        bool tie;
+        rank_verdict rv = ranking_judge(r, eligible, false, &k, &tie);
+        json_t *b = shown(best), *s2 = second ? shown(second) : NULL;
+        if (rv == RANK_ONLY) {
             verdict = "best";
             sentence = json_sprintf("%s (%s): the only configuration that meets every constraint", str(best->mo, "mode"),
                                     json_string_value(b) + strlen(str(best->mo, "mode")) + 1);
+        } else if (rv == RANK_BEST) {
+            verdict = "best";
+            sentence = json_sprintf("%s, against %s: the 95%% intervals do not overlap", json_string_value(b),
+                                    json_string_value(s2));
+        } else if (rv == RANK_UNTESTED) {
+            verdict = "untested";
+            sentence = json_sprintf("%s, against %s; without intervals (one repeat) the difference is not tested "
+                                    "against noise: run three or more repeats", json_string_value(b), json_string_value(s2));
         } else {
-            bool tie = fabs(best->v - second->v) <= 1e-3 * fmax(fabs(best->v), fabs(second->v));
-            json_t *s2 = shown(second);
-            if (!tie && separates(best, second)) {
-                verdict = "best";
-                sentence = json_sprintf("%s, against %s: the 95%% intervals do not overlap", json_string_value(b),
-                                        json_string_value(s2));
-            } else if (!tie && (!has_interval(best) || !has_interval(second))) {
-                verdict = "untested";
-                sentence = json_sprintf("%s, against %s; without intervals (one repeat) the difference is not tested "
-                                        "against noise: run three or more repeats", json_string_value(b),
-                                        json_string_value(s2));
-            } else {
-                verdict = "indistinguishable";
-                int k = 1;
-                /* each one within 0.1% of the best, or whose interval it does not clear */
-                bool all_tied = true;
-                for (; k < eligible; k++) {
-                    bool near = fabs(best->v - all[k].v) <= 1e-3 * fmax(fabs(best->v), fabs(all[k].v));
-                    if (!near && separates(best, &all[k])) break;
-                    all_tied &= near;
-                }
-                tie = all_tied;
-                char names[1024] = "";
-                size_t len = 0;
-                for (int j = 0; j < k; j++) {
-                    json_array_append_new(tied, json_string(str(all[j].mo, "mode")));
-                    json_t *sj = shown(&all[j]);
-                    len += (size_t)snprintf(names + len, len < sizeof names ? sizeof names - len : 0, "%s%s",
-                                            j == 0 ? "" : j == k - 1 ? " and " : ", ", json_string_value(sj));
-                    json_decref(sj);
-                }
-                sentence = json_sprintf("%s cannot be told apart (%s)", names,
-                                        tie ? "within 0.1% of each other" : "their 95% intervals overlap");
+            verdict = "indistinguishable";
+            char names[1024] = "";
+            size_t len = 0;
+            for (int j = 0; j < k; j++) {
+                json_array_append_new(tied, json_string(str(all[j].mo, "mode")));
+                json_t *sj = shown(&all[j]);
+                len += (size_t)snprintf(names + len, len < sizeof names ? sizeof names - len : 0, "%s%s",
+                                        j == 0 ? "" : j == k - 1 ? " and " : ", ", json_string_value(sj));
+                json_decref(sj);
             }
-            json_decref(s2);
+            sentence = json_sprintf("%s cannot be told apart (%s)", names,
+                                    tie ? "within 0.1% of each other" : "their 95% intervals overlap");
         }
+        json_decref(s2);
         json_decref(b);
     }
     json_object_set_new(rec, "verdict", json_string(verdict));

@@ -9,6 +9,7 @@
 
 #include "analysis/advise.h"
 #include "analysis/analyze.h"
+#include "analysis/ranking.h"
 #include "analysis/stats.h"
 #include "report/plots.h"
 #include "scenario/scenario.h"
@@ -285,11 +286,6 @@ static bool has_interval(const scored *x)
     return isfinite(x->lo) && isfinite(x->hi);
 }
 
-/* a's interval lies wholly on the better side of b's */
-static bool separates(const scored *a, const scored *b)
-{
-    return has_interval(a) && has_interval(b) && (a->lower_better ? a->hi < b->lo : a->lo > b->hi);
-}
 
 static void print_scored(FILE *f, const scored *x, bool named)
 {
@@ -321,15 +317,19 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
         fprintf(f, "no figures (%s).\n", what);
         return;
     }
+    ranked r[REPORT_MAX_MODES];
+    for (int j = 0; j < n; j++) r[j] = (ranked){all[j].v, all[j].lo, all[j].hi};
+    int k;
+    bool tie;
+    rank_verdict verdict = ranking_judge(r, n, all[0].lower_better, &k, &tie);
     const scored *best = &all[0], *second = n > 1 ? &all[1] : NULL;
-    if (!second) {
+    if (verdict == RANK_ONLY) {
         fprintf(f, "%s (", str(best->mo, "mode"));
         print_scored(f, best, false);
         fprintf(f, ").\n");
         return;
     }
-    bool tie = fabs(best->v - second->v) <= 1e-3 * fmax(fabs(best->v), fabs(second->v));
-    if (!tie && separates(best, second)) {
+    if (verdict == RANK_BEST) {
         fprintf(f, "%s (", str(best->mo, "mode"));
         print_scored(f, best, false);
         fprintf(f, " against ");
@@ -337,7 +337,7 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
         fprintf(f, "; the 95%% intervals do not overlap).\n");
         return;
     }
-    if (!tie && (!has_interval(best) || !has_interval(second))) {
+    if (verdict == RANK_UNTESTED) {
         fprintf(f, "%s (", str(best->mo, "mode"));
         print_scored(f, best, false);
         fprintf(f, " against ");
@@ -348,15 +348,6 @@ static void recommend(FILE *f, const json_t *metrics, const char *objective, sco
         return;
     }
     /* every mode the best cannot be told from */
-    int k = 1;
-    /* each one within 0.1% of the best, or whose interval it does not clear */
-    bool all_tied = true;
-    for (; k < n; k++) {
-        bool near = fabs(best->v - all[k].v) <= 1e-3 * fmax(fabs(best->v), fabs(all[k].v));
-        if (!near && separates(best, &all[k])) break;
-        all_tied &= near;
-    }
-    tie = all_tied;
     for (int j = 0; j < k; j++) {
         fprintf(f, "%s", j == 0 ? "" : j == k - 1 ? " and " : ", ");
         print_scored(f, &all[j], true);
