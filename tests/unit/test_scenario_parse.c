@@ -2,6 +2,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -131,6 +133,22 @@ static void file_fixture(void **state)
     scenario_free(&sc);
     assert_int_equal(scenario_parse_file(SOURCE_DIR "/tests/missing.yaml", &sc, &err), -1);
     assert_non_null(strstr(err.msg, "missing.yaml"));
+    /* every scenario shipped parses */
+    DIR *d = opendir(SOURCE_DIR "/scenarios");
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml")) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/scenarios/%s", SOURCE_DIR, e->d_name);
+        if (scenario_parse_file(path, &sc, &err) != 0) fail_msg("%s", err.msg);
+        scenario_free(&sc);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 7);
 }
 
 /* Both built-in defaults name only kinds that exist, for the device they
