@@ -62,6 +62,21 @@ static void process_pipe_dir(pid_t pid, char *out, size_t cap)
         if (!strncmp(p, "CUDA_MPS_PIPE_DIRECTORY=", 24)) snprintf(out, cap, "%s", p + 24);
 }
 
+/* Whether a process has ended and waits only to be reaped (state Z or X in
+ * /proc/PID/stat, after the parenthesised name). */
+static bool has_ended(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')');
+    return !close || close[1] != ' ' || close[2] == 'Z' || close[2] == 'X';
+}
+
 /* Calls fn for every MPS control daemon or server process on the machine. */
 static int for_each_mps_process(int (*fn)(pid_t pid, const char *comm, void *arg), void *arg)
 {
@@ -79,8 +94,9 @@ static int for_each_mps_process(int (*fn)(pid_t pid, const char *comm, void *arg
         if (!f) continue;
         if (fgets(comm, sizeof comm, f)) comm[strcspn(comm, "\n")] = '\0';
         fclose(f);
-        /* comm is cut at 15 characters: both programs start the same way. */
-        if (!strncmp(comm, "nvidia-cuda-mps", 15)) rc = fn((pid_t)pid, comm, arg);
+        /* comm is cut at 15 characters: both programs start the same way;
+         * a daemon that has ended but is not yet reaped runs nothing */
+        if (!strncmp(comm, "nvidia-cuda-mps", 15) && !has_ended(pid)) rc = fn((pid_t)pid, comm, arg);
     }
     closedir(d);
     return rc;

@@ -29,17 +29,7 @@ case "\$*" in
   *) echo "unexpected: \$*" >&2; exit 2 ;;
 esac
 SH
-cp "$(command -v sleep)" "$WORK/bin/nvidia-cuda-mps-server"
-cat >"$WORK/bin/nvidia-cuda-mps-control" <<'SH'
-#!/usr/bin/env bash
-pidfile=$CUDA_MPS_PIPE_DIRECTORY/nvidia-cuda-mps-control.pid
-if [ "${1:-}" = -d ]; then
-  setsid "$(dirname "$0")/nvidia-cuda-mps-server" 600 </dev/null >/dev/null 2>&1 &
-  echo $! >"$pidfile"; exit 0
-fi
-read -r cmd
-[ "$cmd" = quit ] && kill "$(cat "$pidfile")" && rm -f "$pidfile"
-SH
+fake_mps_control "$WORK/bin"
 chmod +x "$WORK/bin/"*
 export PATH=$WORK/bin:$PATH
 POLICY=$WORK/state/gpu-policy-GPU-00000000-0000-0000-0000-000000000000.json

@@ -12,22 +12,7 @@ export COTENANT_NVML_DOUBLE_MIG_STATE=$WORK/gpu COTENANT_NVML_DOUBLE_LOG=$WORK/l
 printf 'mode 0 0\ncompute_mode 0\n' >"$WORK/gpu"
 cp "$WORK/gpu" "$WORK/before"
 
-mkdir -p "$WORK/bin"
-cp "$(command -v sleep)" "$WORK/bin/nvidia-cuda-mps-server"
-cat >"$WORK/bin/nvidia-cuda-mps-control" <<'SH'
-#!/usr/bin/env bash
-# stands in for the MPS control daemon: -d starts a "daemon", quit stops it
-pidfile=$CUDA_MPS_PIPE_DIRECTORY/nvidia-cuda-mps-control.pid
-if [ "${1:-}" = -d ]; then
-  setsid "$(dirname "$0")/nvidia-cuda-mps-server" 600 </dev/null >/dev/null 2>&1 &
-  echo $! >"$pidfile"
-  echo "started" >"$CUDA_MPS_LOG_DIRECTORY/control.log"
-  exit 0
-fi
-read -r cmd
-[ "$cmd" = quit ] && kill "$(cat "$pidfile")"
-SH
-chmod +x "$WORK/bin/nvidia-cuda-mps-control"
+fake_mps_control "$WORK/bin" log
 export PATH=$WORK/bin:$PATH
 
 cat >"$WORK/s.yaml" <<YAML

@@ -128,19 +128,7 @@ grep -q "GPU telemetry | none: telemetry_interval is off" "$WORK/off/report.md" 
 # outside MPS (it found no daemon): its runs are flagged and its figures
 # invalid, in metrics.json, the report and on stderr. Listed as clients,
 # nothing is said. The MPS control daemon here is a stand-in.
-mkdir -p "$WORK/bin"
-cp "$(command -v sleep)" "$WORK/bin/nvidia-cuda-mps-server"
-cat >"$WORK/bin/nvidia-cuda-mps-control" <<'SH'
-#!/usr/bin/env bash
-pidfile=$CUDA_MPS_PIPE_DIRECTORY/nvidia-cuda-mps-control.pid
-if [ "${1:-}" = -d ]; then
-  setsid "$(dirname "$0")/nvidia-cuda-mps-server" 600 </dev/null >/dev/null 2>&1 &
-  echo $! >"$pidfile"; exit 0
-fi
-read -r cmd
-[ "$cmd" = quit ] && kill "$(cat "$pidfile")" && rm -f "$pidfile"
-SH
-chmod +x "$WORK/bin/nvidia-cuda-mps-control"
+fake_mps_control "$WORK/bin"
 for clients in "" cotenant-cpu; do
   out=$WORK/mps-${clients:-none}
   PATH=$WORK/bin:$PATH COTENANT_NVML_DOUBLE_MPS_CLIENTS=$clients \

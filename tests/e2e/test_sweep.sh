@@ -7,18 +7,7 @@
 # MPS variables it was given.
 source "$(dirname "$0")/lib.sh"
 export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE
-mkdir -p "$WORK/bin"
-cp "$(command -v sleep)" "$WORK/bin/nvidia-cuda-mps-server"
-cat >"$WORK/bin/nvidia-cuda-mps-control" <<'SH'
-#!/usr/bin/env bash
-pidfile=$CUDA_MPS_PIPE_DIRECTORY/nvidia-cuda-mps-control.pid
-if [ "${1:-}" = -d ]; then
-  setsid "$(dirname "$0")/nvidia-cuda-mps-server" 600 </dev/null >/dev/null 2>&1 &
-  echo $! >"$pidfile"; exit 0
-fi
-read -r cmd
-[ "$cmd" = quit ] && kill "$(cat "$pidfile")" && rm -f "$pidfile"
-SH
+fake_mps_control "$WORK/bin"
 cat >"$WORK/bin/wl" <<SH
 #!/usr/bin/env bash
 echo "mode=\$COTENANT_MODE pct=\${CUDA_MPS_ACTIVE_THREAD_PERCENTAGE:-} mem=\${CUDA_MPS_PINNED_DEVICE_MEM_LIMIT:-}"
