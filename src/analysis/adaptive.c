@@ -80,21 +80,20 @@ bool adaptive_decide(const json_t *metrics, const scenario *sc, int repeat, bool
         }
         left++;
     }
-    bool stop = false;
-    if (left == 1 && lead) {
-        snprintf(stop_why, cap, "only %s is left: every other configuration was clearly behind it", str(lead, "mode"));
-        stop = true;
-    } else if (left > 0) {
-        stop = true;
-        json_t *mo;
-        json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
-            int m = mode_index(sc, str(mo, "mode"));
-            if (m >= 0 && active[m] && json_is_true(json_object_get(mo, "shares")) && !precise(mo, sc)) stop = false;
-        }
-        if (stop)
-            snprintf(stop_why, cap, "every configuration left has each NP within +-%g (95%%) and the requests its "
-                                    "constrained percentiles need", sc->precision);
+    /* done once every configuration still running is precise: the one left
+     * after the race too, since its figures are the answer */
+    bool stop = left > 0;
+    json_t *mo;
+    json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
+        int m = mode_index(sc, str(mo, "mode"));
+        if (m >= 0 && active[m] && json_is_true(json_object_get(mo, "shares")) && !precise(mo, sc)) stop = false;
     }
+    if (stop && left == 1 && lead)
+        snprintf(stop_why, cap, "only %s is left, every other configuration clearly behind it, and each of its NPs is "
+                                "within +-%g (95%%)", str(lead, "mode"), sc->precision);
+    else if (stop)
+        snprintf(stop_why, cap, "every configuration left has each NP within +-%g (95%%) and the requests its "
+                                "constrained percentiles need", sc->precision);
     json_decref(rec);
     return stop;
 }
