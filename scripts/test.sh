@@ -30,7 +30,7 @@ cmake --build build-asan -j"$(nproc)"
 # the other end-to-end tests (the sweeps', the executors' against stand-ins).
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2 -LE "validity|engine|timing")
 
-seconds=${COTENANT_FUZZ_SECONDS:-30}
+seconds=${COTENANT_FUZZ_SECONDS:-20}
 if [ "$seconds" -gt 0 ]; then
   echo "== fuzzing each parser for ${seconds}s"
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCOTENANT_FUZZ=ON -DCOTENANT_CUDA=OFF \
