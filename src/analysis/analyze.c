@@ -58,7 +58,7 @@ typedef struct {
     json_t *excluded, *timeseries;
     json_t *other_procs;         /* segments whose window had GPU processes not their own */
     json_t *flagged;             /* workloads whose figures count, with doubts (segment.json's flags) */
-    bool in_progress;            /* run.json says the run is still going (adaptive repeats ask mid-run) */
+    bool in_progress;            /* the run is still going (adaptive repeats ask mid-run): pending is not yet run */
     bool have_series[SCENARIO_MAX_MODES];
     double *seg_gpu;             /* [mode][repeat][SG_N], shared segments; NAN: none */
     char split[SCENARIO_MAX_MODES][16]; /* how shared energy was split: sm_util, equal or mixed */
@@ -731,7 +731,19 @@ static int write_summary_csv(const char *dir, json_t *modes, cot_err *err)
     return rc;
 }
 
+static int analyze(const char *dir, bool in_progress, cot_err *err);
+
 int analyze_run(const char *dir, cot_err *err)
+{
+    return analyze(dir, false, err);
+}
+
+int analyze_run_so_far(const char *dir, cot_err *err)
+{
+    return analyze(dir, true, err);
+}
+
+static int analyze(const char *dir, bool in_progress, cot_err *err)
 {
     char path[PATH_MAX];
     if (fs_path_join(path, sizeof path, dir, "run.json", err)) return -1;
@@ -759,8 +771,7 @@ int analyze_run(const char *dir, cot_err *err)
     a.timeseries = json_array();
     a.other_procs = json_array();
     a.flagged = json_array();
-    const char *status = json_string_value(json_object_get(a.run, "status"));
-    a.in_progress = status && !strcmp(status, "running");
+    a.in_progress = in_progress; /* not from run.json's status: a run killed outright stays "running" there */
     size_t i;
     json_t *entry;
     json_array_foreach(json_object_get(a.run, "plan"), i, entry) load_segment(&a, dir, entry);

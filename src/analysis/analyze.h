@@ -12,5 +12,9 @@
 #define CDF_POINTS 200
 
 int analyze_run(const char *dir, cot_err *err);
+/* The same on a run still going (adaptive repeats ask after each repeat):
+ * segments it has yet to reach count against nothing, where analyze_run
+ * leaves them out as not run (a run that stopped short). */
+int analyze_run_so_far(const char *dir, cot_err *err);
 
 #endif

@@ -306,7 +306,7 @@ static bool after_repeat(void *arg, int repeat, bool *active, char (*why)[160], 
     cot_err err;
     char path[PATH_MAX];
     json_t *metrics = NULL;
-    if (analyze_run(c->out, &err) != 0 || fs_path_join(path, sizeof path, c->out, "metrics.json", &err) != 0 ||
+    if (analyze_run_so_far(c->out, &err) != 0 || fs_path_join(path, sizeof path, c->out, "metrics.json", &err) != 0 ||
         !(metrics = fs_read_json_file(path, 256 << 20, &err))) {
         cot_warn("adaptive repeats: the results so far could not be analysed (%s); the run goes on to its cap", err.msg);
         return false;

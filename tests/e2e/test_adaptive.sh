@@ -51,6 +51,21 @@ assert len(skipped) == ad["segments_planned"] - ad["segments_run"] and all(s["re
 PY
 grep -q "^\*\*Time to answer\*\* (repeats: auto): .* segments planned; every repeat of every configuration would have taken about" "$WORK/ad/report.md" \
   && grep -q "^- timeslice.n0 was no longer run after repeat" "$WORK/ad/report.md" || fail "report: time to answer"; ok
+# A run killed outright keeps "running" in run.json and its segments not run
+# "pending": analysed later, they are left out as not run, never silently
+# (only the run itself, between its repeats, counts them as not yet due).
+cp -r "$WORK/ad" "$WORK/killed"
+python3 - "$WORK/killed/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["status"] = "running"
+for s in r["plan"]:
+    if s["status"] == "skipped": s["status"] = "pending"; s.pop("reason", None)
+json.dump(r, open(sys.argv[1], "w"))
+PY
+"$COT" analyze "$WORK/killed" >/dev/null || fail "analyze killed: exit $?"; ok
+[ "$(json "$WORK/killed/metrics.json" 'sum(1 for x in d["excluded"] if x["reason"] == "not run") > 0')" = True ] \
+  || fail "a killed run's pending segments: $(json "$WORK/killed/metrics.json" 'd["excluded"][:3]')"; ok
 # the same scenario with a fixed number of repeats runs every segment
 "$COT" run "$WORK/ad.yaml" --out "$WORK/fixed" --repeats 1 -q 2>/dev/null || fail "fixed: exit $?"; ok
 [ "$(json "$WORK/fixed/run.json" '"adaptive" in d, "adaptive" in d["scenario"], len(d["plan"])')" = "(False, False, 11)" ] \
