@@ -25,6 +25,7 @@
 #include "util/fs.h"
 #include "util/signal_hold.h"
 #include "util/timeutil.h"
+#include "exec/config_gpu.h"
 #include "gpuset/gpu_policy.h"
 #include "host/nvml.h"
 
@@ -34,6 +35,7 @@ typedef struct {
     double duration_s, warmup_s, telemetry_s;
     long repeats, seed;
     int shuffle, plan_only;
+    int allow_gpu_settings; /* a sweep may set the driver's timeslice and the compute mode */
     const executor_ops *executor; /* where the workloads run; local by default */
     executor_opts ex;
 } run_opts;
@@ -58,7 +60,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
         {"set-timeslice", required_argument, 0, 'L'},     {"set-compute-mode", required_argument, 0, 'C'},
         {"executor", required_argument, 0, 'E'},          {"image", required_argument, 0, 'I'},
         {"namespace", required_argument, 0, 'n'},         {"plugin-namespace", required_argument, 0, 'p'},
-        {"node", required_argument, 0, 'N'},
+        {"node", required_argument, 0, 'N'},              {"allow-gpu-settings", no_argument, 0, 'A'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -118,6 +120,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, const char **scenario_
         case 'n': o->ex.k8s_namespace = optarg; break;
         case 'p': o->ex.plugin_namespace = optarg; break;
         case 'N': o->ex.node = optarg; break;
+        case 'A': o->allow_gpu_settings = 1; break;
         case 'S': o->shuffle = 1; break;
         case 'P': o->plan_only = 1; break;
         case 'q': cot_quiet = 1; break;
@@ -187,10 +190,16 @@ static int apply_overrides(scenario *sc, const run_opts *o, cot_err *err)
  * the user did not choose) and stop a scenario the user wrote. In
  * containers, also whether the executor runs the mode; where the GPU is
  * not this host's (a k8s node's), this host's is not checked. */
-static int check_modes(scenario *sc, const host_info *host, const executor_ops *ex, json_t *skipped, cot_err *err)
+static int check_modes(scenario *sc, const host_info *host, const run_opts *o, json_t *skipped, cot_err *err)
 {
+    const executor_ops *ex = o->executor;
     for (int i = 0; i < sc->nmodes; i++) {
         cot_err why;
+        if (scenario_config_changes_gpu(sc, i) && !o->allow_gpu_settings && !o->plan_only)
+            return cot_errf(err, "configuration %s sets the %s, a setting of the whole GPU that every process on it "
+                                 "shares: run with --allow-gpu-settings to let cotenant set it for that configuration's "
+                                 "segments and put it back after (--plan shows each change), or drop that axis",
+                            sc->modes[i], sc->configs[i].timeslice_set ? "driver's timeslice" : "compute mode");
         const mode_ops *ops = mode_lookup(scenario_mode_kind(sc, i));
         const char *no = ex->via_agent ? deploy_mode_unsupported(sc, scenario_mode_kind(sc, i), ex->runs_cpu) : NULL;
         if (!no && ex->via_agent && scenario_mode_is_config(sc, i))
@@ -199,7 +208,9 @@ static int check_modes(scenario *sc, const host_info *host, const executor_ops *
         if (no) cot_errf(&why, "the %s executor does not run it: %s", ex->name, no);
         /* in containers, the MPS daemon is in the image */
         else if (!ex->same_host || (ex->via_agent && mode_desc_of(ops)->mps_clients)) continue;
-        if (!no && ops->check(sc, host, &why) == 0) continue;
+        scenario view; /* a configuration is checked with its settings: a MIG layout by the planner */
+        scenario_config_view(sc, i, &view);
+        if (!no && ops->check(&view, host, &why) == 0) continue;
         if (!sc->builtin_default)
             return cot_errf(err, "mode %s cannot run here: %s", sc->modes[i], why.msg);
         cot_warn("mode %s left out of the built-in default: %s", sc->modes[i], why.msg);
@@ -316,7 +327,7 @@ static bool after_repeat(void *arg, int repeat, bool *active, char (*why)[160], 
     return stop;
 }
 
-static void print_plan(const scenario *sc)
+static void print_plan(const scenario *sc, const host_info *host)
 {
     plan p;
     if (plan_build(sc, &p) != 0) return;
@@ -337,10 +348,14 @@ static void print_plan(const scenario *sc)
             json_t *cpu = json_object_get(ws, "cpu_percentage"), *nice = json_object_get(ws, "nice");
             if (cpu) printf("%s %lld%% of the CPUs", pct || mem ? "," : "", (long long)json_integer_value(cpu));
             if (nice) printf("%s nice %lld", pct || mem || cpu ? "," : "", (long long)json_integer_value(nice));
+            json_t *mig = json_object_get(ws, "mig_profile");
+            if (mig) printf("%s a MIG instance %s", pct || mem || cpu || nice ? "," : "", json_string_value(mig));
             sep = "; ";
         }
         printf("\n");
         json_decref(set);
+        fflush(stdout);
+        config_gpu_plan(sc, m, host, stdout);
     }
 }
 
@@ -374,7 +389,7 @@ int cmd_run(int argc, char **argv)
             cot_info("running the built-in GPU default on %s (%s)", host.gpu_name, host.gpu_uuid);
     }
     json_t *skipped = json_array();
-    if (apply_overrides(&sc, &o, &err) != 0 || check_modes(&sc, &host, o.executor, skipped, &err) != 0 ||
+    if (apply_overrides(&sc, &o, &err) != 0 || check_modes(&sc, &host, &o, skipped, &err) != 0 ||
         (!o.executor->via_agent && check_workload_programs(&sc, &err) != 0) || check_server_listen(&sc, &err) != 0) {
         fprintf(stderr, "cotenant: %s\n", err.msg);
         rc = EXIT_USAGE;
@@ -383,7 +398,7 @@ int cmd_run(int argc, char **argv)
     /* after the checks: only modes that can run are compared */
     scenario_add_baseline(&sc);
     if (o.plan_only) {
-        print_plan(&sc);
+        print_plan(&sc, &host);
         goto out;
     }
     char out[PATH_MAX];

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec/config_gpu.h"
 #include "exec/keeper.h"
 #include "sys/proc.h"
 #include "exec/segment.h"
@@ -64,15 +65,18 @@ static void on_tick(void *arg, const segment_progress *sp)
 }
 
 /* A mode is set up and torn down by the executor, which knows what of it
- * the host, the containers or the cluster do. */
-static int mode_up(const run_request *req, mode_state *ms, cot_err *err)
+ * the host, the containers or the cluster do; a configuration's settings
+ * of the whole GPU go on before it and come off after it. */
+static int mode_up(const run_request *req, int m, mode_state *ms, cot_err *err)
 {
+    if (config_gpu_up(req->sc, m, req->host, req->out_dir, ms->info, err) != 0) return -1;
     return req->ex->ops->mode_up(req->ex, ms, err);
 }
 
-static void mode_down(const run_request *req, mode_state *ms)
+static void mode_down(const run_request *req, int m, mode_state *ms)
 {
     req->ex->ops->mode_down(req->ex, ms);
+    config_gpu_down(req->sc, m, req->host, req->out_dir);
 }
 
 static json_t *plan_json(const scenario *sc, const plan *p)
@@ -227,7 +231,7 @@ int runner_run(const run_request *req, cot_err *err)
         ran++;
         if (s->mode != active_mode) {
             if (active_mode >= 0) {
-                mode_down(req, &ms);
+                mode_down(req, active_mode, &ms);
                 json_decref(ms.info);
             }
             memset(&ms, 0, sizeof ms);
@@ -239,9 +243,9 @@ int runner_run(const run_request *req, cot_err *err)
             snprintf(ms.run_dir, sizeof ms.run_dir, "%s", req->out_dir);
             active_mode = s->mode;
             cot_err e;
-            if (mode_up(req, &ms, &e) != 0) {
+            if (mode_up(req, active_mode, &ms, &e) != 0) {
                 ms.prepared = true; /* teardown undoes whatever half of prepare happened */
-                mode_down(req, &ms);
+                mode_down(req, active_mode, &ms);
                 json_decref(ms.info);
                 active_mode = -1;
                 rc = cot_errf(err, "cannot set up mode %s: %s", ms.ops->name, e.msg);
@@ -312,7 +316,7 @@ int runner_run(const run_request *req, cot_err *err)
         json_decref(dropped);
     }
     if (active_mode >= 0) {
-        mode_down(req, &ms);
+        mode_down(req, active_mode, &ms);
         json_decref(ms.info);
     }
     proc_kill_strays(NULL, 0);

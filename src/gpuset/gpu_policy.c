@@ -39,7 +39,7 @@ int gpu_compute_mode_parse(const char *text)
     return -1;
 }
 
-static const char *mode_arg(int mode)
+const char *gpu_compute_mode_word(int mode)
 {
     return mode == NVML_COMPUTE_EXCLUSIVE_PROCESS ? "exclusive-process" : mode == NVML_COMPUTE_PROHIBITED ? "prohibited"
                                                                                                            : "default";
@@ -213,7 +213,7 @@ int gpu_policy_apply(int gpu_index, const gpu_policy_change *c, const char *stat
         if (slash) *slash = '\0';
         if (slash && dir[0] && fs_mkdir_p(dir, err) != 0) return -1;
         json_t *doc = json_pack("{s:s, s:i, s:s, s:o, s:s}", "saved_at", when, "gpu_index", gpu_index, "compute_mode",
-                                mode_arg(now.compute_mode), "timeslice",
+                                gpu_compute_mode_word(now.compute_mode), "timeslice",
                                 now.timeslice >= 0 ? json_string(gpu_timeslice_name(now.timeslice)) : json_null(),
                                 "restore_with", "cotenant mode restore");
         int rc = fs_write_json_atomic(state_path, doc, err);

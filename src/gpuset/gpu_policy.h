@@ -31,6 +31,8 @@ int gpu_timeslice_parse(const char *text);
 const char *gpu_timeslice_name(int level);
 /* "default|exclusive-process|prohibited" (nvidia-smi -c's names too); -1 when none. */
 int gpu_compute_mode_parse(const char *text);
+/* The name gpu_compute_mode_parse reads back: "default", "exclusive-process", "prohibited". */
+const char *gpu_compute_mode_word(int mode);
 
 /* Reads both for GPU index; 0, or -1 with err when NVML cannot say the compute mode. */
 int gpu_policy_read(int gpu_index, gpu_policy *p, cot_err *err);

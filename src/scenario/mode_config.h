@@ -17,9 +17,19 @@ bool scenario_mode_is_config(const scenario *sc, int m);
 /* *view = *sc with configuration m's settings applied to its workloads.
  * The view shares sc's memory: never free it, and let sc outlive it. */
 void scenario_config_view(const scenario *sc, int m, scenario *view);
-/* Configuration m's settings, {"WORKLOAD": {"active_thread_percentage":
- * 30, "pinned_memory_limit": "8G"}}, or NULL for a plain mode. */
+/* Configuration m's settings of its workloads, {"WORKLOAD":
+ * {"active_thread_percentage": 30, "pinned_memory_limit": "8G"}}, or NULL
+ * for a plain mode. */
 json_t *scenario_config_settings(const scenario *sc, int m);
+/* Whether configuration m sets something of the whole GPU (the driver's
+ * timeslice, the compute mode), which a run does only where allowed. */
+bool scenario_config_changes_gpu(const scenario *sc, int m);
+/* Those settings, {"timeslice": "short", "compute_mode": "exclusive-process"},
+ * or NULL where it sets none. */
+json_t *scenario_config_gpu(const scenario *sc, int m);
+/* Reads them back from scenario_config_gpu's form; -1 with why for a value
+ * that is neither. */
+int scenario_config_gpu_from_json(scenario *sc, int m, const json_t *gpu, char *why, size_t cap);
 /* Reads configuration m back from scenario_config_settings' form; -1 with
  * why set for a workload that is not the scenario's or a value out of range. */
 int scenario_config_from_json(scenario *sc, int m, const char *kind, const json_t *settings, char *why, size_t cap);

@@ -116,11 +116,14 @@ json_t *scenario_to_json(const scenario *sc)
     json_object_set_new(o, "baseline_added", json_boolean(sc->baseline_added));
     json_object_set_new(o, "modes", strv_json((char **)sc->modes, sc->nmodes));
     json_t *configs = json_array();
-    for (int m = 0; m < sc->nmodes; m++)
-        if (scenario_mode_is_config(sc, m))
-            json_array_append_new(configs, json_pack("{s:s, s:s, s:o}", "name", sc->modes[m], "mode",
-                                                     scenario_mode_kind(sc, m), "settings",
-                                                     scenario_config_settings(sc, m)));
+    for (int m = 0; m < sc->nmodes; m++) {
+        if (!scenario_mode_is_config(sc, m)) continue;
+        json_t *c = json_pack("{s:s, s:s, s:o}", "name", sc->modes[m], "mode", scenario_mode_kind(sc, m), "settings",
+                              scenario_config_settings(sc, m));
+        json_t *gpu = scenario_config_gpu(sc, m);
+        if (gpu) json_object_set_new(c, "gpu", gpu);
+        json_array_append_new(configs, c);
+    }
     if (json_array_size(configs)) json_object_set(o, "configurations", configs);
     json_decref(configs);
     json_object_set_new(o, "objective", objective_to_json(sc, &sc->objective));
@@ -270,7 +273,9 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
             snprintf(why, why_cap, "configuration %zu names no mode of the scenario, one named twice, or no known mode", i + 1);
             return -1;
         }
-        if (scenario_config_from_json(sc, m, kind, json_object_get(c, "settings"), why, why_cap) != 0) return -1;
+        if (scenario_config_from_json(sc, m, kind, json_object_get(c, "settings"), why, why_cap) != 0 ||
+            scenario_config_gpu_from_json(sc, m, json_object_get(c, "gpu"), why, why_cap) != 0)
+            return -1;
     }
     return objective_from_json(sc, json_object_get(o, "objective"), &sc->objective, why, why_cap);
 }

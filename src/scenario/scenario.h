@@ -60,6 +60,14 @@ typedef struct {
     int cpu_pct[SCENARIO_MAX_WORKLOADS];   /* share of the CPUs (sched_setaffinity); 0: all */
     int nice[SCENARIO_MAX_WORKLOADS];      /* niceness (setpriority), where nice_set */
     bool nice_set[SCENARIO_MAX_WORKLOADS];
+    char *mig_profile[SCENARIO_MAX_WORKLOADS]; /* its MIG instance's profile (a layout); NULL: the workload's own */
+    /* Settings of the whole GPU, set before the configuration's segments
+     * and put back after them, only where the run allows it
+     * (--allow-gpu-settings): */
+    int timeslice;    /* the driver's timeslice (GPU_TIMESLICE_*), where timeslice_set */
+    bool timeslice_set;
+    int compute_mode; /* the NVML compute mode, where compute_mode_set */
+    bool compute_mode_set;
 } mode_config;
 
 /* What the recommendation optimises, and what every configuration it may

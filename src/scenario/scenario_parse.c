@@ -22,6 +22,8 @@
 #include "scenario/mode_config.h"
 #include "scenario/objective.h"
 #include "scenario/names.h"
+#include "scenario/setting_check.h"
+#include "scenario/sweep_parse.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
 #include "util/yaml_read.h"
@@ -180,26 +182,16 @@ static int f_mps_mem(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
     workload_spec *w = t;
     if (get_string(p, v, key, &w->mps_pinned_mem_limit) != 0) return -1;
-    const char *s = w->mps_pinned_mem_limit;
-    size_t digits = strspn(s, "0123456789");
-    if (digits == 0 || (strcmp(s + digits, "M") && strcmp(s + digits, "G")) || atol(s) <= 0)
-        return fail(p, v, "'%s' is '%s'; expected a size in megabytes or gigabytes such as 512M or 8G", key, s);
-    /* no GPU holds a petabyte; this also keeps the number within a long */
-    if (digits > 7 || (s[digits] == 'G' && atol(s) > 1 << 20))
-        return fail(p, v, "'%s' is '%s'; at most 1048576G (1 PiB), far above any GPU's memory", key, s);
-    return 0;
+    const char *problem = setting_mem_size_problem(w->mps_pinned_mem_limit);
+    return problem ? fail(p, v, "'%s' is '%s'; %s", key, w->mps_pinned_mem_limit, problem) : 0;
 }
 
 static int f_mig_profile(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
     workload_spec *w = t;
     if (get_string(p, v, key, &w->mig_profile) != 0) return -1;
-    unsigned g, mem;
-    char tail[32] = "";
-    if (sscanf(w->mig_profile, "%ug.%ugb%31s", &g, &mem, tail) < 2 || g == 0 || g > 8 || mem == 0 ||
-        (tail[0] && tail[0] != '+'))
-        return fail(p, v, "'%s' is '%s'; expected a MIG profile name such as 1g.10gb or 3g.40gb", key,
-                    w->mig_profile);
+    if (!setting_mig_profile_ok(w->mig_profile))
+        return fail(p, v, "'%s' is '%s'; expected a MIG profile name such as 1g.10gb or 3g.40gb", key, w->mig_profile);
     return 0;
 }
 
@@ -390,188 +382,7 @@ static int f_workloads(pctx *p, const yaml_node_t *v, const char *key, void *t)
     return check_targets(p, v, sc);
 }
 
-/* ---- sweeps: configurations of a mode (docs/scenario.md, "Sweeps") ---- */
-
-#define SWEEP_MAX_POINTS 16
-#define SWEEP_MAX_AXES 2
-
-/* The settings a sweep may vary, by mode: each a workload's value that the
- * configuration's view applies (scenario/mode_config.h), and the letter
- * that names it in the configuration's name. */
-typedef struct {
-    const char *mode, *name;
-    char letter;
-    bool size;    /* a memory size (512M, 8G) rather than a whole number */
-    long lo, hi;  /* the whole number's range */
-} axis_desc;
-static const axis_desc AXES[] = {
-    {"mps", "active_thread_percentage", 't', false, 1, 100},
-    {"mps", "pinned_memory_limit", 'm', true, 0, 0},
-    {"timeslice", "cpu_percentage", 'c', false, 1, 100},
-    {"timeslice", "nice", 'n', false, 0, 19},
-};
-#define NAXES ((int)(sizeof AXES / sizeof AXES[0]))
-
-/* One axis's points: per point, each workload's value where set. */
-typedef struct {
-    const axis_desc *d;
-    const yaml_node_t *node;
-    int n;
-    long val[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
-    char *size[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
-    bool set[SWEEP_MAX_POINTS][SCENARIO_MAX_WORKLOADS];
-} sweep_axis;
-
-static void sweep_axis_free(sweep_axis *a)
-{
-    for (int i = 0; i < SWEEP_MAX_POINTS; i++) /* also a point cut short by an error */
-        for (int w = 0; w < SCENARIO_MAX_WORKLOADS; w++) free(a->size[i][w]);
-}
-
-/* An axis: a list of points, each a mapping of workload names to values. */
-static int sweep_points(pctx *p, const yaml_node_t *v, const scenario *sc, sweep_axis *a)
-{
-    const char *axis = a->d->name;
-    a->node = v;
-    if (v->type != YAML_SEQUENCE_NODE)
-        return fail(p, v, "'%s' must be a list of points, each a mapping of workload names to values such as "
-                          "{serve: 30, train: 70}, not %s", axis, node_kind(v));
-    int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
-    if (n < 1 || n > SWEEP_MAX_POINTS) return fail(p, v, "'%s' must list 1 to %d points", axis, SWEEP_MAX_POINTS);
-    for (int i = 0; i < n; i++, a->n++) {
-        yaml_node_t *pt = yaml_document_get_node(p->y.doc, v->data.sequence.items.start[i]);
-        if (!pt || pt->type != YAML_MAPPING_NODE || pt->data.mapping.pairs.top == pt->data.mapping.pairs.start)
-            return fail(p, pt ? pt : v, "a point of '%s' must be a mapping of workload names to values such as "
-                                        "{serve: 30, train: 70}", axis);
-        for (yaml_node_pair_t *kv = pt->data.mapping.pairs.start; kv < pt->data.mapping.pairs.top; kv++) {
-            yaml_node_t *k = yaml_document_get_node(p->y.doc, kv->key), *val = yaml_document_get_node(p->y.doc, kv->value);
-            if (!k || !val || k->type != YAML_SCALAR_NODE) return fail(p, pt, "a point of '%s' is malformed", axis);
-            int w = scenario_workload_index(sc, scalar(k));
-            if (w < 0) return fail(p, k, "'%s' is not a workload of this scenario", scalar(k));
-            if (a->set[i][w]) return fail(p, k, "workload '%s' appears twice in this point", scalar(k));
-            a->set[i][w] = true;
-            if (a->d->size) {
-                workload_spec tmp = {0};
-                int rc = f_mps_mem(p, val, axis, &tmp);
-                a->size[i][w] = tmp.mps_pinned_mem_limit;
-                if (rc != 0) return -1;
-            } else if (get_int(p, val, axis, a->d->lo, a->d->hi, &a->val[i][w]) != 0) {
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-/* Sets point `at` of axis a into configuration c. */
-static void apply_point(mode_config *c, const sweep_axis *a, int at, int nworkloads)
-{
-    for (int w = 0; w < nworkloads; w++) {
-        if (!a->set[at][w]) continue;
-        switch (a->d->letter) {
-        case 't': c->mps_pct[w] = (int)a->val[at][w]; break;
-        case 'm': c->mps_mem[w] = strdup(a->size[at][w]); break;
-        case 'c': c->cpu_pct[w] = (int)a->val[at][w]; break;
-        case 'n': c->nice[w] = (int)a->val[at][w], c->nice_set[w] = true; break;
-        }
-    }
-}
-
-/* Appends one configuration: the mode with one point of each axis. Its
- * name is the mode, then per axis its letter and the values in workload
- * order ("mps.t30-70.m8G-8G"). */
-static int add_config(pctx *p, scenario *sc, const char *mode, const sweep_axis *axes, int naxes, const int *at)
-{
-    char name[SCENARIO_NAME_MAX + 32];
-    size_t len = (size_t)snprintf(name, sizeof name, "%s", mode);
-    for (int k = 0; k < naxes; k++) {
-        char sep[3] = {'.', axes[k].d->letter, 0};
-        for (int w = 0; w < sc->nworkloads && len < sizeof name; w++) {
-            if (!axes[k].set[at[k]][w]) continue;
-            if (axes[k].d->size)
-                len += (size_t)snprintf(name + len, sizeof name - len, "%s%s", sep, axes[k].size[at[k]][w]);
-            else
-                len += (size_t)snprintf(name + len, sizeof name - len, "%s%ld", sep, axes[k].val[at[k]][w]);
-            sep[0] = '-', sep[1] = 0;
-        }
-    }
-    const yaml_node_t *where = axes[0].node;
-    if (len > SCENARIO_NAME_MAX)
-        return fail(p, where, "configuration name '%.*s...' is over %d characters; sweep fewer workloads at once",
-                    SCENARIO_NAME_MAX, name, SCENARIO_NAME_MAX);
-    for (int i = 0; i < sc->nmodes; i++)
-        if (!strcmp(sc->modes[i], name)) return fail(p, where, "configuration '%s' comes twice: a point is repeated", name);
-    if (sc->nmodes == SCENARIO_MAX_MODES)
-        return fail(p, where, "the sweep makes more than %d configurations with the modes listed; sweep fewer points",
-                    SCENARIO_MAX_MODES);
-    mode_config *c = &sc->configs[sc->nmodes];
-    c->kind = strdup(mode);
-    for (int k = 0; k < naxes; k++) apply_point(c, &axes[k], at[k], sc->nworkloads);
-    sc->modes[sc->nmodes++] = strdup(name);
-    return 0;
-}
-
-/* One mode's axes, and the cross product of their points. */
-static int sweep_mode(pctx *p, const yaml_node_t *k, const yaml_node_t *axes_node, scenario *sc)
-{
-    const char *mode = scalar(k);
-    char names[256] = "";
-    bool known = false;
-    for (int i = 0; i < NAXES; i++) {
-        known |= !strcmp(AXES[i].mode, mode);
-        if (!strcmp(AXES[i].mode, mode))
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", AXES[i].name);
-    }
-    if (!known)
-        return fail(p, k, "sweeps over mode '%s' are not supported; modes mps (active_thread_percentage, "
-                          "pinned_memory_limit) and timeslice (cpu_percentage, nice) are swept", mode);
-    const mode_desc *md = mode_desc_lookup(mode);
-    if (sc->device == DEVICE_CPU && !(md && md->cpu_ok))
-        return fail(p, k, "mode %s needs a GPU, but the scenario says device: cpu", mode);
-    if (axes_node->type != YAML_MAPPING_NODE || axes_node->data.mapping.pairs.top == axes_node->data.mapping.pairs.start)
-        return fail(p, axes_node, "the sweep of mode %s must map axes (%s) to lists of points", mode, names);
-    sweep_axis *axes = calloc(SWEEP_MAX_AXES, sizeof *axes);
-    int naxes = 0, rc = axes ? 0 : fail(p, axes_node, "out of memory");
-    for (yaml_node_pair_t *ax = axes_node->data.mapping.pairs.start; rc == 0 && ax < axes_node->data.mapping.pairs.top; ax++) {
-        yaml_node_t *an = yaml_document_get_node(p->y.doc, ax->key), *pts = yaml_document_get_node(p->y.doc, ax->value);
-        const char *axis = an && an->type == YAML_SCALAR_NODE ? scalar(an) : "";
-        const axis_desc *d = NULL;
-        for (int i = 0; i < NAXES; i++)
-            if (!strcmp(AXES[i].mode, mode) && !strcmp(AXES[i].name, axis)) d = &AXES[i];
-        bool twice = false;
-        for (int i = 0; d && i < naxes; i++) twice |= axes[i].d == d;
-        if (!d || !pts)
-            rc = fail(p, an ? an : axes_node, "unknown axis '%s' of mode %s; expected %s", axis, mode, names);
-        else if (twice)
-            rc = fail(p, an, "axis '%s' appears twice", axis);
-        else
-            axes[naxes].d = d, rc = sweep_points(p, pts, sc, &axes[naxes++]);
-    }
-    int at[SWEEP_MAX_AXES] = {0};
-    while (rc == 0) { /* every combination, the last axis fastest */
-        rc = add_config(p, sc, mode, axes, naxes, at);
-        int j = naxes - 1;
-        while (j >= 0 && ++at[j] == axes[j].n) at[j--] = 0;
-        if (j < 0) break;
-    }
-    for (int i = 0; axes && i < SWEEP_MAX_AXES; i++) sweep_axis_free(&axes[i]);
-    free(axes);
-    return rc;
-}
-
-/* `sweep: {MODE: {AXIS: [point, ...], ...}}`: the cross product of the
- * axes' points, each a configuration of MODE appended to the modes. */
-static int expand_sweep(pctx *p, const yaml_node_t *v, scenario *sc)
-{
-    if (v->type != YAML_MAPPING_NODE || v->data.mapping.pairs.top == v->data.mapping.pairs.start)
-        return fail(p, v, "'sweep' must map a mode to its axes, such as mps: {active_thread_percentage: [...]}");
-    for (yaml_node_pair_t *kv = v->data.mapping.pairs.start; kv < v->data.mapping.pairs.top; kv++) {
-        yaml_node_t *k = yaml_document_get_node(p->y.doc, kv->key), *axes = yaml_document_get_node(p->y.doc, kv->value);
-        if (!k || !axes || k->type != YAML_SCALAR_NODE) return fail(p, v, "'sweep' is malformed");
-        if (sweep_mode(p, k, axes, sc) != 0) return -1;
-    }
-    return 0;
-}
+/* ---- sweeps (scenario/sweep_parse.c) ---- */
 
 static int f_sweep(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
@@ -894,7 +705,7 @@ int scenario_parse_buffer(const char *name, const char *text, size_t len, scenar
      * alone for CPU workloads, time slicing against MPS for GPU ones. A
      * sweep's configurations come after the modes listed. */
     if (rc == 0 && out->nmodes == 0) scenario_default_modes(out);
-    if (rc == 0 && p.sweep_node && expand_sweep(&p, p.sweep_node, out) != 0) rc = -1;
+    if (rc == 0 && p.sweep_node && sweep_parse(&p.y, p.sweep_node, out) != 0) rc = -1;
     if (rc == 0 && read_objective(&p, out) != 0) rc = -1;
     if (rc == 0 && !out->adaptive && (p.max_repeats_node || p.precision_node)) {
         fail(&p, p.max_repeats_node ? p.max_repeats_node : p.precision_node,

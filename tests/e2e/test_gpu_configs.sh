@@ -3,8 +3,9 @@
 # (compute mode through the NVML double, timeslice through a stand-in
 # nvidia-smi that keeps its value in a file and logs its arguments), the
 # scripts in scripts/gpu-configs (--help, --dry-run, a change and its undo),
-# a failure half-way that puts back what had changed, and cotenant run
-# --set-timeslice restoring the timeslice after the run.
+# a failure half-way that puts back what had changed, cotenant run
+# --set-timeslice restoring the timeslice after the run, and a sweep that
+# sets both around its configurations' segments.
 source "$(dirname "$0")/lib.sh"
 SCRIPTS=$(cd "$(dirname "$0")/../../scripts/gpu-configs" && pwd)
 export COTENANT=$COT COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE COTENANT_NVML_DOUBLE_MIG_PROFILES=1
@@ -96,4 +97,47 @@ YAML
 json "$WORK/r/run.json" 'd["gpu_settings"]["set"]' | grep -q "timeslice short" || fail "run.json gpu_settings"; ok
 grep -q "| GPU settings for this run | compute mode Default, timeslice short (before: compute mode Default, timeslice default" \
   "$WORK/r/report.md" || fail "report: $(grep -n settings "$WORK/r/report.md")"; ok
+
+# a sweep over the driver's timeslice and the compute mode: each set around
+# its configuration's segments only, and only with --allow-gpu-settings
+cat >"$WORK/sw.yaml" <<YAML
+name: sw
+device: gpu
+modes: [exclusive]
+telemetry_interval: off
+workloads:
+  - name: a
+    command: [sh, -c, 'echo "ts \$(cat "$WORK/timeslice") \$(grep compute_mode "$WORK/gpu")"; exec "\$0" --loop compute --threads 1 --duration 0', $BIN/cotenant-cpu-burn]
+  - name: b
+    command: [$BIN/cotenant-cpu-burn, --loop, compute, --threads, "1", --duration, "0"]
+sweep:
+  timeslice: {driver_timeslice: [short, long]}
+  mps: {compute_mode: [exclusive-process]}
+YAML
+rc=0; "$COT" run "$WORK/sw.yaml" --out "$WORK/sw0" -q 2>"$WORK/err" || rc=$?
+[ $rc = 2 ] && grep -q "configuration timeslice.slice-short sets the driver's timeslice.*--allow-gpu-settings" "$WORK/err" ||
+  fail "a sweep of GPU settings without --allow-gpu-settings: rc $rc, $(cat "$WORK/err")"; ok
+"$COT" run "$WORK/sw.yaml" --plan >"$WORK/plan" || fail "plan: $(cat "$WORK/plan")"; ok
+grep -q "nvidia-smi compute-policy -i 0 --set-timeslice=3 (long)" "$WORK/plan" &&
+  grep -q "sets the whole GPU's compute mode exclusive-process" "$WORK/plan" || fail "plan: $(cat "$WORK/plan")"; ok
+[ "$(cat "$WORK/timeslice")" = 0 ] && cmp -s "$WORK/gpu" "$WORK/gpu.before" || fail "--plan changed the GPU"; ok
+"$COT" run "$WORK/sw.yaml" --out "$WORK/sw" --duration 0.3s --warmup 0.1s --repeats 1 --allow-gpu-settings -q \
+  2>"$WORK/err" || fail "sweep run: $(cat "$WORK/err")"; ok
+seen() { grep -h "^ts " "$WORK"/sw/segments/*-r1-"$1"*/a/stdout.log | sort -u; } # each configuration's own segments
+[ "$(seen timeslice.slice-short-)" = "ts 1 compute_mode 0" ] || fail "slice-short ran with $(seen timeslice.slice-short-)"; ok
+[ "$(seen timeslice.slice-long-)" = "ts 3 compute_mode 0" ] || fail "slice-long ran with $(seen timeslice.slice-long-)"; ok
+[ "$(seen mps.cm-exclusive-)" = "ts 0 compute_mode 3" ] || fail "cm-exclusive ran with $(seen mps.cm-exclusive-)"; ok
+[ "$(seen exclusive-)" = "ts 0 compute_mode 0" ] || fail "the baselines ran with $(seen exclusive-)"; ok
+[ "$(cat "$WORK/timeslice")" = 0 ] && cmp -s "$WORK/gpu" "$WORK/gpu.before" && [ ! -e "$WORK/sw/gpu-settings-config.json" ] ||
+  fail "not put back: timeslice $(cat "$WORK/timeslice"), $(cat "$WORK/gpu")"; ok
+json "$WORK/sw/run.json" 'd["modes"]["timeslice.slice-long"]["gpu_settings"]' | grep -q "'set': 'timeslice long'" ||
+  fail "run.json: $(json "$WORK/sw/run.json" 'd["modes"]')"; ok
+json "$WORK/sw/run.json" '[c["gpu"] for c in d["scenario"]["configurations"]]' |
+  grep -q "{'compute_mode': 'exclusive-process'}" || fail "run.json configurations"; ok
+# nvidia-smi refuses: the run stops before that configuration's segments, the GPU as it was
+rc=0; FAKE_SMI_FAIL=1 "$COT" run "$WORK/sw.yaml" --out "$WORK/sw2" --duration 0.3s --warmup 0.1s --repeats 1 \
+  --modes timeslice.slice-long --allow-gpu-settings -q 2>"$WORK/err" || rc=$?
+[ $rc = 1 ] && grep -q "timeslice.slice-long: cannot set the GPU's settings.*Insufficient Permissions" "$WORK/err" ||
+  fail "refused timeslice: rc $rc, $(cat "$WORK/err")"; ok
+[ "$(cat "$WORK/timeslice")" = 0 ] && [ ! -e "$WORK/sw2/gpu-settings-config.json" ] || fail "after the refusal"; ok
 finish

@@ -3,8 +3,9 @@
 # stateful H100: mig applies the workloads' layout, gives each workload its
 # MIG-<uuid> and puts the GPU back afterwards (also when interrupted);
 # mig-emulated gives each MPS client its profile's SM share and memory, and
-# says it is emulated in run.json, metrics.json and the report. A stand-in
-# nvidia-cuda-mps-control plays the MPS daemon.
+# says it is emulated in run.json, metrics.json and the report; a sweep of
+# layouts runs each in turn, and one that does not fit stops the run before
+# it starts. A stand-in nvidia-cuda-mps-control plays the MPS daemon.
 source "$(dirname "$0")/lib.sh"
 export COTENANT_NVML_LIBRARY=$COTENANT_NVML_DOUBLE COTENANT_NVML_DOUBLE_MIG_PROFILES=1
 export COTENANT_NVML_DOUBLE_NAME="NVIDIA H100 80GB HBM3" COTENANT_STATE_DIR=$WORK/state
@@ -73,4 +74,31 @@ set +e
 set -e
 [ $rc = 2 ] && grep -q "mode mig cannot run here: the workloads' MIG layout 3g.40gb,7g.80gb does not fit" "$WORK/err3" \
   || fail "no fit: $rc $(cat "$WORK/err3")"; ok
+
+# a sweep of layouts: each configuration's layout applied and put back in
+# turn; one that does not fit is refused, by name, before anything runs
+printf 'mode 0 0\ncompute_mode 0\n' >"$WORK/gpu"
+sed -i 's/--duration 30/--duration 0/; s/profile: 7g.80gb/profile: 1g.10gb/; s/^modes: .*/modes: [exclusive]/' "$WORK/s.yaml"
+cat >>"$WORK/s.yaml" <<YAML
+sweep:
+  mig:
+    layout: [{big: 4g.40gb, small: 3g.40gb}, {big: 2g.20gb, small: 2g.20gb}]
+  mig-emulated:
+    layout: [{big: 4g.40gb, small: 3g.40gb}]
+YAML
+"$COT" run "$WORK/s.yaml" --out "$WORK/r4" --duration 0.3s --warmup 0.1s -q 2>"$WORK/err4" || fail "layouts: $(cat "$WORK/err4")"; ok
+R=$WORK/r4
+envline mig.p4g40gb-3g40gb small | grep -q "^cvd=MIG-" || fail "small under 4g/3g: $(envline mig.p4g40gb-3g40gb small)"; ok
+envline mig-emulated.p4g40gb-3g40gb big | grep -q "^cvd= pct=49 mem=0=40448M$" ||
+  fail "big emulated 4g.40gb: $(envline mig-emulated.p4g40gb-3g40gb big)"; ok
+[ "$(grep -c "^set_mig_mode 1" "$WORK/log")" -ge 3 ] || fail "each layout applies MIG anew"; ok
+grep -q "create_gi profile=5 placement=0:4" "$WORK/log" && grep -q "create_gi profile=14 " "$WORK/log" ||
+  fail "the layouts' instances: $(grep create_gi "$WORK/log" | sort | uniq -c)"; ok
+cmp -s "$WORK/gpu" "$WORK/before" || fail "the GPU after the layout sweep: $(cat "$WORK/gpu")"; ok
+json "$R/metrics.json" '[m["configuration"]["settings"]["small"]["mig_profile"] for m in d["modes"] if "configuration" in m]' |
+  grep -q "\['3g.40gb', '2g.20gb', '3g.40gb'\]" || fail "metrics.json configurations"; ok
+sed -i 's/{big: 2g.20gb, small: 2g.20gb}/{big: 4g.40gb, small: 4g.40gb}/' "$WORK/s.yaml"
+rc=0; "$COT" run "$WORK/s.yaml" --out "$WORK/r5" -q 2>"$WORK/err5" || rc=$?
+[ $rc = 2 ] && grep -q "mode mig.p4g40gb-4g40gb cannot run here: the workloads' MIG layout 4g.40gb,4g.40gb does not fit" \
+  "$WORK/err5" && [ ! -e "$WORK/r5" ] || fail "a layout that does not fit: $rc $(cat "$WORK/err5")"; ok
 finish

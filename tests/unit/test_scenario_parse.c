@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include "exec/cpu_share.h"
+#include "gpuset/gpu_policy.h"
+#include "host/nvml.h"
 #include "plan/plan.h"
 #include "scenario/kinds.h"
 #include "scenario/mode_config.h"
@@ -271,13 +273,69 @@ static void sweep_configurations(void **state)
     SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 130}]\n", "s.yaml:6:36:", "between 1 and 100");
     SWEEP_ERROR("sweep:\n  mps:\n    pinned_memory_limit: [{a: lots}]\n", "s.yaml:6:31:", "such as 512M or 8G");
     SWEEP_ERROR("sweep:\n  mps:\n    threads: [{a: 1}]\n", "s.yaml:6:5:", "unknown axis 'threads'");
-    SWEEP_ERROR("sweep:\n  mig: {layout: [x]}\n", "s.yaml:5:3:", "sweeps over mode 'mig' are not supported");
+    SWEEP_ERROR("sweep:\n  exclusive: {layout: [x]}\n", "s.yaml:5:3:", "sweeps over mode 'exclusive' are not supported");
+    SWEEP_ERROR("sweep:\n  mig: {layout: [x]}\n", "s.yaml:5:18:", "a point of 'layout' must be a mapping");
+    SWEEP_ERROR("sweep:\n  mig: {layout: [{a: 3g.40gb, b: big}]}\n", "s.yaml:5:34:", "expected a MIG profile name");
+    SWEEP_ERROR("sweep:\n  timeslice: {driver_timeslice: [short, often]}\n", "s.yaml:5:41:",
+                "expected default, short, medium or long");
+    SWEEP_ERROR("sweep:\n  timeslice: {driver_timeslice: [short, 1]}\n", "s.yaml:5:41:", "lists 1 twice");
+    SWEEP_ERROR("sweep:\n  timeslice: {driver_timeslice: [{a: short}]}\n", "s.yaml:5:34:", "a short scalar");
+    SWEEP_ERROR("sweep:\n  mps: {compute_mode: [prohibited]}\n", "s.yaml:5:24:", "under prohibited nothing runs");
+    SWEEP_ERROR("sweep:\n  mps: {compute_mode: default}\n", "s.yaml:5:23:", "a list of values for the whole GPU");
     SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: []\n", "s.yaml:6:31:", "1 to 16 points");
     SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 30, a: 40}]\n", "s.yaml:6:40:", "appears twice");
     SWEEP_ERROR("sweep: [mps]\n", "s.yaml:4:8:", "must map a mode");
 #undef SWEEP_ERROR
     expect_error("device: cpu\nworkloads:\n  - {name: a, kind: cpu-compute}\nsweep:\n  mps:\n"
                  "    active_thread_percentage: [{a: 30}]\n", "s.yaml:5:3:", "needs a GPU");
+    expect_error("device: cpu\nworkloads:\n  - {name: a, kind: cpu-compute}\nsweep:\n  timeslice:\n"
+                 "    driver_timeslice: [short]\n", "s.yaml:6:5:", "a setting of the GPU");
+}
+
+/* The axes of the whole GPU (the driver's timeslice, the compute mode)
+ * and the MIG layouts: their names, what the configuration carries, and
+ * run.json's form and back. */
+static void sweep_gpu_and_layout_axes(void **state)
+{
+    (void)state;
+    const char *y = "modes: [exclusive]\n"
+                    "workloads:\n  - {name: a, kind: gpu-gemm}\n  - {name: b, kind: gpu-gemm}\n"
+                    "sweep:\n  timeslice: {driver_timeslice: [default, long]}\n"
+                    "  mps:\n    active_thread_percentage: [{a: 30, b: 70}]\n    compute_mode: [default, exclusive-process]\n"
+                    "  mig-emulated:\n    layout:\n      - {a: 3g.40gb, b: 4g.40gb}\n      - {a: 1g.10gb+me, b: 1g.20gb}\n";
+    scenario sc;
+    cot_err err;
+    assert_int_equal(scenario_parse_buffer("s.yaml", y, strlen(y), &sc, &err), 0);
+    const char *names[] = {"timeslice.slice-default", "timeslice.slice-long", "mps.t30-70.cm-default",
+                           "mps.t30-70.cm-exclusive", "mig-emulated.p3g40gb-4g40gb", "mig-emulated.p1g10gb_me-1g20gb"};
+    assert_int_equal(sc.nmodes, 7);
+    for (int m = 0; m < 6; m++) assert_string_equal(sc.modes[m + 1], names[m]);
+    assert_true(sc.configs[2].timeslice_set);
+    assert_int_equal(sc.configs[2].timeslice, GPU_TIMESLICE_LONG);
+    assert_true(scenario_config_changes_gpu(&sc, 1)); /* "default" is asked for too: it is set, not left */
+    assert_int_equal(sc.configs[4].compute_mode, NVML_COMPUTE_EXCLUSIVE_PROCESS);
+    assert_false(scenario_config_changes_gpu(&sc, 5));
+    scenario v;
+    scenario_config_view(&sc, 6, &v);
+    assert_string_equal(v.workloads[0].mig_profile, "1g.10gb+me");
+    assert_string_equal(v.workloads[1].mig_profile, "1g.20gb");
+    assert_null(sc.workloads[0].mig_profile);
+    json_t *j = scenario_to_json(&sc);
+    scenario back;
+    scenario_init_defaults(&back);
+    char why[256];
+    assert_int_equal(scenario_from_json(j, &back, why, sizeof why), 0);
+    assert_int_equal(back.configs[2].timeslice, GPU_TIMESLICE_LONG);
+    assert_true(back.configs[2].timeslice_set);
+    assert_false(back.configs[2].compute_mode_set);
+    assert_int_equal(back.configs[4].compute_mode, NVML_COMPUTE_EXCLUSIVE_PROCESS);
+    assert_string_equal(back.configs[6].mig_profile[0], "1g.10gb+me");
+    json_t *gpu = scenario_config_gpu(&back, 4), *want = json_loads("{\"compute_mode\": \"exclusive-process\"}", 0, NULL);
+    assert_true(json_equal(gpu, want));
+    json_decref(gpu), json_decref(want), json_decref(j);
+    assert_null(scenario_config_gpu(&back, 5));
+    scenario_free(&back);
+    scenario_free(&sc);
 }
 
 /* The objective and constraints a recommendation answers to; an SLO with
@@ -373,7 +431,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(valid), cmocka_unit_test(invalid), cmocka_unit_test(file_fixture), cmocka_unit_test(served_plan),
                                        cmocka_unit_test(builtin_defaults), cmocka_unit_test(common_baseline),
-                                       cmocka_unit_test(sweep_configurations), cmocka_unit_test(objective_and_constraints),
+                                       cmocka_unit_test(sweep_configurations), cmocka_unit_test(sweep_gpu_and_layout_axes), cmocka_unit_test(objective_and_constraints),
                                        cmocka_unit_test(cpu_shares)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
