@@ -3,9 +3,12 @@
  * still worth measuring and whether the answer is precise enough to stop.
  * Racing: a sharing configuration whose objective figure's 95% interval
  * lies wholly below the leader's (the best that meets every constraint)
- * is dropped. The run stops once every configuration left (one, or
- * several) has each NP's interval within +-precision and each constrained
- * latency percentile enough requests for its rank. */
+ * is dropped, as is one whose constrained figure's interval lies wholly
+ * past its limit while another may still meet every constraint. The run
+ * stops once every configuration left (one, or several) has each NP's
+ * interval within +-precision and each constrained latency percentile
+ * enough requests for its rank, or once every one left clearly misses a
+ * constraint. */
 #ifndef COTENANT_ADAPTIVE_H
 #define COTENANT_ADAPTIVE_H
 

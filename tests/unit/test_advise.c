@@ -185,11 +185,45 @@ static void adaptive_racing(void **state)
     sc.nmodes = 0;
 }
 
+/* Racing by the constraints: a configuration whose constrained figure's
+ * interval lies wholly past its limit goes, whatever its objective, while
+ * another may still meet them; where none may, the run stops. */
+static void adaptive_racing_by_constraints(void **state)
+{
+    (void)state;
+    sc.modes[0] = "exclusive", sc.modes[1] = "a", sc.modes[2] = "b", sc.modes[3] = "c", sc.nmodes = 4;
+    sc.precision = 0.01; /* too wide to stop on precision */
+    char why[4][160] = {{0}}, stop[200] = "";
+    objective_init(&sc.objective);
+    char e[256];
+    assert_int_equal(objective_parse_slo(&sc, "serve:p99=20ms", &sc.objective.slo[0], e, sizeof e), 0);
+    sc.objective.nslo = 1;
+    /* a: the best STP, p99 30 [27, 33] ms: clearly over 20; b: 19 [17.1, 20.9]: may meet; c: 21 [18.9, 23.1]: may */
+    bool active[4] = {true, true, true, true};
+    json_t *m = metrics(config("a", 1.5, 0.05, 30, 1, 0.8, true), config("b", 1.2, 0.3, 19, 1, 0.7, true),
+                        config("c", 1.2, 0.3, 21, 1, 0.7, true));
+    assert_false(adaptive_decide(m, &sc, 3, active, why, stop, sizeof stop));
+    assert_true(!active[1] && active[2] && active[3]);
+    assert_string_equal(why[1], "clearly misses the SLO: serve p99 30 ms [27, 33] > 20 ms");
+    json_decref(m);
+    /* train's NP at least 0.9: b's and c's intervals reach 0.75 at most; with a gone, none may meet it */
+    sc.objective.min_np[1] = 0.9;
+    bool two[4] = {true, false, true, true};
+    m = metrics(config("a", 1.5, 0.05, 30, 1, 0.8, true), config("b", 1.2, 0.3, 19, 1, 0.7, true),
+                config("c", 1.2, 0.3, 21, 1, 0.7, true));
+    assert_true(adaptive_decide(m, &sc, 4, two, why, stop, sizeof stop));
+    assert_non_null(strstr(stop, "every configuration still running clearly misses a constraint"));
+    json_decref(m);
+    objective_init(&sc.objective);
+    sc.nmodes = 0;
+}
+
 int main(void)
 {
     scenario_init_defaults(&sc);
     sc.workloads[0].name = "serve", sc.workloads[1].name = "train", sc.nworkloads = 2;
     const struct CMUnitTest tests[] = {cmocka_unit_test(constraints_then_objective), cmocka_unit_test(none_meets_or_invalid),
-                                       cmocka_unit_test(percentile_names), cmocka_unit_test(adaptive_racing)};
+                                       cmocka_unit_test(percentile_names), cmocka_unit_test(adaptive_racing),
+                                       cmocka_unit_test(adaptive_racing_by_constraints)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
