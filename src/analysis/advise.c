@@ -58,17 +58,21 @@ static void judge(cand *c, const scenario *sc, const objective_spec *o)
                                                               p ? "too few requests for its rank" : "no latency events"));
             c->miss += 1;
         } else if (v > s->limit_ms) {
-            json_array_append_new(c->violations, json_sprintf("%s %s %.4g ms > %.4g ms", w, pn, v, s->limit_ms));
+            json_array_append_new(c->violations, json_sprintf("%s %s %.4g ms > %.6g ms", w, pn, v, s->limit_ms));
             c->miss += (v - s->limit_ms) / s->limit_ms;
-        } else if (!(hi <= s->limit_ms)) {
-            json_array_append_new(c->uncertain, json_sprintf("%s %s %.4g ms meets %.4g ms, but its 95%% interval "
+        } else if (!isfinite(hi)) {
+            json_array_append_new(c->uncertain, json_sprintf("%s %s %.4g ms meets %.6g ms, but its 95%% interval has no "
+                                                             "upper end (too few requests beyond the percentile)",
+                                                             w, pn, v, s->limit_ms));
+        } else if (hi > s->limit_ms) {
+            json_array_append_new(c->uncertain, json_sprintf("%s %s %.4g ms meets %.6g ms, but its 95%% interval "
                                                              "reaches %.4g ms", w, pn, v, s->limit_ms, hi));
         }
         if (s->attainment > 0) {
             double a = num(json_object_get(json_object_get(wo, "slo_attainment"), "shared"), "mean");
             if (!(a >= s->attainment)) {
                 json_array_append_new(c->violations,
-                                      isfinite(a) ? json_sprintf("%s answered %.4g of its requests within %.4g ms < %.4g", w,
+                                      isfinite(a) ? json_sprintf("%s answered %.4g of its requests within %.6g ms < %.4g", w,
                                                                  a, s->limit_ms, s->attainment)
                                                   : json_sprintf("%s has no SLO attainment figure", w));
                 c->miss += isfinite(a) ? (s->attainment - a) / s->attainment : 1;

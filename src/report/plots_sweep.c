@@ -1,7 +1,8 @@
 /* The decision layer's plots: each swept mode's configurations against
  * the figures they trade (STP and every workload's NP, with intervals),
- * and the Pareto plot of best-effort throughput against the latency
- * workload's p99 across every sharing configuration, its SLO drawn in. */
+ * and per SLO a Pareto plot of best-effort throughput against the latency
+ * workload's constrained percentile across every sharing configuration,
+ * the SLO drawn in (without an SLO: the worst p99's workload). */
 #include "report/plots_sweep.h"
 
 #include <math.h>
@@ -87,16 +88,9 @@ int plot_sweeps(const char *plots, const json_t *metrics, plot_list *pl, cot_err
     return 0;
 }
 
-/* The latency workload: the first SLO's, else the one with the worst
- * shared p99 anywhere; its limit where an SLO gives one (NAN: none). */
-static const char *latency_workload(const json_t *metrics, const json_t *run, double *limit_ms)
+/* Without an SLO: the workload with the worst shared p99 anywhere. */
+static const char *worst_p99_workload(const json_t *metrics)
 {
-    const json_t *slo = json_array_get(json_object_get(json_object_get(json_object_get(run, "scenario"), "objective"), "slo"), 0);
-    *limit_ms = NAN;
-    if (slo && !strcmp(str(slo, "percentile"), "p99")) {
-        *limit_ms = plot_num(slo, "limit_ms");
-        return str(slo, "workload");
-    }
     const char *worst = NULL;
     double wv = -1;
     size_t i, j;
@@ -111,15 +105,16 @@ static const char *latency_workload(const json_t *metrics, const json_t *run, do
 
 typedef struct {
     const char *mode;
-    double p99, lo, hi, best_effort;
+    double p99, lo, hi, best_effort; /* p99: the percentile plotted, whichever it is */
     bool frontier;
 } pareto_point;
 
-int plot_pareto(const char *plots, const json_t *metrics, const json_t *run, plot_list *pl, cot_err *err)
+/* One Pareto plot: best-effort work against workload lw's percentile pct
+ * (p50 ... p99_9), the limit drawn in where an SLO gives one (NAN: none). */
+static int pareto_one(const char *plots, const char *name, const json_t *metrics, const char *lw, const char *pct,
+                      double limit, plot_list *pl, cot_err *err)
 {
-    double limit;
-    const char *lw = latency_workload(metrics, run, &limit);
-    if (!lw || pl->n >= PLOTS_MAX) return 0;
+    if (pl->n >= PLOTS_MAX) return 0;
     pareto_point pt[SCENARIO_MAX_MODES];
     int n = 0;
     size_t i, j;
@@ -129,12 +124,13 @@ int plot_pareto(const char *plots, const json_t *metrics, const json_t *run, plo
         pareto_point p = {str(mo, "mode"), NAN, NAN, NAN, 0, false};
         int have = 0;
         json_array_foreach(json_object_get(mo, "workloads"), j, wo) {
-            const json_t *p99 = json_object_get(json_object_get(json_object_get(wo, "latency_ms"), "shared"), "p99");
+            const json_t *lat = json_object_get(json_object_get(wo, "latency_ms"), "shared");
+            const json_t *p99 = json_object_get(lat, pct);
             if (!strcmp(str(wo, "name"), lw)) {
                 p.p99 = plot_num(p99, "value"), p.lo = plot_num(p99, "ci95_low"), p.hi = plot_num(p99, "ci95_high");
                 continue;
             }
-            if (p99) continue; /* another latency workload: not best-effort */
+            if (lat) continue; /* another latency workload: not best-effort */
             double np = plot_num(common_or_own(wo, "normalized_progress_common", "normalized_progress"), "mean");
             if (isfinite(np)) p.best_effort += np, have++;
         }
@@ -155,11 +151,11 @@ int plot_pareto(const char *plots, const json_t *metrics, const json_t *run, plo
     char *dat = NULL, *gp = NULL, t1[GP_TEXT_MAX], t2[GP_TEXT_MAX];
     size_t dlen = 0, glen = 0;
     FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
-    fprintf(d, "# p99_ms\tp99_low\tp99_high\tbest_effort_np\tconfiguration\n");
+    fprintf(d, "# %s_ms\t%s_low\t%s_high\tbest_effort_np\tconfiguration\n", pct, pct, pct);
     for (int a = 0; a < n; a++)
         fprintf(d, "%.6g\t%.6g\t%.6g\t%.6g\t\"%s\"\n", pt[a].p99, pt[a].lo, pt[a].hi, pt[a].best_effort, gp_text(t1, pt[a].mode));
-    fprintf(d, "\n\n# the frontier, by p99\n");
-    int order[SCENARIO_MAX_MODES], nf = 0; /* the frontier by p99 */
+    fprintf(d, "\n\n# the frontier, by %s\n", pct);
+    int order[SCENARIO_MAX_MODES], nf = 0; /* the frontier by the percentile */
     for (int a = 0; a < n; a++) {
         if (!pt[a].frontier) continue;
         int k = nf++;
@@ -167,20 +163,41 @@ int plot_pareto(const char *plots, const json_t *metrics, const json_t *run, plo
         order[k] = a;
     }
     for (int k = 0; k < nf; k++) fprintf(d, "%.6g\t%.6g\n", pt[order[k]].p99, pt[order[k]].best_effort);
-    fprintf(g, GP_HEAD, "pareto", "pareto");
-    fprintf(g, "set title 'Best-effort work against %s p99, per configuration (bars: 95%% CI of the p99)'\n"
-               "set xlabel '%s p99 (ms)'\nset ylabel 'best-effort NP (sum over the other workloads)'\n"
+    fprintf(g, GP_HEAD, name, name);
+    fprintf(g, "set title 'Best-effort work against %s %s, per configuration (bars: 95%% CI of the %s)'\n"
+               "set xlabel '%s %s (ms)'\nset ylabel 'best-effort NP (sum over the other workloads)'\n"
                "set yrange [0:*]\nset offsets graph 0.05, graph 0.15, graph 0.1, 0\n",
-            gp_text(t1, lw), gp_text(t2, lw));
+            gp_text(t1, lw), pct, pct, gp_text(t2, lw), pct);
     if (isfinite(limit))
         fprintf(g, "set arrow from first %.6g, graph 0 to first %.6g, graph 1 nohead dt 2 lw 2 lc rgb '#aa3333'\n"
                    "set label 'SLO %g ms' at first %.6g, graph 0.95 offset 0.5,0 tc rgb '#aa3333'\n",
                 limit, limit, limit, limit);
-    fprintf(g, "plot 'pareto.dat' index 0 using 1:4:2:3 with xerrorbars pt 7 ps 1.2 title 'configuration', "
+    fprintf(g, "plot '%s.dat' index 0 using 1:4:2:3 with xerrorbars pt 7 ps 1.2 title 'configuration', "
                "'' index 0 using 1:4:5 with labels offset 0,1 font ',8' notitle, "
-               "'' index 1 using 1:2 with lines lw 2 dt 3 lc rgb '#333333' title 'Pareto frontier'\n");
+               "'' index 1 using 1:2 with lines lw 2 dt 3 lc rgb '#333333' title 'Pareto frontier'\n", name);
     fclose(d);
     fclose(g);
-    return plot_emit(plots, "pareto", "Best-effort work against the latency workload's p99 (Pareto)", dat, dlen, gp, glen,
-                     pl, err);
+    char title[160];
+    snprintf(title, sizeof title, "Best-effort work against %s's %s (Pareto)", gp_text(t1, lw), pct);
+    return plot_emit(plots, name, title, dat, dlen, gp, glen, pl, err);
+}
+
+int plot_pareto(const char *plots, const json_t *metrics, const json_t *run, plot_list *pl, cot_err *err)
+{
+    const json_t *slos = json_object_get(json_object_get(json_object_get(run, "scenario"), "objective"), "slo");
+    if (json_array_size(slos) == 0) { /* no SLO: the workload with the worst p99, nothing drawn in */
+        const char *lw = worst_p99_workload(metrics);
+        return lw ? pareto_one(plots, "pareto", metrics, lw, "p99", NAN, pl, err) : 0;
+    }
+    size_t i;
+    json_t *slo;
+    json_array_foreach(slos, i, slo) { /* one per SLO, each on its own percentile */
+        const char *w = str(slo, "workload"), *pct = str(slo, "percentile");
+        if (!*w || !*pct) continue;
+        char name[96];
+        snprintf(name, sizeof name, "pareto");
+        if (i > 0) plot_name(name, sizeof name, "pareto_", w), snprintf(name + strlen(name), sizeof name - strlen(name), "_%s", pct);
+        if (pareto_one(plots, name, metrics, w, pct, plot_num(slo, "limit_ms"), pl, err) != 0) return -1;
+    }
+    return 0;
 }

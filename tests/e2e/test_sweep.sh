@@ -110,7 +110,7 @@ sweep:
     nice: [{b: 10}]
 objective: stp
 constraints:
-  slo: {workload: load, p99: 10s}
+  slo: [{workload: load, p99: 10s}, {workload: load, p50: 5s}]
 YAML
 C=$WORK/c
 "$COT" run "$WORK/c.yaml" --out "$C" -q 2>"$WORK/err" || fail "cpu sweep: exit $?, $(cat "$WORK/err")"; ok
@@ -144,20 +144,22 @@ PY
 python3 - "$C/metrics.json" <<'PY' || fail "cpu sweep recommendation: $(json "$C/metrics.json" 'd["recommendation"]')"; ok
 import json, sys
 r = json.load(open(sys.argv[1]))["recommendation"]
-assert r["objective"] == "stp" and r["constraints"] == ["load p99 <= 10000 ms"], r
+assert r["objective"] == "stp" and r["constraints"] == ["load p99 <= 10000 ms", "load p50 <= 5000 ms"], r
 assert sorted(c["mode"] for c in r["configurations"]) == ["timeslice", "timeslice.c100-50.n10", "timeslice.c50-50.n10"], r
 assert all(c["meets"] for c in r["configurations"]), r
 assert r["verdict"] in ("best", "untested", "indistinguishable"), r
 PY
-grep -q "^\*\*For stp, given load p99 <= 10000 ms\*\*: " "$C/report.md" || fail "report: $(grep -A3 '## Recommendation' "$C/report.md")"; ok
-for p in sweep_timeslice pareto; do
+grep -q "^\*\*For stp, given load p99 <= 10000 ms; load p50 <= 5000 ms\*\*: " "$C/report.md" || fail "report: $(grep -A3 '## Recommendation' "$C/report.md")"; ok
+for p in sweep_timeslice pareto pareto_load_p50; do
   [ -f "$C/plots/$p.gp" ] && [ -f "$C/plots/$p.dat" ] || fail "no $p plot files"; ok
   if command -v gnuplot >/dev/null; then [ -f "$C/plots/$p.png" ] || fail "gnuplot is here but no $p.png"; ok; fi
 done
 [ "$(grep -c 'c50-50.n10\|c100-50.n10' "$C/plots/sweep_timeslice.dat")" = 2 ] || fail "sweep plot: $(cat "$C/plots/sweep_timeslice.dat")"; ok
 grep -q "SLO 10000 ms" "$C/plots/pareto.gp" && [ "$(grep -c '"timeslice' "$C/plots/pareto.dat")" = 3 ] \
   || fail "pareto: $(cat "$C/plots/pareto.gp" "$C/plots/pareto.dat")"; ok "the sweep and Pareto plots, the SLO drawn in"
-"$COT" advise "$C" --objective fairness >"$WORK/adv" && grep -q "^\*\*For fairness, given load p99 <= 10000 ms\*\*" "$WORK/adv" \
+grep -q "SLO 5000 ms" "$C/plots/pareto_load_p50.gp" && grep -q "^# p50_ms" "$C/plots/pareto_load_p50.dat" \
+  || fail "the second SLO's Pareto plot: $(cat "$C/plots/pareto_load_p50.gp")"; ok
+"$COT" advise "$C" --objective fairness >"$WORK/adv" && grep -q "^\*\*For fairness, given load p99 <= 10000 ms; load p50 <= 5000 ms\*\*" "$WORK/adv" \
   || fail "advise fairness: $(cat "$WORK/adv")"; ok
 set +e
 "$COT" advise "$C" --slo load:p99=0.001ms >"$WORK/adv"; rc=$?
