@@ -607,8 +607,11 @@ static json_t *mode_metrics(analysis *a, int m)
     if (common) compute_mode_figures(a, m, base, &fc);
     json_t *mo = json_pack("{s:s, s:b}", "mode", sc->modes[m], "shares", shares);
     json_t *settings = scenario_config_settings(sc, m);
-    if (settings) /* a sweep's point: which mode, with which settings */
-        json_object_set_new(mo, "configuration", json_pack("{s:s, s:o}", "mode", scenario_mode_kind(sc, m), "settings", settings));
+    if (settings) { /* a sweep's point: which mode, with which settings */
+        json_t *c = json_pack("{s:s, s:o}", "mode", scenario_mode_kind(sc, m), "settings", settings), *gpu;
+        if ((gpu = scenario_config_gpu(sc, m))) json_object_set_new(c, "gpu", gpu);
+        json_object_set_new(mo, "configuration", c);
+    }
     if (desc && desc->caveat) json_object_set_new(mo, "caveat", json_string(desc->caveat));
     json_t *ws = json_array();
     for (int w = 0; w < sc->nworkloads; w++)
@@ -629,6 +632,17 @@ static json_t *mode_metrics(analysis *a, int m)
         json_object_set_new(mo, "antt_common", stats_summary_json_in(fc.antt, fc.nsys, 0, INFINITY));
         json_object_set_new(mo, "jain_common", stats_summary_json_in(fc.jain, fc.nsys, 0, 1));
         json_object_set_new(mo, "repeats_complete_common", json_integer(fc.nsys));
+    }
+    if (shares && common && !plan_mode_runs_alone(sc, m)) {
+        /* own_baselines: false: no alone runs of its own, so no figures
+         * against them; a repeat is complete with the baseline's */
+        json_object_set_new(mo, "own_baseline", json_false());
+        json_object_del(mo, "stp"), json_object_del(mo, "antt"), json_object_del(mo, "jain");
+        size_t i;
+        json_t *wo;
+        json_array_foreach(ws, i, wo) json_object_del(wo, "normalized_progress");
+        json_object_set_new(mo, "repeats_complete", json_integer(fc.nsys));
+        return mo;
     }
     json_object_set_new(mo, "repeats_complete", json_integer(f.nsys));
     return mo;

@@ -37,6 +37,15 @@ bool plan_mode_shares(const scenario *sc, int m)
     return d && d->shares && scenario_units(sc) > 1;
 }
 
+bool plan_mode_runs_alone(const scenario *sc, int m)
+{
+    const mode_desc *base = mode_desc_baseline();
+    if (!sc->common_baseline_only || !plan_mode_shares(sc, m)) return true;
+    for (int b = 0; b < sc->nmodes; b++)
+        if (mode_desc_lookup(scenario_mode_kind(sc, b)) == base && !scenario_mode_is_config(sc, b)) return false;
+    return true;
+}
+
 int plan_build(const scenario *sc, plan *p)
 {
     int per_mode = sc->nworkloads + 1;
@@ -56,7 +65,7 @@ int plan_build(const scenario *sc, plan *p)
             /* Slots 0..n-1 are the alone segments, slot n the shared one. */
             /* servers are not slots: they run with the workload that drives them */
             int order[SCENARIO_MAX_WORKLOADS + 1], nslots = 0;
-            for (int i = 0; i < sc->nworkloads; i++)
+            for (int i = 0; i < sc->nworkloads && plan_mode_runs_alone(sc, m); i++)
                 if (scenario_driver_of(sc, i) < 0) order[nslots++] = i;
             if (plan_mode_shares(sc, m)) order[nslots++] = sc->nworkloads;
             if (sc->shuffle) shuffle_ints(order, nslots, &rng);

@@ -32,6 +32,10 @@ typedef struct {
  * the GPU, and more than one unit to share it (a server and its load
  * generator are one unit). The one rule, for the plan and the analysis. */
 bool plan_mode_shares(const scenario *sc, int m);
+/* Whether mode m runs alone segments of its own: the baseline does, and
+ * so does every mode unless the scenario asks for the common baseline
+ * only (own_baselines: false) and has one. */
+bool plan_mode_runs_alone(const scenario *sc, int m);
 int plan_build(const scenario *sc, plan *p);
 void plan_free(plan *p);
 /* Which workloads a segment runs, servers first: fills idx, returns the count. */

@@ -38,7 +38,8 @@ static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_
         for (int k = 0; k < nsm; k++) {
             const json_t *wo = json_array_get(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "workloads"), w);
             double m, lo, hi;
-            plot_triple(json_object_get(wo, "normalized_progress"), &m, &lo, &hi);
+            const json_t *np = json_object_get(wo, "normalized_progress");
+            plot_triple(np ? np : json_object_get(wo, "normalized_progress_common"), &m, &lo, &hi);
             if (m != m) fprintf(d, "\t?\t?\t?");
             else fprintf(d, "\t%.6g\t%.6g\t%.6g", m, lo, hi);
             if (hi > top) top = hi;
@@ -58,8 +59,10 @@ static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_
                "plot ", top * 1.1, 1.0 / (double)nw, 1.0 / (double)nw, nw, 1.0 / (double)nw);
     for (int k = 0; k < nsm; k++) {
         const char *m = gp_text(t1, json_string_value(json_object_get(json_array_get(modes, (size_t)shared_modes[k]), "mode")));
-        fprintf(g, "%s'normalized_progress.dat' using %d:%d:%d%s title '%s'", k ? ", " : "", 2 + 3 * k, 3 + 3 * k,
-                4 + 3 * k, k == 0 ? ":xtic(1)" : "", m);
+        const json_t *mo = json_array_get(modes, (size_t)shared_modes[k]);
+        fprintf(g, "%s'normalized_progress.dat' using %d:%d:%d%s title '%s%s'", k ? ", " : "", 2 + 3 * k, 3 + 3 * k,
+                4 + 3 * k, k == 0 ? ":xtic(1)" : "", m,
+                json_is_false(json_object_get(mo, "own_baseline")) ? " (vs whole GPU)" : "");
     }
     fputc('\n', g);
     fclose(g);
@@ -74,13 +77,17 @@ static int plot_np(const char *plots, const json_t *metrics, plot_list *pl, cot_
     return rc;
 }
 
-/* Mean alone throughput of a workload in a mode, to scale its time series. */
+/* Mean alone throughput of a workload in a mode, to scale its time series:
+ * the baseline's where the mode has no alone runs (own_baselines: false). */
 static double alone_mean(const json_t *metrics, const char *mode, const char *wl)
 {
     size_t i, j;
     json_t *mo, *wo;
     json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
         if (strcmp(json_string_value(json_object_get(mo, "mode")) ?: "", mode)) continue;
+        const char *base = json_string_value(json_object_get(mo, "baseline"));
+        if (json_is_false(json_object_get(mo, "own_baseline")) && base && strcmp(base, mode))
+            return alone_mean(metrics, base, wl);
         json_array_foreach(json_object_get(mo, "workloads"), j, wo)
             if (!strcmp(json_string_value(json_object_get(wo, "name")) ?: "", wl))
                 return plot_num(json_object_get(wo, "alone_throughput"), "mean");

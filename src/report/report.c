@@ -204,7 +204,13 @@ static void mode_section(FILE *f, const json_t *mo)
                     fmt(json_object_get(json_object_get(lat, "alone"), "p99"), b, sizeof b),
                     fmt(gpu_fig(wo, "alone", "energy_per_sample_j"), c, sizeof c));
     }
-    if (shares)
+    bool own = !json_is_false(json_object_get(mo, "own_baseline"));
+    if (shares && !own)
+        fprintf(f, "\nNo alone runs in this mode (own_baselines: false): every figure is against each workload alone "
+                   "on the whole GPU, over %d complete repeat%s.\n",
+                (int)json_integer_value(json_object_get(mo, "repeats_complete")),
+                json_integer_value(json_object_get(mo, "repeats_complete")) == 1 ? "" : "s");
+    else if (shares)
         fprintf(f, "\nSystem: STP %s, ANTT %s, Jain fairness %s (over %d complete repeat%s).\n",
                 fmt(json_object_get(mo, "stp"), a, sizeof a), fmt(json_object_get(mo, "antt"), b, sizeof b),
                 fmt(json_object_get(mo, "jain"), c, sizeof c), (int)json_integer_value(json_object_get(mo, "repeats_complete")),

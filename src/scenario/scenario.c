@@ -136,6 +136,7 @@ json_t *scenario_to_json(const scenario *sc)
     json_object_set_new(o, "repeats", json_integer(sc->repeats));
     if (sc->adaptive) json_object_set_new(o, "adaptive", json_pack("{s:f}", "precision", sc->precision));
     json_object_set_new(o, "shuffle", json_boolean(sc->shuffle));
+    json_object_set_new(o, "own_baselines", json_boolean(!sc->common_baseline_only));
     json_object_set_new(o, "seed", json_integer((json_int_t)sc->seed));
     json_t *ws = json_array();
     for (int i = 0; i < sc->nworkloads; i++) {
@@ -221,6 +222,7 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
     sc->adaptive = adaptive != NULL;
     if (adaptive) sc->precision = json_number_value(json_object_get(adaptive, "precision"));
     sc->shuffle = json_is_true(json_object_get(o, "shuffle"));
+    sc->common_baseline_only = json_is_false(json_object_get(o, "own_baselines"));
     sc->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
     json_t *ws = json_object_get(o, "workloads");
     if (!sc->name || !json_is_array(ws) || json_array_size(ws) == 0 ||

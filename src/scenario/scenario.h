@@ -104,6 +104,7 @@ typedef struct {
     bool adaptive;               /* repeats: auto (docs/metrics.md, "Adaptive repeats") */
     double precision;            /* adaptive: the target half-width of each NP's 95% interval */
     bool shuffle;
+    bool common_baseline_only;   /* own_baselines: false: sharing modes run no alone segments of their own */
     uint64_t seed;
     workload_spec workloads[SCENARIO_MAX_WORKLOADS];
     int nworkloads;

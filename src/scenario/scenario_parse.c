@@ -612,6 +612,14 @@ static int f_shuffle(pctx *p, const yaml_node_t *v, const char *key, void *t)
     return get_bool(p, v, key, &((scenario *)t)->shuffle);
 }
 
+static int f_own_baselines(pctx *p, const yaml_node_t *v, const char *key, void *t)
+{
+    bool own;
+    if (get_bool(p, v, key, &own) != 0) return -1;
+    ((scenario *)t)->common_baseline_only = !own;
+    return 0;
+}
+
 static int f_seed(pctx *p, const yaml_node_t *v, const char *key, void *t)
 {
     long x = 0;
@@ -641,9 +649,9 @@ static const field top_fields[] = {
     {"startup_timeout", f_startup_timeout}, {"grace", f_grace}, {"timeout", f_timeout},
     {"workloads", f_workloads}, {"telemetry_interval", f_telemetry_interval}, {"sweep", f_sweep},
     {"objective", f_objective}, {"constraints", f_constraints}, {"max_repeats", f_max_repeats},
-    {"precision", f_precision},
+    {"precision", f_precision}, {"own_baselines", f_own_baselines},
 };
-enum { TF_WORKLOADS = 12 };
+enum { TF_WORKLOADS = 12 }; /* its index above */
 
 static void default_name(scenario *sc, const char *file)
 {

@@ -165,4 +165,27 @@ set +e
 "$COT" advise "$C" --slo load:p99=0.001ms >"$WORK/adv"; rc=$?
 set -e
 [ $rc = 1 ] && grep -q "no configuration meets every constraint; the closest is" "$WORK/adv" || fail "advise tight: $rc $(cat "$WORK/adv")"; ok
+
+# own_baselines: false: a configuration is its shared run alone, every
+# figure against the whole-GPU baseline (here the CPUs alone)
+sed -i 's/^objective: stp$/objective: stp\nown_baselines: false/' "$WORK/c.yaml"
+O=$WORK/o
+"$COT" run "$WORK/c.yaml" --out "$O" --repeats 1 -q 2>"$WORK/err" || fail "own_baselines: false: $(cat "$WORK/err")"; ok
+python3 - "$O" <<'PY' || fail "own_baselines: false: $(ls "$O/segments")"; ok "own_baselines: false runs the shared segments alone against the common baseline"
+import json, os, sys
+segs = sorted(os.listdir(sys.argv[1] + "/segments"))
+assert sorted(s[4:] for s in segs if "alone" in s) == ["r1-exclusive-alone-a", "r1-exclusive-alone-b",
+                                                        "r1-exclusive-alone-load"], segs
+assert len(segs) == 3 + 3, segs  # three alone on the whole machine, one shared run per configuration
+m = json.load(open(sys.argv[1] + "/metrics.json"))
+for mo in m["modes"]:
+    if mo["mode"] == "exclusive": continue
+    assert mo["own_baseline"] is False and "stp" not in mo and mo["stp_common"]["mean"] > 0, mo
+    assert mo["repeats_complete"] == 1, mo
+    for w in mo["workloads"]:
+        assert "normalized_progress" not in w, w
+        assert w["name"] == "server" or w["normalized_progress_common"]["mean"] > 0, w
+assert m["recommendation"]["verdict"] in ("best", "untested", "indistinguishable"), m["recommendation"]
+PY
+grep -q "^No alone runs in this mode (own_baselines: false)" "$O/report.md" || fail "report: own_baselines"; ok
 finish

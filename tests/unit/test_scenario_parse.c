@@ -206,6 +206,37 @@ static void common_baseline(void **state)
         assert_int_equal(sc.nmodes, cases[c].n + (cases[c].added != NULL));
         scenario_free(&sc);
     }
+    /* own_baselines: false: the sharing modes' segments are their shared
+     * runs alone, while the baseline keeps its alone runs; without a
+     * baseline there is nothing else to compare with, so they keep theirs */
+    const char *y = "modes: [timeslice, mps]\nown_baselines: false\n"
+                    "workloads:\n  - {name: a, kind: gpu-gemm}\n  - {name: b, kind: gpu-gemm}\n";
+    scenario sc;
+    cot_err err;
+    assert_int_equal(scenario_parse_buffer("s.yaml", y, strlen(y), &sc, &err), 0);
+    plan p;
+    sc.repeats = 1;
+    assert_true(plan_mode_runs_alone(&sc, 0));
+    assert_int_equal(plan_build(&sc, &p), 0);
+    assert_int_equal(p.n, 6); /* no baseline yet: each mode's two alone runs and its shared run */
+    plan_free(&p);
+    scenario_add_baseline(&sc);
+    assert_false(plan_mode_runs_alone(&sc, 0));
+    assert_true(plan_mode_runs_alone(&sc, 2));
+    assert_int_equal(plan_build(&sc, &p), 0);
+    assert_int_equal(p.n, 4); /* exclusive's two alone runs, one shared run per sharing mode */
+    for (int i = 0; i < p.n; i++) assert_true(p.segs[i].kind == SEG_SHARED || p.segs[i].mode == 2);
+    plan_free(&p);
+    json_t *j = scenario_to_json(&sc);
+    scenario back;
+    scenario_init_defaults(&back);
+    char why[256];
+    assert_int_equal(scenario_from_json(j, &back, why, sizeof why), 0);
+    assert_true(back.common_baseline_only);
+    json_decref(j);
+    scenario_free(&back);
+    scenario_free(&sc);
+    expect_error("own_baselines: sometimes\nworkloads:\n  - {name: a, kind: gpu-gemm}\n", "s.yaml:1:16:", "true or false");
 }
 
 /* A sweep: the cross product of its axes, as configurations of the mode
