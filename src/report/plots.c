@@ -261,7 +261,7 @@ int plots_make(const char *dir, const json_t *metrics, const json_t *run, plot_l
     char plots[PATH_MAX];
     if (fs_path_join(plots, sizeof plots, dir, "plots", err) || fs_mkdir_p(plots, err)) return -1;
     if (plot_np(plots, metrics, pl, err) != 0) return -1;
-    if (plot_sweeps(plots, metrics, pl, err) != 0 || plot_pareto(plots, metrics, run, pl, err) != 0) return -1;
+    if (plot_sweeps(plots, metrics, run, pl, err) != 0 || plot_pareto(plots, metrics, run, pl, err) != 0) return -1;
     if (plot_series(plots, metrics, pl, err) != 0) return -1;
     if (plot_gpu(plots, metrics, pl, err) != 0) return -1;
     return plot_cdf(plots, metrics, pl, err);

@@ -26,8 +26,21 @@ static const json_t *common_or_own(const json_t *o, const char *common, const ch
     return c && !json_is_null(c) ? c : json_object_get(o, own);
 }
 
+/* Whether a workload is a server, which a load generator drives (run.json's
+ * scenario names it as a target): its requests are its client's work, so
+ * it is no unit of its own and gets no NP line. */
+static bool is_server(const json_t *run, const char *name)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(json_object_get(run, "scenario"), "workloads"), i, w)
+        if (!strcmp(str(w, "target"), name)) return true;
+    return false;
+}
+
 /* One plot per swept mode: its configurations in the sweep's order. */
-static int plot_one_sweep(const char *plots, const json_t *metrics, const char *kind, plot_list *pl, cot_err *err)
+static int plot_one_sweep(const char *plots, const json_t *metrics, const json_t *run, const char *kind, plot_list *pl,
+                          cot_err *err)
 {
     char *dat = NULL, *gp = NULL, name[64], t1[GP_TEXT_MAX], t2[GP_TEXT_MAX];
     size_t dlen = 0, glen = 0, i, j;
@@ -60,7 +73,7 @@ static int plot_one_sweep(const char *plots, const json_t *metrics, const char *
                "plot '%s.dat' using 1:3:4:5:xtic(2) with yerrorlines lw 2 title 'STP'",
             gp_text(t1, kind), x - 1, name);
     json_array_foreach(json_object_get(first, "workloads"), j, wo)
-        if (json_object_get(wo, "normalized_progress")) /* a server is not a unit of its own: no NP */
+        if (common_or_own(wo, "normalized_progress_common", "normalized_progress") && !is_server(run, str(wo, "name")))
             fprintf(g, ", '%s.dat' using 1:%zu:%zu:%zu with yerrorlines title 'NP %s'", name, 6 + 3 * j, 7 + 3 * j,
                     8 + 3 * j, gp_text(t2, str(wo, "name")));
     fputc('\n', g);
@@ -71,7 +84,7 @@ static int plot_one_sweep(const char *plots, const json_t *metrics, const char *
     return plot_emit(plots, name, title, dat, dlen, gp, glen, pl, err);
 }
 
-int plot_sweeps(const char *plots, const json_t *metrics, plot_list *pl, cot_err *err)
+int plot_sweeps(const char *plots, const json_t *metrics, const json_t *run, plot_list *pl, cot_err *err)
 {
     const char *done[SCENARIO_MAX_MODES];
     int ndone = 0;
@@ -83,7 +96,7 @@ int plot_sweeps(const char *plots, const json_t *metrics, plot_list *pl, cot_err
         for (int k = 0; k < ndone && !seen; k++) seen = !strcmp(done[k], kind);
         if (seen || ndone == SCENARIO_MAX_MODES || pl->n >= PLOTS_MAX) continue;
         done[ndone++] = kind;
-        if (plot_one_sweep(plots, metrics, kind, pl, err) != 0) return -1;
+        if (plot_one_sweep(plots, metrics, run, kind, pl, err) != 0) return -1;
     }
     return 0;
 }
@@ -168,10 +181,16 @@ static int pareto_one(const char *plots, const char *name, const json_t *metrics
                "set xlabel '%s %s (ms)'\nset ylabel 'best-effort NP (sum over the other workloads)'\n"
                "set yrange [0:*]\nset offsets graph 0.05, graph 0.15, graph 0.1, 0\n",
             gp_text(t1, lw), pct, pct, gp_text(t2, lw), pct);
-    if (isfinite(limit))
+    double left = INFINITY, right = 0; /* the ends of what is plotted */
+    for (int a = 0; a < n; a++) left = fmin(left, pt[a].lo), right = fmax(right, pt[a].hi);
+    fprintf(g, "set key inside bottom left\n");
+    if (isfinite(limit)) { /* drawn in, the axis stretched to it; far beyond every point, a log axis keeps them apart */
+        if (limit > 2 * right) fprintf(g, "set logscale x 2\nset format x '%%g'\n");
+        if (limit > right) fprintf(g, "set xrange [%.6g:%.6g]\n", limit > 2 * right ? left * 0.8 : 0.0, limit * 1.1);
         fprintf(g, "set arrow from first %.6g, graph 0 to first %.6g, graph 1 nohead dt 2 lw 2 lc rgb '#aa3333'\n"
-                   "set label 'SLO %g ms' at first %.6g, graph 0.95 offset 0.5,0 tc rgb '#aa3333'\n",
+                   "set label 'SLO %g ms' at first %.6g, graph 0.95 right offset -0.5,0 tc rgb '#aa3333'\n",
                 limit, limit, limit, limit);
+    }
     fprintf(g, "plot '%s.dat' index 0 using 1:4:2:3 with xerrorbars pt 7 ps 1.2 title 'configuration', "
                "'' index 0 using 1:4:5 with labels offset 0,1 font ',8' notitle, "
                "'' index 1 using 1:2 with lines lw 2 dt 3 lc rgb '#333333' title 'Pareto frontier'\n", name);
