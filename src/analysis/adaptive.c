@@ -33,15 +33,6 @@ static const json_t *np_of(const json_t *wo)
     return !np || json_is_null(np) ? json_object_get(wo, "normalized_progress") : np;
 }
 
-static const json_t *workload_of(const json_t *mo, const char *name)
-{
-    size_t i;
-    json_t *wo;
-    json_array_foreach(json_object_get(mo, "workloads"), i, wo)
-        if (!strcmp(str(wo, "name"), name)) return wo;
-    return NULL;
-}
-
 /* Whether a configuration clearly misses a constraint: the 95% interval of
  * a constrained figure lies wholly on the wrong side of its limit, so more
  * repeats would not bring it in. Its sentence into why. */
@@ -51,7 +42,7 @@ static bool clearly_misses(const json_t *mo, const scenario *sc, char *why, size
     for (int k = 0; k < o->nslo; k++) {
         const slo_constraint *c = &o->slo[k];
         const char *w = sc->workloads[c->workload].name, *pn = objective_pct_names[c->pct];
-        const json_t *wo = workload_of(mo, w);
+        const json_t *wo = advise_workload(mo, w);
         const json_t *p = json_object_get(json_object_get(json_object_get(wo, "latency_ms"), "shared"), pn);
         if (num(p, "ci95_low") > c->limit_ms) {
             snprintf(why, cap, "clearly misses the SLO: %s %s %.4g ms [%.4g, %.4g] > %g ms", w, pn, num(p, "value"),
@@ -66,7 +57,7 @@ static bool clearly_misses(const json_t *mo, const scenario *sc, char *why, size
         }
     }
     for (int w = 0; w < sc->nworkloads; w++) {
-        const json_t *np = np_of(workload_of(mo, sc->workloads[w].name));
+        const json_t *np = np_of(advise_workload(mo, sc->workloads[w].name));
         if (o->min_np[w] > 0 && num(np, "ci95_high") < o->min_np[w]) {
             snprintf(why, cap, "clearly misses min_np: %s NP %.4g [%.4g, %.4g] < %g", sc->workloads[w].name,
                      num(np, "mean"), num(np, "ci95_low"), num(np, "ci95_high"), o->min_np[w]);

@@ -18,7 +18,7 @@ static const char *str(const json_t *o, const char *k)
     return s ? s : "";
 }
 
-static const json_t *workload_of(const json_t *mo, const char *name)
+const json_t *advise_workload(const json_t *mo, const char *name)
 {
     size_t i;
     json_t *wo;
@@ -50,7 +50,7 @@ static void judge(cand *c, const scenario *sc, const objective_spec *o)
     for (int i = 0; i < o->nslo; i++) {
         const slo_constraint *s = &o->slo[i];
         const char *w = sc->workloads[s->workload].name, *pn = objective_pct_names[s->pct];
-        const json_t *wo = workload_of(c->mo, w);
+        const json_t *wo = advise_workload(c->mo, w);
         const json_t *p = json_object_get(json_object_get(json_object_get(wo, "latency_ms"), "shared"), pn);
         double v = num(p, "value"), hi = num(p, "ci95_high");
         if (!isfinite(v)) {
@@ -82,7 +82,7 @@ static void judge(cand *c, const scenario *sc, const objective_spec *o)
     for (int w = 0; w < sc->nworkloads; w++) {
         if (!(o->min_np[w] > 0)) continue;
         const char *used;
-        const json_t *np = common_or_own(workload_of(c->mo, sc->workloads[w].name), "normalized_progress_common",
+        const json_t *np = common_or_own(advise_workload(c->mo, sc->workloads[w].name), "normalized_progress_common",
                                          "normalized_progress", &used);
         double v = num(np, "mean"), lo = num(np, "ci95_low");
         if (!isfinite(v)) {
@@ -113,7 +113,7 @@ static const json_t *objective_figure(const json_t *mo, const scenario *sc, cons
 {
     if (o->kind == OBJECTIVE_THROUGHPUT) {
         *used = "shared_throughput";
-        return json_object_get(workload_of(mo, sc->workloads[o->workload].name), "shared_throughput");
+        return json_object_get(advise_workload(mo, sc->workloads[o->workload].name), "shared_throughput");
     }
     return o->kind == OBJECTIVE_FAIRNESS ? common_or_own(mo, "jain_common", "jain", used)
                                          : common_or_own(mo, "stp_common", "stp", used);

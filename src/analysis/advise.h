@@ -23,5 +23,7 @@ json_t *advise(const json_t *metrics, const scenario *sc, const objective_spec *
 /* The recommendation for people: its sentence, then each configuration
  * left out and why. prefix starts every line ("" or "> "). */
 void advise_print(FILE *f, const json_t *rec, const char *prefix);
+/* Workload `name`'s entry in a mode entry of metrics.json, or NULL. */
+const json_t *advise_workload(const json_t *mode_entry, const char *name);
 
 #endif

@@ -294,29 +294,33 @@ static void sweep_configurations(void **state)
     assert_null(sc.configs[3].kind);
     scenario_free(&sc);
 
-    const char *w = "workloads:\n  - {name: a, kind: gpu-gemm}\n  - {name: b, kind: gpu-gemm}\n";
-    char doc[512];
-#define SWEEP_ERROR(tail, where, what)                                                                                 \
-    snprintf(doc, sizeof doc, "%s%s", w, tail), expect_error(doc, where, what)
-    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 30, z: 70}]\n", "s.yaml:6:40:",
-                "'z' is not a workload");
-    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 30}, {a: 30}]\n", "s.yaml:6:31:", "comes twice");
-    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 130}]\n", "s.yaml:6:36:", "between 1 and 100");
-    SWEEP_ERROR("sweep:\n  mps:\n    pinned_memory_limit: [{a: lots}]\n", "s.yaml:6:31:", "such as 512M or 8G");
-    SWEEP_ERROR("sweep:\n  mps:\n    threads: [{a: 1}]\n", "s.yaml:6:5:", "unknown axis 'threads'");
-    SWEEP_ERROR("sweep:\n  exclusive: {layout: [x]}\n", "s.yaml:5:3:", "sweeps over mode 'exclusive' are not supported");
-    SWEEP_ERROR("sweep:\n  mig: {layout: [x]}\n", "s.yaml:5:18:", "a point of 'layout' must be a mapping");
-    SWEEP_ERROR("sweep:\n  mig: {layout: [{a: 3g.40gb, b: big}]}\n", "s.yaml:5:34:", "expected a MIG profile name");
-    SWEEP_ERROR("sweep:\n  timeslice: {driver_timeslice: [short, often]}\n", "s.yaml:5:41:",
-                "expected default, short, medium or long");
-    SWEEP_ERROR("sweep:\n  timeslice: {driver_timeslice: [short, 1]}\n", "s.yaml:5:41:", "lists 1 twice");
-    SWEEP_ERROR("sweep:\n  timeslice: {driver_timeslice: [{a: short}]}\n", "s.yaml:5:34:", "a short scalar");
-    SWEEP_ERROR("sweep:\n  mps: {compute_mode: [prohibited]}\n", "s.yaml:5:24:", "under prohibited nothing runs");
-    SWEEP_ERROR("sweep:\n  mps: {compute_mode: default}\n", "s.yaml:5:23:", "a list of values for the whole GPU");
-    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: []\n", "s.yaml:6:31:", "1 to 16 points");
-    SWEEP_ERROR("sweep:\n  mps:\n    active_thread_percentage: [{a: 30, a: 40}]\n", "s.yaml:6:40:", "appears twice");
-    SWEEP_ERROR("sweep: [mps]\n", "s.yaml:4:8:", "must map a mode");
-#undef SWEEP_ERROR
+    /* each error at its point's file:line:column */
+    static const struct {
+        const char *tail, *where, *what;
+    } errors[] = {
+        {"sweep:\n  mps:\n    active_thread_percentage: [{a: 30, z: 70}]\n", "s.yaml:6:40:", "'z' is not a workload"},
+        {"sweep:\n  mps:\n    active_thread_percentage: [{a: 30}, {a: 30}]\n", "s.yaml:6:31:", "comes twice"},
+        {"sweep:\n  mps:\n    active_thread_percentage: [{a: 130}]\n", "s.yaml:6:36:", "between 1 and 100"},
+        {"sweep:\n  mps:\n    pinned_memory_limit: [{a: lots}]\n", "s.yaml:6:31:", "such as 512M or 8G"},
+        {"sweep:\n  mps:\n    threads: [{a: 1}]\n", "s.yaml:6:5:", "unknown axis 'threads'"},
+        {"sweep:\n  exclusive: {layout: [x]}\n", "s.yaml:5:3:", "sweeps over mode 'exclusive' are not supported"},
+        {"sweep:\n  mig: {layout: [x]}\n", "s.yaml:5:18:", "a point of 'layout' must be a mapping"},
+        {"sweep:\n  mig: {layout: [{a: 3g.40gb, b: big}]}\n", "s.yaml:5:34:", "expected a MIG profile name"},
+        {"sweep:\n  timeslice: {driver_timeslice: [short, often]}\n", "s.yaml:5:41:", "expected default, short, medium or long"},
+        {"sweep:\n  timeslice: {driver_timeslice: [short, 1]}\n", "s.yaml:5:41:", "lists 1 twice"},
+        {"sweep:\n  timeslice: {driver_timeslice: [{a: short}]}\n", "s.yaml:5:34:", "a short scalar"},
+        {"sweep:\n  mps: {compute_mode: [prohibited]}\n", "s.yaml:5:24:", "under prohibited nothing runs"},
+        {"sweep:\n  mps: {compute_mode: default}\n", "s.yaml:5:23:", "a list of values for the whole GPU"},
+        {"sweep:\n  mps:\n    active_thread_percentage: []\n", "s.yaml:6:31:", "1 to 16 points"},
+        {"sweep:\n  mps:\n    active_thread_percentage: [{a: 30, a: 40}]\n", "s.yaml:6:40:", "appears twice"},
+        {"sweep: [mps]\n", "s.yaml:4:8:", "must map a mode"},
+    };
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc, "workloads:\n  - {name: a, kind: gpu-gemm}\n  - {name: b, kind: gpu-gemm}\n%s",
+                 errors[i].tail);
+        expect_error(doc, errors[i].where, errors[i].what);
+    }
     expect_error("device: cpu\nworkloads:\n  - {name: a, kind: cpu-compute}\nsweep:\n  mps:\n"
                  "    active_thread_percentage: [{a: 30}]\n", "s.yaml:5:3:", "needs a GPU");
     expect_error("device: cpu\nworkloads:\n  - {name: a, kind: cpu-compute}\nsweep:\n  timeslice:\n"
