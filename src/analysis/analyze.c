@@ -610,6 +610,7 @@ static json_t *mode_metrics(analysis *a, int m)
     if (settings) { /* a sweep's point: which mode, with which settings */
         json_t *c = json_pack("{s:s, s:o}", "mode", scenario_mode_kind(sc, m), "settings", settings), *gpu;
         if ((gpu = scenario_config_gpu(sc, m))) json_object_set_new(c, "gpu", gpu);
+        json_object_set_new(c, "axes", scenario_config_axes(sc, m));
         json_object_set_new(mo, "configuration", c);
     }
     if (desc && desc->caveat) json_object_set_new(mo, "caveat", json_string(desc->caveat));

@@ -84,6 +84,92 @@ static int plot_one_sweep(const char *plots, const json_t *metrics, const json_t
     return plot_emit(plots, name, title, dat, dlen, gp, glen, pl, err);
 }
 
+/* A configuration name's parts after its mode, one per axis:
+ * "mps.t30-70.m8G-4G" -> "t30-70", "m8G-4G". The count, at most max. */
+static int name_parts(const char *name, const char *kind, char (*part)[SCENARIO_NAME_MAX + 1], int max)
+{
+    size_t k = strlen(kind);
+    if (strncmp(name, kind, k) || name[k] != '.') return 0;
+    int n = 0;
+    for (const char *p = name + k + 1; *p && n < max; n++) {
+        size_t len = strcspn(p, ".");
+        snprintf(part[n], SCENARIO_NAME_MAX + 1, "%.*s", (int)len, p);
+        p += len + (p[len] == '.');
+    }
+    return n;
+}
+
+#define AXIS_PLOT_MAX 16 /* points of an axis, and lines (points of the others) */
+
+/* Where a swept mode has several axes, one plot per axis: STP against that
+ * axis's points, one line per point of the other axes. */
+static int plot_axis(const char *plots, const json_t *metrics, const char *kind, const char *axis, int k, int naxes,
+                     plot_list *pl, cot_err *err)
+{
+    char xs[AXIS_PLOT_MAX][SCENARIO_NAME_MAX + 1], gs[AXIS_PLOT_MAX][SCENARIO_NAME_MAX + 1];
+    int nx = 0, ng = 0;
+    char *dat = NULL, *gp = NULL, name[96], t1[GP_TEXT_MAX], t2[GP_TEXT_MAX];
+    size_t dlen = 0, glen = 0, i;
+    FILE *d = open_memstream(&dat, &dlen), *g = open_memstream(&gp, &glen);
+    fprintf(d, "# per line (a point of the other axes), a block: x\tpoint of %s\tstp_mean\tstp_low\tstp_high\n",
+            gp_text(t1, axis));
+    for (int pass = 0; pass < 2; pass++) /* the points and lines first, then each line's block */
+        for (int line = 0; line < (pass ? ng : 1); line++) {
+            json_t *mo;
+            json_array_foreach(json_object_get(metrics, "modes"), i, mo) {
+                char part[4][SCENARIO_NAME_MAX + 1], other[SCENARIO_NAME_MAX + 1] = "";
+                if (strcmp(str(json_object_get(mo, "configuration"), "mode"), kind) ||
+                    name_parts(str(mo, "mode"), kind, part, 4) != naxes)
+                    continue;
+                for (int j = 0, n = 0; j < naxes; j++)
+                    if (j != k) n += snprintf(other + n, sizeof other - (size_t)n, "%s%s", n ? "." : "", part[j]);
+                int x = 0, gi = 0;
+                while (x < nx && strcmp(xs[x], part[k])) x++;
+                while (gi < ng && strcmp(gs[gi], other)) gi++;
+                if (!pass) {
+                    if (x == nx && nx < AXIS_PLOT_MAX) snprintf(xs[nx++], sizeof xs[0], "%s", part[k]);
+                    if (gi == ng && ng < AXIS_PLOT_MAX) snprintf(gs[ng++], sizeof gs[0], "%s", other);
+                    continue;
+                }
+                if (gi != line || x == nx) continue;
+                double m, lo, hi;
+                plot_triple(common_or_own(mo, "stp_common", "stp"), &m, &lo, &hi);
+                if (m == m) fprintf(d, "%d\t\"%s\"\t%.6g\t%.6g\t%.6g\n", x, gp_text(t1, part[k]), m, lo, hi);
+            }
+            if (pass) fprintf(d, "\n\n");
+        }
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "sweep_%s_", kind);
+    plot_name(name, sizeof name, prefix, axis);
+    fprintf(g, GP_HEAD, name, name);
+    fprintf(g, "set title 'Sweep of %s along %s: STP per point, a line per point of the other axes (bars: 95%% CI)'\n"
+               "set xlabel '%s'\nset ylabel 'STP'\nset yrange [0:*]\nset xrange [-0.5:%d.5]\nset xtics rotate by -30\n"
+               "plot ",
+            gp_text(t1, kind), gp_text(t2, axis), gp_text(t2, axis), nx - 1);
+    for (int line = 0; line < ng; line++)
+        fprintf(g, "%s'%s.dat' index %d using 1:3:4:5:xtic(2) with yerrorlines lw 2 title '%s'", line ? ", " : "", name,
+                line, gp_text(t1, gs[line]));
+    fputc('\n', g);
+    fclose(d);
+    fclose(g);
+    char title[160];
+    snprintf(title, sizeof title, "Sweep of %s along %s: STP per point", gp_text(t1, kind), gp_text(t2, axis));
+    return plot_emit(plots, name, title, dat, dlen, gp, glen, pl, err);
+}
+
+/* The axis plots of a swept mode with two or more axes. */
+static int plot_axes(const char *plots, const json_t *metrics, const json_t *first, const char *kind, plot_list *pl,
+                     cot_err *err)
+{
+    const json_t *axes = json_object_get(json_object_get(first, "configuration"), "axes");
+    int naxes = (int)json_array_size(axes);
+    for (int k = 0; naxes >= 2 && naxes <= 4 && k < naxes && pl->n < PLOTS_MAX; k++) {
+        const char *axis = json_string_value(json_array_get(axes, (size_t)k));
+        if (axis && plot_axis(plots, metrics, kind, axis, k, naxes, pl, err) != 0) return -1;
+    }
+    return 0;
+}
+
 int plot_sweeps(const char *plots, const json_t *metrics, const json_t *run, plot_list *pl, cot_err *err)
 {
     const char *done[SCENARIO_MAX_MODES];
@@ -96,7 +182,8 @@ int plot_sweeps(const char *plots, const json_t *metrics, const json_t *run, plo
         for (int k = 0; k < ndone && !seen; k++) seen = !strcmp(done[k], kind);
         if (seen || ndone == SCENARIO_MAX_MODES || pl->n >= PLOTS_MAX) continue;
         done[ndone++] = kind;
-        if (plot_one_sweep(plots, metrics, run, kind, pl, err) != 0) return -1;
+        if (plot_one_sweep(plots, metrics, run, kind, pl, err) != 0 || plot_axes(plots, metrics, mo, kind, pl, err) != 0)
+            return -1;
     }
     return 0;
 }

@@ -79,9 +79,18 @@ static void setup_section(FILE *f, const json_t *run)
     json_array_foreach(json_object_get(sc, "modes"), i, m) fprintf(f, "%s%s", i ? ", " : "", json_string_value(m));
     json_array_foreach(json_object_get(run, "skipped_modes"), i, m)
         fprintf(f, "; %s skipped: %s", str(m, "mode"), str(m, "reason"));
-    fprintf(f, " |\n| Measurement | %g s window after %g s warm-up, %d repeat%s, order %s |\n", num(sc, "duration_s"),
-            num(sc, "warmup_s"), (int)json_integer_value(json_object_get(sc, "repeats")),
-            json_integer_value(json_object_get(sc, "repeats")) == 1 ? "" : "s",
+    json_int_t reps = json_integer_value(json_object_get(sc, "repeats"));
+    const json_t *stop = json_object_get(json_object_get(run, "adaptive"), "stopped_after_repeat");
+    char repeats[96];
+    if (!json_object_get(sc, "adaptive"))
+        snprintf(repeats, sizeof repeats, "%lld repeat%s", (long long)reps, reps == 1 ? "" : "s");
+    else if (stop) /* repeats: auto: the cap, and how far the run went */
+        snprintf(repeats, sizeof repeats, "repeats: auto, at most %lld, stopped after %lld", (long long)reps,
+                 (long long)json_integer_value(stop));
+    else
+        snprintf(repeats, sizeof repeats, "repeats: auto, at most %lld, not stopped early", (long long)reps);
+    fprintf(f, " |\n| Measurement | %g s window after %g s warm-up, %s, order %s |\n", num(sc, "duration_s"),
+            num(sc, "warmup_s"), repeats,
             json_is_true(json_object_get(sc, "shuffle")) ? "shuffled" : "counterbalanced (modes rotate each repeat, alone and shared swap every other)");
     const json_t *tel = json_object_get(run, "telemetry");
     if (json_is_true(json_object_get(tel, "enabled")) && json_object_get(tel, "source"))

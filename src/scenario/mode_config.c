@@ -52,6 +52,31 @@ bool scenario_config_changes_gpu(const scenario *sc, int m)
     return sc->configs[m].timeslice_set || sc->configs[m].compute_mode_set;
 }
 
+json_t *scenario_config_axes(const scenario *sc, int m)
+{
+    json_t *a = json_array();
+    char copy[sizeof sc->configs[m].axes], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", sc->configs[m].axes);
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) json_array_append_new(a, json_string(t));
+    return a;
+}
+
+int scenario_config_axes_from_json(scenario *sc, int m, const json_t *axes)
+{
+    mode_config *c = &sc->configs[m];
+    size_t i, n = 0;
+    json_t *a;
+    c->axes[0] = 0;
+    json_array_foreach(axes, i, a) {
+        const char *t = json_string_value(a);
+        if (!t || !*t || strspn(t, "abcdefghijklmnopqrstuvwxyz_") != strlen(t) ||
+            n + strlen(t) + 2 > sizeof c->axes)
+            return -1;
+        n += (size_t)snprintf(c->axes + n, sizeof c->axes - n, "%s%s", n ? "," : "", t);
+    }
+    return 0;
+}
+
 json_t *scenario_config_gpu(const scenario *sc, int m)
 {
     const mode_config *c = &sc->configs[m];

@@ -21,6 +21,11 @@ void scenario_config_view(const scenario *sc, int m, scenario *view);
  * {"active_thread_percentage": 30, "pinned_memory_limit": "8G"}}, or NULL
  * for a plain mode. */
 json_t *scenario_config_settings(const scenario *sc, int m);
+/* Its sweep's axes, in the order of its name's parts after the mode:
+ * ["active_thread_percentage", "pinned_memory_limit"]; [] for a plain mode. */
+json_t *scenario_config_axes(const scenario *sc, int m);
+/* Reads them back; -1 for a list that is not of axis names. */
+int scenario_config_axes_from_json(scenario *sc, int m, const json_t *axes);
 /* Whether configuration m sets something of the whole GPU (the driver's
  * timeslice, the compute mode), which a run does only where allowed. */
 bool scenario_config_changes_gpu(const scenario *sc, int m);

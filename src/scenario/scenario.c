@@ -122,6 +122,7 @@ json_t *scenario_to_json(const scenario *sc)
                               scenario_config_settings(sc, m));
         json_t *gpu = scenario_config_gpu(sc, m);
         if (gpu) json_object_set_new(c, "gpu", gpu);
+        json_object_set_new(c, "axes", scenario_config_axes(sc, m));
         json_array_append_new(configs, c);
     }
     if (json_array_size(configs)) json_object_set(o, "configurations", configs);
@@ -278,6 +279,10 @@ int scenario_from_json(const json_t *o, scenario *sc, char *why, size_t why_cap)
         if (scenario_config_from_json(sc, m, kind, json_object_get(c, "settings"), why, why_cap) != 0 ||
             scenario_config_gpu_from_json(sc, m, json_object_get(c, "gpu"), why, why_cap) != 0)
             return -1;
+        if (scenario_config_axes_from_json(sc, m, json_object_get(c, "axes")) != 0) {
+            snprintf(why, why_cap, "configuration %s: 'axes' is not a list of axis names", name);
+            return -1;
+        }
     }
     return objective_from_json(sc, json_object_get(o, "objective"), &sc->objective, why, why_cap);
 }

@@ -55,6 +55,7 @@ typedef struct {
  * mode listed in `modes` is a configuration of itself, with no settings. */
 typedef struct {
     char *kind;                            /* the mode it configures; NULL: its name is the mode */
+    char axes[96];                         /* its sweep's axes, comma-separated, in the order of its name's parts */
     int mps_pct[SCENARIO_MAX_WORKLOADS];   /* MPS active-thread percentage; 0: the workload's own */
     char *mps_mem[SCENARIO_MAX_WORKLOADS]; /* MPS pinned device memory limit; NULL: the workload's own */
     int cpu_pct[SCENARIO_MAX_WORKLOADS];   /* share of the CPUs (sched_setaffinity); 0: all */

@@ -215,6 +215,8 @@ static int add_config(const yaml_src *y, scenario *sc, const char *mode, const s
                     SCENARIO_MAX_MODES);
     mode_config *c = &sc->configs[sc->nmodes];
     c->kind = strdup(mode);
+    for (int k = 0, n = 0; k < naxes; k++)
+        n += snprintf(c->axes + n, sizeof c->axes - (size_t)n, "%s%s", k ? "," : "", axes[k].d->name);
     for (int k = 0; k < naxes; k++) apply_point(c, &axes[k], at[k], sc->nworkloads);
     sc->modes[sc->nmodes++] = strdup(name);
     return 0;

@@ -51,6 +51,8 @@ assert len(skipped) == ad["segments_planned"] - ad["segments_run"] and all(s["re
 PY
 grep -q "^\*\*Time to answer\*\* (repeats: auto): .* segments planned; every repeat of every configuration would have taken about" "$WORK/ad/report.md" \
   && grep -q "^- timeslice.n0 was no longer run after repeat" "$WORK/ad/report.md" || fail "report: time to answer"; ok
+grep -q "^| Measurement | .*, repeats: auto, at most 6, stopped after [3-5], order" "$WORK/ad/report.md" ||
+  fail "report: $(grep Measurement "$WORK/ad/report.md")"; ok
 # A run killed outright keeps "running" in run.json and its segments not run
 # "pending": analysed later, they are left out as not run, never silently
 # (only the run itself, between its repeats, counts them as not yet due).

@@ -55,7 +55,8 @@ r = sys.argv[1]
 m = {x["mode"]: x for x in json.load(open(r + "/metrics.json"))["modes"]}
 assert "configuration" not in m["timeslice"], m["timeslice"]
 assert m["mps.t30-70"]["configuration"] == {"mode": "mps", "settings": {"a": {"active_thread_percentage": 30},
-                                                                         "b": {"active_thread_percentage": 70}}}, m["mps.t30-70"]
+                                                                         "b": {"active_thread_percentage": 70}},
+                                           "axes": ["active_thread_percentage"]}, m["mps.t30-70"]
 assert m["mps.t70-30"]["shares"] is True and m["mps.t70-30"]["baseline"] == "exclusive", m["mps.t70-30"]
 sc = json.load(open(r + "/run.json"))["scenario"]
 assert [c["name"] for c in sc["configurations"]] == ["mps.t30-70", "mps.t70-30"], sc["configurations"]
@@ -150,13 +151,18 @@ assert all(c["meets"] for c in r["configurations"]), r
 assert r["verdict"] in ("best", "untested", "indistinguishable"), r
 PY
 grep -q "^\*\*For stp, given load p99 <= 10000 ms; load p50 <= 5000 ms\*\*: " "$C/report.md" || fail "report: $(grep -A3 '## Recommendation' "$C/report.md")"; ok
-for p in sweep_timeslice pareto pareto_load_p50; do
+for p in sweep_timeslice sweep_timeslice_cpu_percentage sweep_timeslice_nice pareto pareto_load_p50; do
   [ -f "$C/plots/$p.gp" ] && [ -f "$C/plots/$p.dat" ] || fail "no $p plot files"; ok
   if command -v gnuplot >/dev/null; then [ -f "$C/plots/$p.png" ] || fail "gnuplot is here but no $p.png"; ok; fi
 done
 [ "$(grep -c 'c50-50.n10\|c100-50.n10' "$C/plots/sweep_timeslice.dat")" = 2 ] || fail "sweep plot: $(cat "$C/plots/sweep_timeslice.dat")"; ok
 grep -q "SLO 10000 ms" "$C/plots/pareto.gp" && [ "$(grep -c '"timeslice' "$C/plots/pareto.dat")" = 3 ] \
   || fail "pareto: $(cat "$C/plots/pareto.gp" "$C/plots/pareto.dat")"; ok "the sweep and Pareto plots, the SLO drawn in"
+# along cpu_percentage: its two points, one line for the one point of nice
+grep -qP "^0\t\"c50-50\"\t" "$C/plots/sweep_timeslice_cpu_percentage.dat" &&
+  grep -qP "^1\t\"c100-50\"\t" "$C/plots/sweep_timeslice_cpu_percentage.dat" &&
+  grep -q "title 'n10'" "$C/plots/sweep_timeslice_cpu_percentage.gp" ||
+  fail "axis plot: $(cat "$C/plots/sweep_timeslice_cpu_percentage.dat" "$C/plots/sweep_timeslice_cpu_percentage.gp")"; ok
 grep -q "SLO 5000 ms" "$C/plots/pareto_load_p50.gp" && grep -q "^# p50_ms" "$C/plots/pareto_load_p50.dat" \
   || fail "the second SLO's Pareto plot: $(cat "$C/plots/pareto_load_p50.gp")"; ok
 "$COT" advise "$C" --objective fairness >"$WORK/adv" && grep -q "^\*\*For fairness, given load p99 <= 10000 ms; load p50 <= 5000 ms\*\*" "$WORK/adv" \

@@ -279,6 +279,7 @@ static void sweep_configurations(void **state)
     assert_string_equal(scenario_mode_kind(&back, 1), "mps");
     assert_int_equal(back.configs[1].mps_pct[0], 30);
     assert_string_equal(back.configs[1].mps_mem[2], "4G");
+    assert_string_equal(back.configs[1].axes, "active_thread_percentage,pinned_memory_limit");
     assert_false(scenario_mode_is_config(&back, 3));
     json_t *set = scenario_config_settings(&back, 1), *want = json_loads(
         "{\"a\": {\"active_thread_percentage\": 30, \"pinned_memory_limit\": \"8G\"}, \"b\": "
