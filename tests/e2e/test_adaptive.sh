@@ -10,13 +10,14 @@ source "$(dirname "$0")/lib.sh"
 # b's niceness gives a a known order of throughput (nice 0: about half the
 # CPUs, 5: about three quarters, 10: about nine tenths), so with the
 # objective "throughput of a" nice 0 is clearly behind after the first
-# repeats and is dropped, and the run stops before its cap.
+# repeats and is dropped, and the run stops before its cap (a quiet
+# machine stops after 3 or 4 repeats; the cap of 8 leaves a busy one room).
 cat >"$WORK/ad.yaml" <<YAML
 name: race
 device: cpu
 modes: [exclusive]
 repeats: auto
-max_repeats: 6
+max_repeats: 8
 precision: 0.1
 duration: 700ms
 warmup: 200ms
@@ -34,10 +35,10 @@ import json, sys
 d = sys.argv[1]
 ad = json.load(open(d + "/run.json"))["adaptive"]
 m = json.load(open(d + "/metrics.json"))
-assert ad["segments_run"] < ad["segments_planned"] == 6 * (3 * 3 + 2), ad
+assert ad["segments_run"] < ad["segments_planned"] == 8 * (3 * 3 + 2), ad
 assert ad["exhaustive_estimate_s"] > ad["wall_s"] > 0, ad
 assert "timeslice.n0" in [x["mode"] for x in ad["dropped"]], ad
-assert ad["stopped_after_repeat"] < 6, ad
+assert ad["stopped_after_repeat"] < 8, ad
 assert m["recommendation"]["best"] == "timeslice.n10", m["recommendation"]
 dropped = {x["mode"] for x in ad["dropped"]}
 for mo in m["modes"]:  # the precision asked, reached by every configuration left
@@ -51,7 +52,7 @@ assert len(skipped) == ad["segments_planned"] - ad["segments_run"] and all(s["re
 PY
 grep -q "^\*\*Time to answer\*\* (repeats: auto): .* segments planned; every repeat of every configuration would have taken about" "$WORK/ad/report.md" \
   && grep -q "^- timeslice.n0 was no longer run after repeat" "$WORK/ad/report.md" || fail "report: time to answer"; ok
-grep -q "^| Measurement | .*, repeats: auto, at most 6, stopped after [3-5], order" "$WORK/ad/report.md" ||
+grep -q "^| Measurement | .*, repeats: auto, at most 8, stopped after [3-7], order" "$WORK/ad/report.md" ||
   fail "report: $(grep Measurement "$WORK/ad/report.md")"; ok
 # A run killed outright keeps "running" in run.json and its segments not run
 # "pending": analysed later, they are left out as not run, never silently
